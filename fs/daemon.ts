@@ -1,0 +1,69 @@
+/**
+ * The ipcfs daemon: mount, serve the tree until unmounted or signalled, unmount.
+ * SIGINT/SIGTERM and fatal errors unmount (lazily when files are still open) and close the
+ * connection, which ends every request still waiting with ENOTCONN.
+ */
+import type { Logger } from 'pino';
+import { FuseDevice } from './fuse/device.js';
+import { mount, unmountAsync } from './fuse/mount.js';
+import { Session } from './fuse/session.js';
+import { buildTree } from './layout.js';
+import { IpcfsOperations } from './operations.js';
+
+export const DEFAULT_MOUNTPOINT = '/mnt/ipc';
+
+export interface DaemonOptions {
+  mountpoint: string;
+  allowOther?: boolean;
+  defaultPermissions?: boolean;
+  testFiles?: boolean;
+  viaFusermount?: boolean;
+  log: Logger;
+}
+
+/** Runs until the mount goes away; resolves with the process exit code. */
+export async function runDaemon(o: DaemonOptions): Promise<number> {
+  const log = o.log;
+  const mounted = mount({
+    mountpoint: o.mountpoint,
+    allowOther: o.allowOther,
+    defaultPermissions: o.defaultPermissions,
+    viaFusermount: o.viaFusermount,
+    log,
+  });
+  const ops = new IpcfsOperations(buildTree({ testFiles: o.testFiles }), log);
+  const session = new Session(new FuseDevice(mounted.fd), ops, { log });
+  ops.setNotifier((msg) => session.notify(msg));
+
+  let exitCode = 0;
+  let stopping: Promise<void> | null = null;
+  const stop = (why: string, code: number): Promise<void> => {
+    if (stopping) return stopping;
+    exitCode = code;
+    log.info({ why }, 'stopping');
+    stopping = unmountAsync(mounted.mountpoint, log)
+      .catch((err: unknown) => log.error({ err }, 'unmount failed'))
+      .finally(() => session.close());
+    return stopping;
+  };
+  const onSignal = (sig: NodeJS.Signals): void => void stop(sig, 0);
+  const onFatal = (err: unknown): void => {
+    log.fatal({ err }, 'fatal error');
+    void stop('fatal error', 1);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  process.on('uncaughtException', onFatal);
+  process.on('unhandledRejection', onFatal);
+
+  await session.run();
+  if (stopping) await stopping;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.off('SIGHUP', onSignal);
+  process.off('uncaughtException', onFatal);
+  process.off('unhandledRejection', onFatal);
+  log.info({ mountpoint: mounted.mountpoint }, 'daemon stopped');
+  return exitCode;
+}

@@ -1,0 +1,80 @@
+/**
+ * /dev/fuse as a Channel. The fd is non-blocking and watched by the main loop's epoll (a uv_poll_t in
+ * our addon), so a request is read and dispatched on the thread that handles it, with no threadpool
+ * hop. Each wake-up drains the queue until EAGAIN: every queued request is dispatched at once, so a
+ * handler that waits (a blocked semaphore) never holds up the requests behind it.
+ */
+import { closeSync } from 'node:fs';
+import { Errno, errnoName } from './errno.js';
+import { FUSE_MIN_READ_BUFFER } from './abi.js';
+import type { Channel } from './channel.js';
+import { native } from './native.js';
+
+/** How many requests one wake-up reads before yielding to the rest of the loop (timers, I/O). */
+const MAX_READS_PER_WAKEUP = 64;
+
+export class FuseDevice implements Channel {
+  private buf = Buffer.allocUnsafe(FUSE_MIN_READ_BUFFER);
+  private poller: unknown = null;
+  private ended = false;
+  private onMessage: (msg: Buffer) => void = () => {};
+  private onEnd: (err?: Error) => void = () => {};
+
+  constructor(readonly fd: number) {
+    const rc = native.setNonBlocking(fd);
+    if (rc < 0) throw new Error(`fcntl(O_NONBLOCK) on /dev/fuse: ${errnoName(-rc)}`);
+  }
+
+  setReadSize(bytes: number): void {
+    this.buf = Buffer.allocUnsafe(Math.max(bytes, FUSE_MIN_READ_BUFFER));
+  }
+
+  start(onMessage: (msg: Buffer) => void, onEnd: (err?: Error) => void): void {
+    this.onMessage = onMessage;
+    this.onEnd = onEnd;
+    this.poller = native.pollStart(this.fd, () => this.drain());
+  }
+
+  private drain(): void {
+    for (let i = 0; i < MAX_READS_PER_WAKEUP && !this.ended; i++) {
+      const n = native.read(this.fd, this.buf);
+      if (n > 0) {
+        // Copy out: the read buffer is reused, a handler may keep its request past this tick.
+        this.onMessage(Buffer.from(this.buf.subarray(0, n)));
+        continue;
+      }
+      if (n === -Errno.EAGAIN) return;
+      // ENOENT: the request was interrupted between poll and read; just read on.
+      if (n === -Errno.ENOENT) continue;
+      // ENODEV: unmounted; ECONNABORTED: aborted through /sys/fs/fuse/connections.
+      const err = n === 0 || n === -Errno.ENODEV || n === -Errno.ECONNABORTED
+        ? undefined
+        : new Error(`read /dev/fuse: ${errnoName(-n)}`);
+      this.finish(err);
+      return;
+    }
+  }
+
+  write(msg: Buffer): number {
+    if (this.ended) return -Errno.ENODEV;
+    const n = native.write(this.fd, msg, msg.length);
+    return n < 0 ? n : 0;
+  }
+
+  private finish(err?: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.poller) native.pollStop(this.poller);
+    this.poller = null;
+    this.onEnd(err);
+  }
+
+  close(): void {
+    this.finish();
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+}

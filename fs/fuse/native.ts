@@ -1,0 +1,36 @@
+/** The addon built from native/ipcfs_native.c (see there for why each call exists). */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export interface Native {
+  read(fd: number, buf: Buffer): number;
+  write(fd: number, buf: Buffer, length: number): number;
+  setNonBlocking(fd: number): number;
+  socketPair(): [number, number] | number;
+  recvFd(sock: number): number;
+  pollStart(fd: number, onReadable: (status: number) => void): unknown;
+  pollStop(handle: unknown): void;
+}
+
+// dist/fs/fuse/native.js and fs/fuse/native.ts both sit two levels below the package root.
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const candidates = [
+  join(root, 'fs/fuse/native/build/Release/ipcfs_native.node'),
+  join(root, '..', 'fs/fuse/native/build/Release/ipcfs_native.node'),
+];
+
+function load(): Native {
+  const require = createRequire(import.meta.url);
+  let lastError: unknown;
+  for (const path of candidates) {
+    try {
+      return require(path) as Native;
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw new Error(`ipcfs native addon not built (run npm install): ${String(lastError)}`);
+}
+
+export const native: Native = load();

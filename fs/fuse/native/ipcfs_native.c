@@ -1,0 +1,281 @@
+/*
+ * The few system calls Node does not expose, for the FUSE session and mount:
+ *
+ *  - poll a character device (/dev/fuse) on the main loop's epoll, so a request
+ *    is read on the thread that handles it (no threadpool hop, see
+ *    shared/notes/fuse-facts.md), through libuv's public uv_poll_t;
+ *  - read/write that report errno as a negative return instead of throwing,
+ *    because EAGAIN (queue empty) and ENOENT (reply to an interrupted request)
+ *    are ordinary on /dev/fuse and happen on the hot path;
+ *  - socketpair(2) and recvmsg(2) with SCM_RIGHTS, to receive the /dev/fuse fd
+ *    that fusermount3 sends over _FUSE_COMMFD for an unprivileged mount.
+ *
+ * Everything else stays in TypeScript.
+ */
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <uv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define CHECK(call)                                                            \
+  do {                                                                         \
+    if ((call) != napi_ok) {                                                   \
+      napi_throw_error(env, NULL, "ipcfs_native: " #call " failed");           \
+      return NULL;                                                             \
+    }                                                                          \
+  } while (0)
+
+static napi_value make_int(napi_env env, int64_t v) {
+  napi_value out;
+  napi_create_int64(env, v, &out);
+  return out;
+}
+
+static int arg_int(napi_env env, napi_value v, int32_t *out) {
+  return napi_get_value_int32(env, v, out) == napi_ok;
+}
+
+/* read(fd, buffer) -> bytes read, or -errno */
+static napi_value js_read(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  void *data;
+  size_t len;
+  if (argc < 2 || !arg_int(env, argv[0], &fd) ||
+      napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "read(fd, buffer)");
+    return NULL;
+  }
+  ssize_t n;
+  do {
+    n = read(fd, data, len);
+  } while (n < 0 && errno == EINTR);
+  return make_int(env, n < 0 ? -errno : n);
+}
+
+/* write(fd, buffer, length) -> bytes written, or -errno */
+static napi_value js_write(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd, want;
+  void *data;
+  size_t len;
+  if (argc < 3 || !arg_int(env, argv[0], &fd) ||
+      napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok ||
+      !arg_int(env, argv[2], &want) || want < 0 || (size_t)want > len) {
+    napi_throw_type_error(env, NULL, "write(fd, buffer, length)");
+    return NULL;
+  }
+  ssize_t n;
+  do {
+    n = write(fd, data, (size_t)want);
+  } while (n < 0 && errno == EINTR);
+  return make_int(env, n < 0 ? -errno : n);
+}
+
+/* setNonBlocking(fd) -> 0 or -errno */
+static napi_value js_set_nonblocking(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  if (argc < 1 || !arg_int(env, argv[0], &fd)) {
+    napi_throw_type_error(env, NULL, "setNonBlocking(fd)");
+    return NULL;
+  }
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+    return make_int(env, -errno);
+  return make_int(env, 0);
+}
+
+/* socketPair() -> [fd, fd] (AF_UNIX, SOCK_STREAM, close-on-exec) or -errno */
+static napi_value js_socketpair(napi_env env, napi_callback_info info) {
+  (void)info;
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    return make_int(env, -errno);
+  napi_value arr;
+  CHECK(napi_create_array_with_length(env, 2, &arr));
+  CHECK(napi_set_element(env, arr, 0, make_int(env, sv[0])));
+  CHECK(napi_set_element(env, arr, 1, make_int(env, sv[1])));
+  return arr;
+}
+
+/*
+ * recvFd(sock) -> the fd carried by one SCM_RIGHTS message (close-on-exec),
+ * or -errno; -ECONNRESET when the peer closed without sending one.
+ */
+static napi_value js_recv_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t sock;
+  if (argc < 1 || !arg_int(env, argv[0], &sock)) {
+    napi_throw_type_error(env, NULL, "recvFd(sock)");
+    return NULL;
+  }
+  char byte;
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr msg = {0};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  ssize_t n;
+  do {
+    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return make_int(env, -errno);
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+        c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(c), sizeof fd);
+      return make_int(env, fd);
+    }
+  }
+  return make_int(env, -ECONNRESET);
+}
+
+/* A uv_poll_t watching one fd for readability, calling back into JS. */
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context async;
+  int closed;        /* pollStop ran */
+  int handle_closed; /* libuv finished closing the handle */
+  int collected;     /* the JS handle was garbage collected */
+} poller_t;
+
+/* The struct is freed only once libuv and the JS handle both let go of it. */
+static void on_closed(uv_handle_t *h) {
+  poller_t *p = (poller_t *)h->data;
+  p->handle_closed = 1;
+  if (p->collected) free(p);
+}
+
+static void on_collected(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  poller_t *p = (poller_t *)data;
+  p->collected = 1;
+  if (p->handle_closed) free(p);
+}
+
+static void on_readable(uv_poll_t *h, int status, int events) {
+  poller_t *p = (poller_t *)h->data;
+  (void)events;
+  napi_env env = p->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value cb, recv, arg;
+  napi_get_reference_value(env, p->callback, &cb);
+  napi_get_global(env, &recv); /* napi_make_callback wants an object receiver */
+  napi_create_int32(env, status, &arg);
+  /* napi_make_callback drains the microtask queue afterwards, so promise
+   * continuations of the handlers run before the loop sleeps again. An
+   * exception thrown by the callback reaches process 'uncaughtException'. */
+  if (napi_make_callback(env, p->async, recv, cb, 1, &arg, NULL) == napi_pending_exception) {
+    napi_value err;
+    napi_get_and_clear_last_exception(env, &err);
+    napi_fatal_exception(env, err);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static void poller_stop(poller_t *p) {
+  if (p->closed) return;
+  p->closed = 1;
+  uv_poll_stop(&p->poll);
+  napi_delete_reference(p->env, p->callback);
+  napi_async_destroy(p->env, p->async);
+  uv_close((uv_handle_t *)&p->poll, on_closed);
+}
+
+/* pollStart(fd, callback(status)) -> handle; callback runs when fd is readable */
+static napi_value js_poll_start(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  napi_valuetype t;
+  if (argc < 2 || !arg_int(env, argv[0], &fd) ||
+      napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) {
+    napi_throw_type_error(env, NULL, "pollStart(fd, callback)");
+    return NULL;
+  }
+  uv_loop_t *loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  poller_t *p = calloc(1, sizeof *p);
+  if (!p) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  p->env = env;
+  p->poll.data = p;
+  int rc = uv_poll_init(loop, &p->poll, fd);
+  if (rc != 0) {
+    free(p);
+    napi_throw_error(env, NULL, uv_strerror(rc));
+    return NULL;
+  }
+  napi_value name;
+  napi_create_string_utf8(env, "ipcfs:fuse-device", NAPI_AUTO_LENGTH, &name);
+  napi_create_reference(env, argv[1], 1, &p->callback);
+  napi_async_init(env, NULL, name, &p->async);
+  rc = uv_poll_start(&p->poll, UV_READABLE, on_readable);
+  if (rc != 0) {
+    poller_stop(p);
+    napi_throw_error(env, NULL, uv_strerror(rc));
+    return NULL;
+  }
+  napi_value ext;
+  CHECK(napi_create_external(env, p, on_collected, NULL, &ext));
+  return ext;
+}
+
+/* pollStop(handle): idempotent */
+static napi_value js_poll_stop(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *p;
+  if (argc < 1 || napi_get_value_external(env, argv[0], &p) != napi_ok) {
+    napi_throw_type_error(env, NULL, "pollStop(handle)");
+    return NULL;
+  }
+  poller_stop((poller_t *)p);
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"read", NULL, js_read, NULL, NULL, NULL, napi_default, NULL},
+      {"write", NULL, js_write, NULL, NULL, NULL, napi_default, NULL},
+      {"setNonBlocking", NULL, js_set_nonblocking, NULL, NULL, NULL, napi_default, NULL},
+      {"socketPair", NULL, js_socketpair, NULL, NULL, NULL, napi_default, NULL},
+      {"recvFd", NULL, js_recv_fd, NULL, NULL, NULL, napi_default, NULL},
+      {"pollStart", NULL, js_poll_start, NULL, NULL, NULL, napi_default, NULL},
+      {"pollStop", NULL, js_poll_stop, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

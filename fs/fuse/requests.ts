@@ -1,0 +1,233 @@
+/**
+ * Decoders for the requests ipcfs handles: pure functions from the bytes after fuse_in_header to a
+ * typed object. Layouts are those of linux/fuse.h 7.38; every read is bounds-checked (ByteReader).
+ */
+import { ByteReader } from './bytes.js';
+import { DecodeError } from './errno.js';
+import { Size } from './abi.js';
+
+/** struct fuse_in_header. pid is the calling thread's id (a tid), 0 for kernel-internal requests. */
+export interface InHeader {
+  len: number;
+  opcode: number;
+  unique: number;
+  nodeid: number;
+  uid: number;
+  gid: number;
+  pid: number;
+  totalExtlen: number;
+}
+
+export function decodeInHeader(buf: Buffer): InHeader {
+  if (buf.length < Size.inHeader) throw new DecodeError(`request of ${buf.length} bytes is shorter than fuse_in_header`);
+  const r = new ByteReader(buf);
+  const h: InHeader = {
+    len: r.u32('len'),
+    opcode: r.u32('opcode'),
+    unique: r.u64('unique'),
+    nodeid: r.u64('nodeid'),
+    uid: r.u32('uid'),
+    gid: r.u32('gid'),
+    pid: r.u32('pid'),
+    totalExtlen: r.u16('total_extlen'),
+  };
+  r.u16('padding');
+  if (h.len !== buf.length) throw new DecodeError(`header says ${h.len} bytes, read returned ${buf.length}`);
+  return h;
+}
+
+export interface InitIn { major: number; minor: number; maxReadahead: number; flags: number; flags2: number }
+export interface NameIn { name: string }
+export interface ForgetIn { nlookup: number }
+export interface BatchForgetIn { items: { nodeid: number; nlookup: number }[] }
+export interface GetattrIn { getattrFlags: number; fh: number }
+export interface SetattrIn {
+  valid: number; fh: number; size: number; lockOwner: bigint;
+  atime: number; mtime: number; ctime: number; atimensec: number; mtimensec: number; ctimensec: number;
+  mode: number; uid: number; gid: number;
+}
+export interface MknodIn { mode: number; rdev: number; umask: number; name: string }
+export interface MkdirIn { mode: number; umask: number; name: string }
+export interface RenameIn { newdir: number; flags: number; oldname: string; newname: string }
+export interface OpenIn { flags: number; openFlags: number }
+export interface CreateIn { flags: number; mode: number; umask: number; openFlags: number; name: string }
+export interface ReadIn { fh: number; offset: number; size: number; readFlags: number; lockOwner: bigint; flags: number }
+export interface WriteIn { fh: number; offset: number; size: number; writeFlags: number; lockOwner: bigint; flags: number; data: Buffer }
+export interface ReleaseIn { fh: number; flags: number; releaseFlags: number; lockOwner: bigint }
+export interface FlushIn { fh: number; lockOwner: bigint }
+export interface FsyncIn { fh: number; fsyncFlags: number }
+export interface SetxattrIn { size: number; flags: number; name: string; value: Buffer }
+export interface GetxattrIn { size: number; name: string }
+export interface ListxattrIn { size: number }
+export interface AccessIn { mask: number }
+export interface InterruptIn { unique: number }
+export interface IoctlIn { fh: number; flags: number; cmd: number; arg: bigint; inSize: number; outSize: number; data: Buffer }
+export interface PollIn { fh: number; kh: number; flags: number; events: number }
+export type Empty = Record<string, never>;
+
+const EMPTY: Empty = Object.freeze({}) as Empty;
+
+export const decode = {
+  empty(): Empty {
+    return EMPTY;
+  },
+  init(r: ByteReader): InitIn {
+    const major = r.u32('major');
+    const minor = r.u32('minor');
+    const maxReadahead = r.u32('max_readahead');
+    const flags = r.u32('flags');
+    // flags2 exists from 7.36 (FUSE_INIT_EXT); older kernels send 16 bytes.
+    const flags2 = r.remaining >= 4 ? r.u32('flags2') : 0;
+    return { major, minor, maxReadahead, flags, flags2 };
+  },
+  name(r: ByteReader): NameIn {
+    return { name: r.cstring() };
+  },
+  forget(r: ByteReader): ForgetIn {
+    return { nlookup: r.u64('nlookup') };
+  },
+  batchForget(r: ByteReader): BatchForgetIn {
+    const count = r.u32('count');
+    r.u32('dummy');
+    if (count * 16 > r.remaining) throw new DecodeError(`BATCH_FORGET says ${count} entries, has room for ${r.remaining / 16}`);
+    const items = [];
+    for (let i = 0; i < count; i++) items.push({ nodeid: r.u64('nodeid'), nlookup: r.u64('nlookup') });
+    return { items };
+  },
+  getattr(r: ByteReader): GetattrIn {
+    const getattrFlags = r.u32('getattr_flags');
+    r.u32('dummy');
+    return { getattrFlags, fh: r.u64('fh') };
+  },
+  setattr(r: ByteReader): SetattrIn {
+    const valid = r.u32('valid');
+    r.u32('padding');
+    const fh = r.u64('fh');
+    const size = r.u64('size');
+    const lockOwner = r.u64big('lock_owner');
+    const atime = r.u64('atime');
+    const mtime = r.u64('mtime');
+    const ctime = r.u64('ctime');
+    const atimensec = r.u32('atimensec');
+    const mtimensec = r.u32('mtimensec');
+    const ctimensec = r.u32('ctimensec');
+    const mode = r.u32('mode');
+    r.u32('unused4');
+    const uid = r.u32('uid');
+    const gid = r.u32('gid');
+    r.u32('unused5');
+    return { valid, fh, size, lockOwner, atime, mtime, ctime, atimensec, mtimensec, ctimensec, mode, uid, gid };
+  },
+  mknod(r: ByteReader): MknodIn {
+    const mode = r.u32('mode');
+    const rdev = r.u32('rdev');
+    const umask = r.u32('umask');
+    r.u32('padding');
+    return { mode, rdev, umask, name: r.cstring() };
+  },
+  mkdir(r: ByteReader): MkdirIn {
+    const mode = r.u32('mode');
+    const umask = r.u32('umask');
+    return { mode, umask, name: r.cstring() };
+  },
+  rename(r: ByteReader): RenameIn {
+    const newdir = r.u64('newdir');
+    return { newdir, flags: 0, oldname: r.cstring('oldname'), newname: r.cstring('newname') };
+  },
+  rename2(r: ByteReader): RenameIn {
+    const newdir = r.u64('newdir');
+    const flags = r.u32('flags');
+    r.u32('padding');
+    return { newdir, flags, oldname: r.cstring('oldname'), newname: r.cstring('newname') };
+  },
+  open(r: ByteReader): OpenIn {
+    return { flags: r.u32('flags'), openFlags: r.u32('open_flags') };
+  },
+  create(r: ByteReader): CreateIn {
+    const flags = r.u32('flags');
+    const mode = r.u32('mode');
+    const umask = r.u32('umask');
+    const openFlags = r.u32('open_flags');
+    return { flags, mode, umask, openFlags, name: r.cstring() };
+  },
+  read(r: ByteReader): ReadIn {
+    const fh = r.u64('fh');
+    const offset = r.u64('offset');
+    const size = r.u32('size');
+    const readFlags = r.u32('read_flags');
+    const lockOwner = r.u64big('lock_owner');
+    const flags = r.u32('flags');
+    r.u32('padding');
+    return { fh, offset, size, readFlags, lockOwner, flags };
+  },
+  write(r: ByteReader): WriteIn {
+    const fh = r.u64('fh');
+    const offset = r.u64('offset');
+    const size = r.u32('size');
+    const writeFlags = r.u32('write_flags');
+    const lockOwner = r.u64big('lock_owner');
+    const flags = r.u32('flags');
+    r.u32('padding');
+    if (size !== r.remaining) throw new DecodeError(`WRITE says ${size} bytes, carries ${r.remaining}`);
+    return { fh, offset, size, writeFlags, lockOwner, flags, data: r.rest() };
+  },
+  release(r: ByteReader): ReleaseIn {
+    const fh = r.u64('fh');
+    const flags = r.u32('flags');
+    const releaseFlags = r.u32('release_flags');
+    return { fh, flags, releaseFlags, lockOwner: r.u64big('lock_owner') };
+  },
+  flush(r: ByteReader): FlushIn {
+    const fh = r.u64('fh');
+    r.u32('unused');
+    r.u32('padding');
+    return { fh, lockOwner: r.u64big('lock_owner') };
+  },
+  fsync(r: ByteReader): FsyncIn {
+    const fh = r.u64('fh');
+    const fsyncFlags = r.u32('fsync_flags');
+    r.u32('padding');
+    return { fh, fsyncFlags };
+  },
+  /** Without FUSE_SETXATTR_EXT (never negotiated) the struct is the 8-byte compat one. */
+  setxattr(r: ByteReader): SetxattrIn {
+    const size = r.u32('size');
+    const flags = r.u32('flags');
+    const name = r.cstring();
+    return { size, flags, name, value: r.bytes(size, 'value') };
+  },
+  getxattr(r: ByteReader): GetxattrIn {
+    const size = r.u32('size');
+    r.u32('padding');
+    return { size, name: r.cstring() };
+  },
+  listxattr(r: ByteReader): ListxattrIn {
+    const size = r.u32('size');
+    r.u32('padding');
+    return { size };
+  },
+  access(r: ByteReader): AccessIn {
+    const mask = r.u32('mask');
+    r.u32('padding');
+    return { mask };
+  },
+  interrupt(r: ByteReader): InterruptIn {
+    return { unique: r.u64('unique') };
+  },
+  ioctl(r: ByteReader): IoctlIn {
+    const fh = r.u64('fh');
+    const flags = r.u32('flags');
+    const cmd = r.u32('cmd');
+    const arg = r.u64big('arg');
+    const inSize = r.u32('in_size');
+    const outSize = r.u32('out_size');
+    return { fh, flags, cmd, arg, inSize, outSize, data: r.rest() };
+  },
+  poll(r: ByteReader): PollIn {
+    const fh = r.u64('fh');
+    const kh = r.u64('kh');
+    const flags = r.u32('flags');
+    const events = r.u32('events');
+    return { fh, kh, flags, events };
+  },
+};

@@ -1,0 +1,49 @@
+/**
+ * The tree ipcfs mounts. Each IPC kind gets one directory; the issues that bring a kind replace its
+ * placeholder StaticDir with the kind's own DirNode.
+ *
+ *   semaphores/{named,unnamed,sysv}   shared-memory/{named,sysv}   mqueue/{named,sysv}
+ *
+ * The kind directories are mode 1777 like /dev/shm: anyone may create objects, only an object's
+ * owner (or root) may remove it (the VFS enforces the sticky bit under default_permissions).
+ */
+import { FUSE_ROOT_ID } from './fuse/abi.js';
+import { StaticDir } from './tree/static-dir.js';
+import type { DirNode } from './tree/node.js';
+import { testFilesDir } from './test-files.js';
+
+export const KIND_DIR_MODE = 0o1777;
+
+export interface LayoutOptions {
+  /** Adds /.ipcfs-test (test-only files). */
+  testFiles?: boolean;
+  /** Replacements for the kind directories, by path ("semaphores/named", ...). */
+  kinds?: Record<string, DirNode>;
+}
+
+export const KIND_PATHS = [
+  'semaphores/named',
+  'semaphores/unnamed',
+  'semaphores/sysv',
+  'shared-memory/named',
+  'shared-memory/sysv',
+  'mqueue/named',
+  'mqueue/sysv',
+] as const;
+
+export function buildTree(options: LayoutOptions = {}): StaticDir {
+  const root = new StaticDir(0o755, FUSE_ROOT_ID);
+  const groups = new Map<string, StaticDir>();
+  for (const path of KIND_PATHS) {
+    const [group, kind] = path.split('/') as [string, string];
+    let g = groups.get(group);
+    if (!g) {
+      g = new StaticDir(0o755);
+      groups.set(group, g);
+      root.add(group, g);
+    }
+    g.add(kind, options.kinds?.[path] ?? new StaticDir(KIND_DIR_MODE));
+  }
+  if (options.testFiles) root.add('.ipcfs-test', testFilesDir());
+  return root;
+}

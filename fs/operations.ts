@@ -1,0 +1,385 @@
+/**
+ * FUSE requests onto the tree (fs/tree). This file owns what FUSE needs and the tree must not
+ * know: node ids and their lookup counts, file handles (fh), directory snapshots, poll handles.
+ *
+ * Node ids. A directory keeps one node id while the kernel remembers it. A file gets a *fresh*
+ * node id on every LOOKUP, with entry_valid = 0, so every open of it gets its own kernel inode:
+ * a WRITE blocked in one open (a semaphore wait) holds that inode's i_rwsem, and `echo x > file`
+ * (O_TRUNC: do_truncate takes the inode lock before the filesystem sees anything) or `cat file`
+ * from another process must not sleep behind it. attr.ino stays the node's own, so stat shows
+ * one stable inode number. Node ids are never reused, so generation is always 0.
+ */
+import type { Logger } from 'pino';
+import { FUSE_ROOT_ID, OpenOutFlag, POLL_SCHEDULE_NOTIFY, S_IFMT, S_IFREG, SetattrValid, direntType } from './fuse/abi.js';
+import { Errno, FuseError, fail } from './fuse/errno.js';
+import type { FuseOperations, FuseRequest } from './fuse/ops.js';
+import type {
+  AccessIn, CreateIn, Empty, FlushIn, FsyncIn, GetattrIn, MkdirIn, MknodIn, NameIn, OpenIn, PollIn, ReadIn,
+  ReleaseIn, RenameIn, SetattrIn, WriteIn,
+} from './fuse/requests.js';
+import { DirentList, notify, type Attr, type AttrOut, type EntryOut, type OpenOut, type StatfsOut } from './fuse/replies.js';
+import type { DirNode, FileHandle, FsNode, OpenMode, StatChange } from './tree/node.js';
+
+/** Sends a notification to the kernel (Session.notify). */
+export type Notifier = (msg: Buffer) => number;
+
+/** Cache lifetimes (ms): directories are stable; files' attributes change with their object. */
+const DIR_ENTRY_VALID_MS = 1000;
+const DIR_ATTR_VALID_MS = 1000;
+const FILE_VALID_MS = 0;
+
+/** poll(2) bits. */
+const POLLIN = 0x1;
+const POLLOUT = 0x4;
+const POLLRDNORM = 0x40;
+const POLLWRNORM = 0x100;
+/** What the kernel assumes for a file without poll support (DEFAULT_POLLMASK). */
+const ALWAYS_READY = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+
+interface NodeRef {
+  node: FsNode;
+  nlookup: number;
+}
+
+interface OpenFile {
+  handle: FileHandle;
+  /** kernel poll handles waiting for a wake-up, from POLL with FUSE_POLL_SCHEDULE_NOTIFY */
+  pollKh: number | null;
+}
+
+export function openFlagsOf(mode: OpenMode): number {
+  let f = 0;
+  if (mode.directIo) f |= OpenOutFlag.DIRECT_IO;
+  if (mode.nonSeekable) f |= OpenOutFlag.NONSEEKABLE;
+  if (mode.stream) f |= OpenOutFlag.STREAM;
+  if (mode.parallelDirectWrites) f |= OpenOutFlag.PARALLEL_DIRECT_WRITES;
+  if (mode.keepCache) f |= OpenOutFlag.KEEP_CACHE;
+  return f;
+}
+
+export class IpcfsOperations implements FuseOperations {
+  private readonly nodes = new Map<number, NodeRef>();
+  /** Directories' node ids (one per directory while the kernel knows it). */
+  private readonly dirIds = new Map<FsNode, number>();
+  private readonly files = new Map<number, OpenFile>();
+  private readonly dirs = new Map<number, { ino: number; parentIno: number; entries: [string, FsNode][] }>();
+  private nextNodeId = FUSE_ROOT_ID + 1;
+  private nextFh = 1;
+  private notifier: Notifier = () => -Errno.ENOTCONN;
+
+  constructor(private readonly root: DirNode, private readonly log: Logger) {
+    this.nodes.set(FUSE_ROOT_ID, { node: root, nlookup: 1 });
+    this.dirIds.set(root, FUSE_ROOT_ID);
+  }
+
+  /** Where poll wake-ups and cache invalidations go (the session, once it runs). */
+  setNotifier(n: Notifier): void {
+    this.notifier = n;
+  }
+
+  /** Open file handles (for tests and the status of the daemon). */
+  get openFiles(): number {
+    return this.files.size;
+  }
+  get knownNodes(): number {
+    return this.nodes.size;
+  }
+
+  // ---- node ids ----
+
+  private node(nodeid: number): FsNode {
+    const ref = this.nodes.get(nodeid);
+    if (!ref) fail(Errno.ESTALE, `unknown node id ${nodeid}`);
+    return ref.node;
+  }
+
+  private dir(nodeid: number): DirNode {
+    const n = this.node(nodeid);
+    if (n.kind !== 'dir') fail(Errno.ENOTDIR);
+    return n;
+  }
+
+  /** Counts one lookup of node and returns its node id (fresh for files, see the file comment). */
+  private remember(node: FsNode): number {
+    if (node.kind === 'dir') {
+      const id = this.dirIds.get(node);
+      if (id !== undefined) {
+        this.nodes.get(id)!.nlookup++;
+        return id;
+      }
+    }
+    const id = this.nextNodeId++;
+    this.nodes.set(id, { node, nlookup: 1 });
+    if (node.kind === 'dir') this.dirIds.set(node, id);
+    return id;
+  }
+
+  private attrOf(node: FsNode): Attr {
+    const s = node.stat();
+    return { ino: node.ino, ...s };
+  }
+
+  private entry(node: FsNode): EntryOut {
+    const isDir = node.kind === 'dir';
+    return {
+      nodeid: this.remember(node),
+      generation: 0,
+      entryValidMs: isDir ? DIR_ENTRY_VALID_MS : FILE_VALID_MS,
+      attrValidMs: isDir ? DIR_ATTR_VALID_MS : FILE_VALID_MS,
+      attr: this.attrOf(node),
+    };
+  }
+
+  /** FORGET/BATCH_FORGET (no reply): the kernel dropped nlookup references to nodeid. */
+  forget(nodeid: number, nlookup: number): void {
+    const ref = this.nodes.get(nodeid);
+    if (!ref || nodeid === FUSE_ROOT_ID) return;
+    ref.nlookup -= nlookup;
+    if (ref.nlookup > 0) return;
+    this.nodes.delete(nodeid);
+    if (this.dirIds.get(ref.node) === nodeid) this.dirIds.delete(ref.node);
+  }
+
+  // ---- names ----
+
+  /** LOOKUP: fuse_entry_out, or ENOENT (not cached: entry_valid of a negative reply is 0). */
+  lookup(req: FuseRequest<NameIn>): EntryOut {
+    const child = this.dir(req.nodeid).lookup(req.args.name);
+    if (!child) fail(Errno.ENOENT);
+    return this.entry(child);
+  }
+
+  /** GETATTR: fuse_attr_out. With GETATTR_FH the kernel names an open file; the node is the same. */
+  getattr(req: FuseRequest<GetattrIn>): AttrOut {
+    const node = this.node(req.nodeid);
+    return { attrValidMs: node.kind === 'dir' ? DIR_ATTR_VALID_MS : FILE_VALID_MS, attr: this.attrOf(node) };
+  }
+
+  /**
+   * SETATTR: chmod, chown, utimes, truncate. Truncation (O_TRUNC opens: without FUSE_ATOMIC_O_TRUNC
+   * the kernel sends SETATTR size=0 after OPEN) is accepted and means nothing for an IPC object.
+   * Mode and owner changes go to the node (EPERM if it has no rules for them). Replies fuse_attr_out.
+   */
+  setattr(req: FuseRequest<SetattrIn>): AttrOut {
+    const node = this.node(req.nodeid);
+    const a = req.args;
+    const change: StatChange = {};
+    if (a.valid & SetattrValid.MODE) change.mode = a.mode;
+    if (a.valid & SetattrValid.UID) change.uid = a.uid;
+    if (a.valid & SetattrValid.GID) change.gid = a.gid;
+    const now = Date.now();
+    if (a.valid & SetattrValid.ATIME) change.atimeMs = a.valid & SetattrValid.ATIME_NOW ? now : a.atime * 1000 + a.atimensec / 1e6;
+    if (a.valid & SetattrValid.MTIME) change.mtimeMs = a.valid & SetattrValid.MTIME_NOW ? now : a.mtime * 1000 + a.mtimensec / 1e6;
+    if (a.valid & SetattrValid.SIZE && node.kind === 'dir') fail(Errno.EISDIR);
+    const owns = change.mode !== undefined || change.uid !== undefined || change.gid !== undefined;
+    if (node.setStat) node.setStat(req, change);
+    else if (owns) fail(Errno.EPERM, 'this file has fixed permissions');
+    return this.getattr(req as unknown as FuseRequest<GetattrIn>);
+  }
+
+  /** READLINK: the target bytes. */
+  readlink(req: FuseRequest<Empty>): string {
+    const n = this.node(req.nodeid);
+    if (n.kind !== 'symlink') fail(Errno.EINVAL);
+    return n.target;
+  }
+
+  /** MKNOD (regular files only; the kernel sends it for mknod(2) and for open(O_CREAT) without CREATE). */
+  async mknod(req: FuseRequest<MknodIn>): Promise<EntryOut> {
+    if ((req.args.mode & S_IFMT) !== S_IFREG) fail(Errno.EPERM, 'only regular files can be made here');
+    return this.entry(await this.createIn(req, req.args.name, req.args.mode, 0));
+  }
+
+  private async createIn(req: FuseRequest<unknown>, name: string, mode: number, flags: number): Promise<FsNode> {
+    const dir = this.dir(req.nodeid);
+    if (dir.lookup(name)) fail(Errno.EEXIST);
+    if (!dir.create) fail(Errno.EPERM, 'objects cannot be created in this directory');
+    return dir.create(req, name, mode & 0o7777, flags);
+  }
+
+  /** MKDIR: fuse_entry_out; EPERM where the tree has no subdirectories to make. */
+  async mkdir(req: FuseRequest<MkdirIn>): Promise<EntryOut> {
+    const dir = this.dir(req.nodeid);
+    if (dir.lookup(req.args.name)) fail(Errno.EEXIST);
+    if (!dir.mkdir) fail(Errno.EPERM, 'directories cannot be made here');
+    return this.entry(await dir.mkdir(req, req.args.name, req.args.mode & 0o7777));
+  }
+
+  /** UNLINK: empty reply. The VFS already checked the sticky bit and write permission on the directory. */
+  async unlink(req: FuseRequest<NameIn>): Promise<void> {
+    const dir = this.dir(req.nodeid);
+    const child = dir.lookup(req.args.name);
+    if (!child) fail(Errno.ENOENT);
+    if (child.kind === 'dir') fail(Errno.EISDIR);
+    if (!dir.unlink) fail(Errno.EPERM, 'this entry cannot be removed');
+    await dir.unlink(req, req.args.name);
+  }
+
+  /** RMDIR: empty reply. */
+  async rmdir(req: FuseRequest<NameIn>): Promise<void> {
+    const dir = this.dir(req.nodeid);
+    const child = dir.lookup(req.args.name);
+    if (!child) fail(Errno.ENOENT);
+    if (child.kind !== 'dir') fail(Errno.ENOTDIR);
+    if (!dir.rmdir) fail(Errno.EPERM, 'this directory cannot be removed');
+    await dir.rmdir(req, req.args.name);
+  }
+
+  /**
+   * RENAME/RENAME2: refused. An IPC object's name is its identity (a SysV id, a POSIX name others
+   * open by); rename(2) documents EPERM for "does not support renaming of the type requested".
+   */
+  rename(req: FuseRequest<RenameIn>): void {
+    this.dir(req.nodeid);
+    fail(Errno.EPERM, 'IPC objects cannot be renamed');
+  }
+
+  // ---- files ----
+
+  /** OPEN: fuse_open_out with the node's FOPEN_* flags for this open. EISDIR for directories. */
+  async open(req: FuseRequest<OpenIn>): Promise<OpenOut> {
+    const node = this.node(req.nodeid);
+    if (node.kind !== 'file') fail(node.kind === 'dir' ? Errno.EISDIR : Errno.ELOOP);
+    return this.register(await node.open(req, req.args.flags));
+  }
+
+  private register(handle: FileHandle): OpenOut {
+    const fh = this.nextFh++;
+    this.files.set(fh, { handle, pollKh: null });
+    return { fh, openFlags: openFlagsOf(handle.mode) };
+  }
+
+  /** CREATE: fuse_entry_out + fuse_open_out: the object is made and opened in one request. */
+  async create(req: FuseRequest<CreateIn>): Promise<{ entry: EntryOut; open: OpenOut }> {
+    const node = await this.createIn(req, req.args.name, req.args.mode, req.args.flags);
+    if (node.kind !== 'file') fail(Errno.EISDIR);
+    const handle = await node.open(req, req.args.flags);
+    return { entry: this.entry(node), open: this.register(handle) };
+  }
+
+  private file(fh: number): OpenFile {
+    const f = this.files.get(fh);
+    if (!f) fail(Errno.EBADF, `unknown file handle ${fh}`);
+    return f;
+  }
+
+  /** READ: the bytes (short = end of file). flags are the file's current f_flags (O_NONBLOCK). */
+  read(req: FuseRequest<ReadIn>): Buffer | Promise<Buffer> {
+    return this.file(req.args.fh).handle.read(req, req.args.offset, req.args.size, req.args.flags);
+  }
+
+  /** WRITE: fuse_write_out.size = bytes taken. A handle that waits holds this inode's i_rwsem. */
+  write(req: FuseRequest<WriteIn>): number | Promise<number> {
+    return this.file(req.args.fh).handle.write(req, req.args.data, req.args.offset, req.args.flags);
+  }
+
+  /** FLUSH: every close(2) of a descriptor; empty reply. */
+  flush(req: FuseRequest<FlushIn>): void {
+    this.file(req.args.fh).handle.flush?.(req);
+  }
+
+  /**
+   * RELEASE: the last reference to the open file is gone: close, exit, or SIGKILL (the kernel then
+   * sends it with pid 0 or the exiting task's). Empty reply; the kernel does not wait for it.
+   */
+  release(req: FuseRequest<ReleaseIn>): void {
+    const f = this.files.get(req.args.fh);
+    if (!f) return;
+    this.files.delete(req.args.fh);
+    try {
+      f.handle.release(req);
+    } catch (err) {
+      req.log.error({ err }, 'release failed; the handle is gone anyway');
+    }
+  }
+
+  /** FSYNC: nothing is buffered; empty reply. */
+  fsync(req: FuseRequest<FsyncIn>): void {
+    this.file(req.args.fh);
+  }
+
+  /**
+   * POLL: fuse_poll_out.revents. With FUSE_POLL_SCHEDULE_NOTIFY the kernel waits for a
+   * FUSE_NOTIFY_POLL carrying kh before polling again; the handle calls `wake` for that.
+   */
+  poll(req: FuseRequest<PollIn>): number {
+    const f = this.file(req.args.fh);
+    if (!f.handle.poll) return ALWAYS_READY & req.args.events;
+    let wake: (() => void) | null = null;
+    if (req.args.flags & POLL_SCHEDULE_NOTIFY) {
+      const kh = req.args.kh;
+      f.pollKh = kh;
+      wake = () => {
+        if (f.pollKh !== kh) return; // a newer poll replaced it
+        f.pollKh = null;
+        this.notifier(notify.pollWakeup(kh));
+      };
+    }
+    return f.handle.poll(req, req.args.events, wake);
+  }
+
+  // ---- directories ----
+
+  /** OPENDIR: a snapshot of the entries, so READDIR offsets stay meaningful while objects come and go. */
+  opendir(req: FuseRequest<OpenIn>): OpenOut {
+    const dir = this.dir(req.nodeid);
+    const fh = this.nextFh++;
+    this.dirs.set(fh, { ino: dir.ino, parentIno: dir.ino, entries: [...dir.entries()] });
+    return { fh, openFlags: 0 };
+  }
+
+  /** READDIR: whole fuse_dirent records up to size; off of each = index of the next entry. */
+  readdir(req: FuseRequest<ReadIn>): Buffer {
+    const d = this.dirs.get(req.args.fh);
+    if (!d) fail(Errno.EBADF);
+    const list = new DirentList(req.args.size);
+    const all: [string, number, number][] = [
+      ['.', d.ino, direntType(0o040000)],
+      ['..', d.parentIno, direntType(0o040000)],
+      ...d.entries.map(([name, node]): [string, number, number] => [name, node.ino, direntType(node.stat().mode)]),
+    ];
+    for (let i = req.args.offset; i < all.length; i++) {
+      const [name, ino, type] = all[i]!;
+      if (!list.add(ino, i + 1, type, name)) break;
+    }
+    return list.done();
+  }
+
+  /** RELEASEDIR: empty reply. */
+  releasedir(req: FuseRequest<ReleaseIn>): void {
+    this.dirs.delete(req.args.fh);
+  }
+
+  /** FSYNCDIR: nothing to sync. */
+  fsyncdir(): void {}
+
+  /** STATFS: fuse_statfs_out; no blocks, one "file" per known node. */
+  statfs(): StatfsOut {
+    return { blocks: 0, bfree: 0, bavail: 0, files: this.nodes.size, ffree: 0, bsize: 4096, namelen: 255, frsize: 4096 };
+  }
+
+  /**
+   * ACCESS: only sent without default_permissions (with it the kernel checks mode bits itself).
+   * Checks the caller against the node's mode bits, as the kernel would.
+   */
+  access(req: FuseRequest<AccessIn>): void {
+    const s = this.node(req.nodeid).stat();
+    const mask = req.args.mask & 7;
+    if (mask === 0 || req.caller.uid === 0) return;
+    const bits = req.caller.uid === s.uid ? (s.mode >> 6) & 7 : req.caller.gid === s.gid ? (s.mode >> 3) & 7 : s.mode & 7;
+    if ((bits & mask) !== mask) throw new FuseError(Errno.EACCES);
+  }
+
+  /** The session ended: release every open handle, as the kernel would have. */
+  destroy(): void {
+    const gone = { caller: { uid: 0, gid: 0, pid: 0, tgid: 0 }, signal: AbortSignal.abort(), log: this.log };
+    for (const [fh, f] of this.files) {
+      this.files.delete(fh);
+      try {
+        f.handle.release(gone);
+      } catch (err) {
+        this.log.error({ err }, 'release at session end failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The small filesystem API that IPC objects plug into. fs/operations.ts translates FUSE requests
+ * into calls on these nodes; nodes know nothing of FUSE (no node ids, no bytes on the wire).
+ */
+import type { Logger } from 'pino';
+import type { Caller } from '../fuse/ops.js';
+
+/** What a node operation gets from the request that caused it. */
+export interface FsContext {
+  readonly caller: Caller;
+  /** Aborts (reason: FuseError EINTR) when the caller is interrupted or the session ends. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+}
+
+export interface Stat {
+  /** File type and permission bits (S_IFDIR | 0o755, ...). */
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  nlink: number;
+  atimeMs: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+/** A chmod/chown/utimes request; absent fields are unchanged. */
+export interface StatChange {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  atimeMs?: number;
+  mtimeMs?: number;
+}
+
+interface NodeBase {
+  /** Stable inode number shown by stat (st_ino). */
+  readonly ino: number;
+  stat(): Stat;
+  /** chmod/chown/touch; absent = EPERM for mode/owner changes, times are ignored. */
+  setStat?(ctx: FsContext, change: StatChange): void;
+}
+
+/** How the kernel should treat one open file (the FOPEN_* reply flags, per open). */
+export interface OpenMode {
+  /** Every read and write reaches the handle (no page cache): needed for status and command files. */
+  directIo?: boolean;
+  /** pread/pwrite and lseek fail with ESPIPE. */
+  nonSeekable?: boolean;
+  /** A stream: the kernel does not keep or serialise a file position. */
+  stream?: boolean;
+  /** Writes to this file may run in parallel (no inode lock held across them). */
+  parallelDirectWrites?: boolean;
+  /** Keep page cache across opens (only for content that does not change). */
+  keepCache?: boolean;
+}
+
+/** An open file. Its lifetime is the kernel's struct file: from open to the last close (RELEASE). */
+export interface FileHandle {
+  readonly mode: OpenMode;
+  read(ctx: FsContext, offset: number, size: number, flags: number): Buffer | Promise<Buffer>;
+  write(ctx: FsContext, data: Buffer, offset: number, flags: number): number | Promise<number>;
+  /**
+   * Readiness for poll(2): the POLL* bits ready now. When `wake` is given the handle must call it
+   * once when readiness may have changed (the kernel then polls again).
+   */
+  poll?(ctx: FsContext, events: number, wake: (() => void) | null): number;
+  /** close(2) of one descriptor (may happen several times for dup'ed descriptors). */
+  flush?(ctx: FsContext): void;
+  /** The last reference is gone (last close, or the process died). Never fails. */
+  release(ctx: FsContext): void;
+}
+
+export interface FileNode extends NodeBase {
+  readonly kind: 'file';
+  /** flags: the open(2) flags (O_ACCMODE, O_NONBLOCK, ...). */
+  open(ctx: FsContext, flags: number): FileHandle | Promise<FileHandle>;
+}
+
+export interface SymlinkNode extends NodeBase {
+  readonly kind: 'symlink';
+  readonly target: string;
+}
+
+export interface DirNode extends NodeBase {
+  readonly kind: 'dir';
+  lookup(name: string): FsNode | undefined;
+  /** The entries, in a stable order (readdir offsets index into a snapshot of it). */
+  entries(): Iterable<[string, FsNode]>;
+  /** open(O_CREAT) and mknod: absent = EPERM. mode already has the umask applied. */
+  create?(ctx: FsContext, name: string, mode: number, flags: number): FsNode | Promise<FsNode>;
+  mkdir?(ctx: FsContext, name: string, mode: number): DirNode | Promise<DirNode>;
+  unlink?(ctx: FsContext, name: string): void | Promise<void>;
+  rmdir?(ctx: FsContext, name: string): void | Promise<void>;
+}
+
+export type FsNode = DirNode | FileNode | SymlinkNode;
+
+let nextIno = 2; // 1 is the root's (FUSE_ROOT_ID)
+
+/** A fresh inode number, unique in this process. */
+export function allocIno(): number {
+  return nextIno++;
+}

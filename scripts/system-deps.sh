@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Debian packages ipcfs needs beyond Node: fuse3 (fusermount3, for unprivileged mounts and their
+# tests) and libfuse3-dev + pkg-config (the C reference filesystem the benchmark builds).
+# Idempotent and quiet when all is there; as non-root it only says what is missing.
+set -u
+missing=()
+command -v fusermount3 >/dev/null 2>&1 || missing+=(fuse3)
+pkg-config --exists fuse3 2>/dev/null || missing+=(libfuse3-dev)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "system-deps: missing ${missing[*]} (install them as root with apt-get); tests that need them will say so" >&2
+  exit 0
+fi
+echo "system-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+  || echo "system-deps: apt-get install ${missing[*]} failed; tests that need them will say so" >&2
+exit 0

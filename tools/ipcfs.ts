@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/** The ipcfs command line: mount, umount (and, with later issues, the object tools). */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_MOUNTPOINT, runDaemon } from '../fs/daemon.js';
+import { MountError, mountState, unmount } from '../fs/fuse/mount.js';
+import { LOG_LEVELS, createLogger } from './log.js';
+
+const program = new Command();
+
+program
+  .name('ipcfs')
+  .description('System V and POSIX IPC objects as plain files on a FUSE mount')
+  .version('0.1.0')
+  .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+  .showHelpAfterError();
+
+program
+  .command('mount')
+  .description('mount ipcfs and serve it in the foreground (logs go to stderr)')
+  .argument('[dir]', 'mountpoint (created if missing)', DEFAULT_MOUNTPOINT)
+  .option('--allow-other', 'let other users use the mount (non-root needs user_allow_other in /etc/fuse.conf)', false)
+  .option('--no-default-permissions', 'do not let the kernel check mode bits (ipcfs then checks ACCESS itself)')
+  .option('--fusermount', 'mount through fusermount3 even as root', false)
+  .option('--test-files', 'add /.ipcfs-test with test-only files (tests and benchmarks)', false)
+  .action(async (dir: string, opts: { allowOther: boolean; defaultPermissions: boolean; fusermount: boolean; testFiles: boolean }) => {
+    const log = createLogger(program.opts<{ logLevel: string }>().logLevel);
+    try {
+      process.exitCode = await runDaemon({
+        mountpoint: dir,
+        allowOther: opts.allowOther,
+        defaultPermissions: opts.defaultPermissions,
+        viaFusermount: opts.fusermount,
+        testFiles: opts.testFiles,
+        log,
+      });
+    } catch (err) {
+      if (err instanceof MountError) {
+        log.error(err.message);
+        process.exitCode = 1;
+        return;
+      }
+      throw err;
+    }
+  });
+
+program
+  .command('umount')
+  .alias('unmount')
+  .description('unmount an ipcfs mount (also one whose daemon died)')
+  .argument('<dir>', 'mountpoint')
+  .action((dir: string) => {
+    const log = createLogger(program.opts<{ logLevel: string }>().logLevel);
+    if (mountState(dir) === 'none') {
+      log.error(`${dir} is not mounted`);
+      process.exitCode = 1;
+      return;
+    }
+    try {
+      unmount(dir, log);
+    } catch (err) {
+      log.error((err as Error).message);
+      process.exitCode = 1;
+    }
+  });
+
+export function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a non-negative integer');
+  return n;
+}
+
+await program.parseAsync(process.argv);
