@@ -5,7 +5,8 @@
  */
 import type { Logger } from 'pino';
 import { FuseDevice } from './fuse/device.js';
-import { mount, unmountAsync } from './fuse/mount.js';
+import { closeSync } from 'node:fs';
+import { mount, unmount, unmountAsync } from './fuse/mount.js';
 import { Session } from './fuse/session.js';
 import { buildTree } from './layout.js';
 import { IpcfsOperations } from './operations.js';
@@ -31,8 +32,17 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     viaFusermount: o.viaFusermount,
     log,
   });
-  const ops = new IpcfsOperations(buildTree({ testFiles: o.testFiles }), log);
-  const session = new Session(new FuseDevice(mounted.fd), ops, { log });
+  let ops: IpcfsOperations;
+  let session: Session;
+  try {
+    ops = new IpcfsOperations(buildTree({ testFiles: o.testFiles }), log);
+    session = new Session(new FuseDevice(mounted.fd), ops, { log });
+  } catch (err) {
+    // Close the connection first: requests (umount's stat) then fail at once instead of waiting for us.
+    closeSync(mounted.fd);
+    unmount(mounted.mountpoint, log);
+    throw err;
+  }
   ops.setNotifier((msg) => session.notify(msg));
 
   let exitCode = 0;

@@ -8,7 +8,7 @@
  * is not connected") is lazily unmounted, so a SIGKILLed daemon never breaks the next start.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, constants as fsc } from 'node:fs';
+import { accessSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, statfsSync, constants as fsc } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { native } from './native.js';
@@ -49,7 +49,13 @@ export function mountUnavailable(): string | null {
     }
     return null;
   }
-  return findFusermount() ? null : 'not root and fusermount3 is not installed (Debian package fuse3)';
+  if (!findFusermount()) return 'not root and fusermount3 is not installed (Debian package fuse3)';
+  try {
+    accessSync('/dev/fuse', fsc.R_OK | fsc.W_OK);
+  } catch {
+    return '/dev/fuse is not readable and writable by this user (udev normally makes it 0666)';
+  }
+  return null;
 }
 
 export function findFusermount(): string | null {
@@ -87,11 +93,14 @@ function unescapeMountPath(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }
 
-/** 'stale' (dead FUSE daemon), 'live' (answers), or 'none'. */
+/**
+ * 'stale' (dead FUSE daemon), 'live' (answers), or 'none'. statfs, not stat: the kernel may answer
+ * stat from cached attributes for a while after the daemon died, but always sends STATFS.
+ */
 export function mountState(dir: string): 'stale' | 'live' | 'none' {
   const path = absolute(dir);
   try {
-    statSync(path);
+    statfsSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOTCONN' || code === 'ECONNABORTED') return 'stale';
@@ -207,18 +216,13 @@ function mountWithFusermount(path: string, name: string, o: MountOptions): Mount
       encoding: 'utf8',
     });
     if (r.status !== 0) throw new MountError(`fusermount3 failed: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`);
-    closeSync(theirs);
     const fd = native.recvFd(ours);
     if (fd < 0) throw new MountError(`fusermount3 sent no /dev/fuse fd: ${errnoName(-fd)}`);
     o.log.info({ mountpoint: path, options: opts }, 'mounted with fusermount3');
     return { fd, mountpoint: path, method: 'fusermount3' };
   } finally {
-    for (const fd of [ours, theirs]) {
-      try {
-        closeSync(fd);
-      } catch {
-        // closed above
-      }
-    }
+    // Both ends close only here: closing one earlier would let the received fd reuse its number.
+    closeSync(theirs);
+    closeSync(ours);
   }
 }
