@@ -19,6 +19,8 @@ export interface DaemonOptions {
   defaultPermissions?: boolean;
   testFiles?: boolean;
   viaFusermount?: boolean;
+  /** See FuseDevice: microseconds of busy-polling /dev/fuse after activity (0 = never). */
+  busyPollUs?: number;
   log: Logger;
 }
 
@@ -36,7 +38,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
   let session: Session;
   try {
     ops = new IpcfsOperations(buildTree({ testFiles: o.testFiles }), log);
-    session = new Session(new FuseDevice(mounted.fd), ops, { log });
+    session = new Session(new FuseDevice(mounted.fd, o.busyPollUs), ops, { log });
   } catch (err) {
     // Close the connection first: requests (umount's stat) then fail at once instead of waiting for us.
     closeSync(mounted.fd);

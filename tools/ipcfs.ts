@@ -2,8 +2,15 @@
 /** The ipcfs command line: mount, umount (and, with later issues, the object tools). */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MOUNTPOINT, runDaemon } from '../fs/daemon.js';
+import { DEFAULT_BUSY_POLL_US } from '../fs/fuse/device.js';
 import { MountError, mountState, unmount } from '../fs/fuse/mount.js';
 import { LOG_LEVELS, createLogger } from './log.js';
+
+export function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a non-negative integer');
+  return n;
+}
 
 const program = new Command();
 
@@ -22,7 +29,8 @@ program
   .option('--no-default-permissions', 'do not let the kernel check mode bits (ipcfs then checks ACCESS itself)')
   .option('--fusermount', 'mount through fusermount3 even as root', false)
   .option('--test-files', 'add /.ipcfs-test with test-only files (tests and benchmarks)', false)
-  .action(async (dir: string, opts: { allowOther: boolean; defaultPermissions: boolean; fusermount: boolean; testFiles: boolean }) => {
+  .option('--busy-poll-us <n>', 'after activity, poll /dev/fuse this many microseconds before sleeping (0 = off)', parsePositiveInt, DEFAULT_BUSY_POLL_US)
+  .action(async (dir: string, opts: { allowOther: boolean; defaultPermissions: boolean; fusermount: boolean; testFiles: boolean; busyPollUs: number }) => {
     const log = createLogger(program.opts<{ logLevel: string }>().logLevel);
     try {
       process.exitCode = await runDaemon({
@@ -31,6 +39,7 @@ program
         defaultPermissions: opts.defaultPermissions,
         viaFusermount: opts.fusermount,
         testFiles: opts.testFiles,
+        busyPollUs: opts.busyPollUs,
         log,
       });
     } catch (err) {
@@ -62,11 +71,5 @@ program
       process.exitCode = 1;
     }
   });
-
-export function parsePositiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a non-negative integer');
-  return n;
-}
 
 await program.parseAsync(process.argv);

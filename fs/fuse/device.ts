@@ -10,6 +10,9 @@ import { FUSE_MIN_READ_BUFFER } from './abi.js';
 import type { Channel } from './channel.js';
 import { native } from './native.js';
 
+/** A client's next request usually follows our reply within a few microseconds. */
+export const DEFAULT_BUSY_POLL_US = 50;
+
 /** How many requests one wake-up reads before yielding to the rest of the loop (timers, I/O). */
 const MAX_READS_PER_WAKEUP = 64;
 
@@ -20,7 +23,11 @@ export class FuseDevice implements Channel {
   private onMessage: (msg: Buffer) => void = () => {};
   private onEnd: (err?: Error) => void = () => {};
 
-  constructor(readonly fd: number) {
+  /**
+   * busyPollUs: after a burst of requests, keep polling the device this long before sleeping in
+   * epoll (see native/ipcfs_native.c on_readable); 0 turns it off.
+   */
+  constructor(readonly fd: number, private readonly busyPollUs = DEFAULT_BUSY_POLL_US) {
     const rc = native.setNonBlocking(fd);
     if (rc < 0) throw new Error(`fcntl(O_NONBLOCK) on /dev/fuse: ${errnoName(-rc)}`);
   }
@@ -32,7 +39,7 @@ export class FuseDevice implements Channel {
   start(onMessage: (msg: Buffer) => void, onEnd: (err?: Error) => void): void {
     this.onMessage = onMessage;
     this.onEnd = onEnd;
-    this.poller = native.pollStart(this.fd, () => this.drain());
+    this.poller = native.pollStart(this.fd, () => this.drain(), this.busyPollUs);
   }
 
   private drain(): void {

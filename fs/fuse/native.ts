@@ -9,7 +9,7 @@ export interface Native {
   setNonBlocking(fd: number): number;
   socketPair(): [number, number] | number;
   recvFd(sock: number): number;
-  pollStart(fd: number, onReadable: (status: number) => void): unknown;
+  pollStart(fd: number, onReadable: (status: number) => void, spinMicros: number): unknown;
   pollStop(handle: unknown): void;
 }
 

@@ -21,6 +21,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <poll.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CHECK(call)                                                            \
@@ -158,6 +160,8 @@ typedef struct {
   napi_env env;
   napi_ref callback;
   napi_async_context async;
+  int fd;
+  int64_t spin_ns;   /* busy-poll budget after each wake-up (0 = off) */
   int closed;        /* pollStop ran */
   int handle_closed; /* libuv finished closing the handle */
   int collected;     /* the JS handle was garbage collected */
@@ -178,9 +182,37 @@ static void on_collected(napi_env env, void *data, void *hint) {
   if (p->handle_closed) free(p);
 }
 
+static int64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void call_js(poller_t *p, int status);
+
+/*
+ * After the JS side has drained the device, keep polling it (non-blocking) for spin_ns before
+ * going back to epoll. A client usually sends its next request within microseconds of our reply;
+ * finding the daemon awake saves a cross-CPU wake-up, which on virtual machines costs tens of
+ * microseconds (see shared/notes/fuse-facts.md). Bounded, and only after activity: an idle
+ * daemon sleeps in epoll as before.
+ */
 static void on_readable(uv_poll_t *h, int status, int events) {
   poller_t *p = (poller_t *)h->data;
   (void)events;
+  call_js(p, status);
+  if (status != 0 || p->spin_ns <= 0) return;
+  int64_t deadline = mono_ns() + p->spin_ns;
+  while (!p->closed && mono_ns() < deadline) {
+    struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
+    if (poll(&pfd, 1, 0) > 0) {
+      call_js(p, (pfd.revents & (POLLERR | POLLHUP)) ? UV_EOF : 0);
+      deadline = mono_ns() + p->spin_ns;
+    }
+  }
+}
+
+static void call_js(poller_t *p, int status) {
   napi_env env = p->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
@@ -208,10 +240,13 @@ static void poller_stop(poller_t *p) {
   uv_close((uv_handle_t *)&p->poll, on_closed);
 }
 
-/* pollStart(fd, callback(status)) -> handle; callback runs when fd is readable */
+/*
+ * pollStart(fd, callback(status), spinMicros) -> handle; callback runs when fd is readable, and
+ * again while it keeps becoming readable within spinMicros of the last call.
+ */
 static napi_value js_poll_start(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd;
   napi_valuetype t;
@@ -228,6 +263,10 @@ static napi_value js_poll_start(napi_env env, napi_callback_info info) {
     return NULL;
   }
   p->env = env;
+  p->fd = fd;
+  int32_t spin_us = 0;
+  if (argc >= 3) arg_int(env, argv[2], &spin_us);
+  p->spin_ns = spin_us > 0 ? (int64_t)spin_us * 1000 : 0;
   p->poll.data = p;
   int rc = uv_poll_init(loop, &p->poll, fd);
   if (rc != 0) {

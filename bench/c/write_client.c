@@ -1,0 +1,50 @@
+/*
+ * Times single small writes on one open file, from its own process: the FUSE round trip as a
+ * client sees it. Usage: write_client FILE COUNT [PAYLOAD]. Prints "median_ns p90_ns".
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) {
+    fprintf(stderr, "usage: %s FILE COUNT [PAYLOAD]\n", argv[0]);
+    return 2;
+  }
+  const char *payload = argc > 3 ? argv[3] : "ping";
+  size_t len = strlen(payload);
+  long n = atol(argv[2]);
+  int fd = open(argv[1], O_WRONLY);
+  if (fd < 0) {
+    perror(argv[1]);
+    return 1;
+  }
+  uint64_t *t = malloc(sizeof *t * (size_t)n);
+  for (long i = 0; i < n / 10 + 100; i++) /* warm up */
+    if (write(fd, payload, len) != (ssize_t)len) { perror("write"); return 1; }
+  for (long i = 0; i < n; i++) {
+    uint64_t t0 = now_ns();
+    if (write(fd, payload, len) != (ssize_t)len) { perror("write"); return 1; }
+    t[i] = now_ns() - t0;
+  }
+  qsort(t, (size_t)n, sizeof *t, cmp);
+  printf("%llu %llu\n", (unsigned long long)t[n / 2], (unsigned long long)t[n * 9 / 10]);
+  close(fd);
+  return 0;
+}
