@@ -1,0 +1,115 @@
+/**
+ * The semaphores that exist: System V sets by key and id (semget semantics), POSIX named
+ * semaphores by name, unnamed ones by id. Pure bookkeeping; permission checks are ipcperms'.
+ */
+import { Errno, fail } from '../errno.js';
+import { LINUX_SEM_LIMITS, SEM_VALUE_MAX, type SemLimits } from './limits.js';
+import { checkPerm, type IpcPerm, type Who } from './perms.js';
+import { SemSet } from './sem-set.js';
+
+export const IPC_PRIVATE = 0;
+export const IPC_CREAT = 0o1000;
+export const IPC_EXCL = 0o2000;
+/** Linux's id = slot + SEQ_MULTIPLIER * sequence */
+const SEQ_MULTIPLIER = 32768;
+
+export interface Semaphore {
+  set: SemSet;
+  perm: IpcPerm;
+}
+
+export interface SysvSemaphore extends Semaphore {
+  id: number;
+  key: number;
+}
+
+export interface Creator extends Who {
+  pid: number;
+}
+
+function newPerm(who: Who, mode: number): IpcPerm {
+  return { uid: who.uid, gid: who.gid, cuid: who.uid, cgid: who.gid, mode: mode & 0o777 };
+}
+
+export class SysvRegistry {
+  private readonly byId = new Map<number, SysvSemaphore>();
+  private readonly byKey = new Map<number, SysvSemaphore>();
+  private readonly slots: (SysvSemaphore | null)[] = [];
+  private seq = 0;
+  private totalSems = 0;
+
+  constructor(readonly limits: SemLimits = LINUX_SEM_LIMITS, private readonly now: () => number = Date.now) {}
+
+  get(id: number): SysvSemaphore | undefined {
+    return this.byId.get(id);
+  }
+
+  lookupKey(key: number): SysvSemaphore | undefined {
+    return this.byKey.get(key);
+  }
+
+  all(): SysvSemaphore[] {
+    return [...this.byId.values()];
+  }
+
+  /** semget(key, nsems, semflg): flags are IPC_CREAT | IPC_EXCL | mode. */
+  semget(key: number, nsems: number, flags: number, who: Creator): SysvSemaphore {
+    if (!Number.isInteger(nsems) || nsems < 0 || nsems > this.limits.semmsl) fail(Errno.EINVAL, `nsems must be in 0..${this.limits.semmsl}`);
+    if (key !== IPC_PRIVATE) {
+      const found = this.byKey.get(key);
+      if (found) {
+        if (flags & IPC_CREAT && flags & IPC_EXCL) fail(Errno.EEXIST, `key 0x${key.toString(16)} exists`);
+        checkPerm(found.perm, who, (flags >> 6) & 0o7 | (flags >> 3) & 0o7 | flags & 0o7, 'semget');
+        if (nsems > found.set.nsems) fail(Errno.EINVAL, `set has ${found.set.nsems} semaphores`);
+        return found;
+      }
+      if (!(flags & IPC_CREAT)) fail(Errno.ENOENT, `no set with key 0x${key.toString(16)}`);
+    }
+    if (nsems === 0) fail(Errno.EINVAL, 'nsems must be at least 1 to create a set');
+    if (this.byId.size >= this.limits.semmni) fail(Errno.ENOSPC, `SEMMNI (${this.limits.semmni}) sets exist`);
+    if (this.totalSems + nsems > this.limits.semmns) fail(Errno.ENOSPC, `SEMMNS (${this.limits.semmns}) semaphores exist`);
+    let slot = this.slots.indexOf(null);
+    if (slot < 0) slot = this.slots.length;
+    const id = slot + SEQ_MULTIPLIER * (this.seq++ % 65536);
+    const set = new SemSet({ nsems, max: this.limits.semvmx, overflowErrno: Errno.ERANGE, maxAdj: this.limits.semaem, maxOps: this.limits.semopm, now: this.now });
+    const sem: SysvSemaphore = { id, key, set, perm: newPerm(who, flags) };
+    this.slots[slot] = sem;
+    this.byId.set(id, sem);
+    if (key !== IPC_PRIVATE) this.byKey.set(key, sem);
+    this.totalSems += nsems;
+    return sem;
+  }
+
+  /** IPC_RMID: the id and key go, waiters get EIDRM. Permission: the caller checks owner rules. */
+  remove(sem: SysvSemaphore): void {
+    if (this.byId.get(sem.id) !== sem) return;
+    this.byId.delete(sem.id);
+    if (this.byKey.get(sem.key) === sem) this.byKey.delete(sem.key);
+    this.slots[sem.id % SEQ_MULTIPLIER] = null;
+    this.totalSems -= sem.set.nsems;
+    sem.set.remove();
+  }
+}
+
+/** POSIX semaphores: a set of one, up to SEM_VALUE_MAX, EOVERFLOW past it. */
+export function newPosixSet(value: number, limits: SemLimits = LINUX_SEM_LIMITS, now?: () => number): SemSet {
+  if (!Number.isInteger(value) || value < 0 || value > SEM_VALUE_MAX) fail(Errno.EINVAL, `value must be in 0..${SEM_VALUE_MAX}`);
+  return new SemSet({ nsems: 1, max: SEM_VALUE_MAX, overflowErrno: Errno.EOVERFLOW, maxAdj: SEM_VALUE_MAX, maxOps: limits.semopm, now }, [value]);
+}
+
+export interface PosixSemaphore extends Semaphore {
+  /** '/some-app/sema-1' for named, '9A87F312' for unnamed */
+  name: string;
+}
+
+export function newPosix(name: string, value: number, mode: number, who: Who, now?: () => number): PosixSemaphore {
+  return { name, set: newPosixSet(value, LINUX_SEM_LIMITS, now), perm: newPerm(who, mode) };
+}
+
+/** A fresh unnamed-semaphore id: 8 upper-case hex digits, not in use. */
+export function newUnnamedId(taken: (id: string) => boolean, random: () => number = Math.random): string {
+  for (;;) {
+    const id = Math.floor(random() * 0x100000000).toString(16).toUpperCase().padStart(8, '0');
+    if (!taken(id)) return id;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Undo adjustments (semadj) of one holder. In Linux the holder is a process; in ipcfs it is an
+ * open file handle (see docs/protocol.md): when the handle is released its adjustments are applied.
+ */
+import type { SemSet } from './sem-set.js';
+
+export class UndoHolder {
+  /** per set: adjustment per semaphore number */
+  private readonly adj = new Map<SemSet, Map<number, number>>();
+  released = false;
+
+  constructor(readonly pid: number, readonly comm: string) {}
+
+  get(set: SemSet, num: number): number {
+    return this.adj.get(set)?.get(num) ?? 0;
+  }
+
+  /** Adds delta to the adjustment of (set, num), dropping entries that return to 0. */
+  add(set: SemSet, num: number, delta: number): void {
+    let m = this.adj.get(set);
+    if (!m) {
+      m = new Map();
+      this.adj.set(set, m);
+      set.attachHolder(this);
+    }
+    const v = (m.get(num) ?? 0) + delta;
+    if (v === 0) m.delete(num);
+    else m.set(num, v);
+  }
+
+  /** SETVAL/SETALL: the adjustment of (set, num) is forgotten. */
+  clear(set: SemSet, num: number): void {
+    this.adj.get(set)?.delete(num);
+  }
+
+  /** The set is gone (IPC_RMID): nothing to apply for it. */
+  forget(set: SemSet): void {
+    this.adj.delete(set);
+  }
+
+  entries(set: SemSet): [number, number][] {
+    return [...(this.adj.get(set) ?? [])].sort((a, b) => a[0] - b[0]);
+  }
+
+  /** The handle is gone: apply every adjustment (the exit path of Linux's exit_sem). */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const [set, m] of this.adj) set.applyUndo(this, m);
+    this.adj.clear();
+  }
+}
