@@ -11,6 +11,7 @@ import { FUSE_ROOT_ID } from './fuse/abi.js';
 import { StaticDir } from './tree/static-dir.js';
 import type { DirNode } from './tree/node.js';
 import { testFilesDir } from './test-files.js';
+import { semaphoreDirs } from './semaphores/dirs.js';
 
 export const KIND_DIR_MODE = 0o1777;
 
@@ -33,6 +34,13 @@ export const KIND_PATHS = [
 
 export function buildTree(options: LayoutOptions = {}): StaticDir {
   const root = new StaticDir(0o755, FUSE_ROOT_ID);
+  const sems = semaphoreDirs();
+  const kinds: Record<string, DirNode> = {
+    'semaphores/named': sems.named,
+    'semaphores/unnamed': sems.unnamed,
+    'semaphores/sysv': sems.sysv,
+    ...options.kinds,
+  };
   const groups = new Map<string, StaticDir>();
   for (const path of KIND_PATHS) {
     const [group, kind] = path.split('/') as [string, string];
@@ -42,7 +50,7 @@ export function buildTree(options: LayoutOptions = {}): StaticDir {
       groups.set(group, g);
       root.add(group, g);
     }
-    g.add(kind, options.kinds?.[path] ?? new StaticDir(KIND_DIR_MODE));
+    g.add(kind, kinds[path] ?? new StaticDir(KIND_DIR_MODE));
   }
   if (options.testFiles) root.add('.ipcfs-test', testFilesDir());
   return root;

@@ -1,0 +1,325 @@
+/**
+ * The three semaphore directories:
+ *   named/    POSIX named semaphores; a '/' in the name is a subdirectory (named/app/sem-1)
+ *   unnamed/  POSIX unnamed semaphores by 8 upper-case hex digits
+ *   sysv/     System V sets by semid, sysv/by-key/0x0000162e -> ../<semid>
+ * Each has `.new`, a clone file that creates atomically with an initial value.
+ */
+import { Errno, fail } from '../../ipc/errno.js';
+import { checkOwner, type IpcPerm } from '../../ipc/semaphores/perms.js';
+import { IPC_CREAT, IPC_EXCL, IPC_PRIVATE, SysvRegistry, newPosix, newUnnamedId, type SysvSemaphore } from '../../ipc/semaphores/registry.js';
+import { S_IFDIR, S_IFLNK } from '../fuse/abi.js';
+import { allocIno, type DirNode, type FsContext, type FsNode, type Stat, type SymlinkNode } from '../tree/node.js';
+import { CreateFile, options } from './create-file.js';
+import { SemFile } from './sem-file.js';
+import { hexKey } from './status.js';
+
+const KIND_DIR_MODE = 0o1777;
+const NEW = '.new';
+
+function dirStat(perm: { uid: number; gid: number; mode: number }, time: number, subdirs: number): Stat {
+  return { mode: S_IFDIR | perm.mode, uid: perm.uid, gid: perm.gid, size: 0, nlink: 2 + subdirs, atimeMs: time, mtimeMs: time, ctimeMs: time };
+}
+
+function modeOpt(v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!/^[0-7]{1,4}$/.test(v)) fail(Errno.EINVAL, `mode=${v}: octal expected`);
+  return parseInt(v, 8) & 0o777;
+}
+
+function valueOpt(v: string | undefined): number {
+  if (v === undefined) return 0;
+  if (!/^\d+$/.test(v)) fail(Errno.EINVAL, `value=${v}: a non-negative integer expected`);
+  return Number(v);
+}
+
+/** A POSIX name component: not empty, no NUL, not "." or "..", not the clone file's name. */
+function checkName(name: string): void {
+  if (!name || name === '.' || name === '..' || name === NEW || name.includes('\0')) fail(Errno.EINVAL, `"${name}" is not a usable name`);
+  if (Buffer.byteLength(name) > 255) fail(Errno.ENAMETOOLONG);
+}
+
+export class NamedDir implements DirNode {
+  readonly kind = 'dir';
+  readonly ino = allocIno();
+  private readonly children = new Map<string, SemFile | NamedDir>();
+  private mtime = Date.now();
+  private readonly createFile: CreateFile | null;
+
+  /** prefix: the POSIX name of this directory ('' for named/ itself, '/app' below it) */
+  constructor(readonly prefix: string, readonly perm: { uid: number; gid: number; mode: number }) {
+    this.createFile = prefix === ''
+      ? new CreateFile('create NAME [value=N] [mode=OCTAL] [excl]', (ctx, words) => this.createCommand(ctx, words))
+      : null;
+  }
+
+  stat(): Stat {
+    let subdirs = 0;
+    for (const c of this.children.values()) if (c.kind === 'dir') subdirs++;
+    return dirStat(this.perm, this.mtime, subdirs);
+  }
+
+  lookup(name: string): FsNode | undefined {
+    if (name === NEW && this.createFile) return this.createFile;
+    return this.children.get(name);
+  }
+
+  entries(): Iterable<[string, FsNode]> {
+    return this.children.entries();
+  }
+
+  private newSem(ctx: FsContext, name: string, value: number, mode: number): SemFile {
+    checkName(name);
+    const posixName = `${this.prefix}/${name}`;
+    const sem = newPosix(posixName, value, mode, ctx.caller);
+    const file = new SemFile({
+      set: sem.set,
+      perm: sem.perm,
+      kind: 'posix',
+      label: ['name', posixName],
+      // sem_unlink: the name goes; open handles keep working until closed
+      remove: () => {
+        if (this.children.get(name) === file) this.children.delete(name);
+      },
+    });
+    this.children.set(name, file);
+    this.mtime = Date.now();
+    return file;
+  }
+
+  /** open(O_CREAT) / mknod: value 0, mode from the caller (the kernel applied the umask). */
+  create(ctx: FsContext, name: string, mode: number): FsNode {
+    return this.newSem(ctx, name, 0, mode);
+  }
+
+  mkdir(ctx: FsContext, name: string, mode: number): DirNode {
+    checkName(name);
+    const dir = new NamedDir(`${this.prefix}/${name}`, { uid: ctx.caller.uid, gid: ctx.caller.gid, mode: mode & 0o7777 });
+    this.children.set(name, dir);
+    this.mtime = Date.now();
+    return dir;
+  }
+
+  /** sem_unlink: owner, creator or root (the kernel already applied the sticky bit for the owner). */
+  unlink(ctx: FsContext, name: string): void {
+    const f = this.children.get(name);
+    if (!f || f.kind !== 'file') fail(Errno.ENOENT);
+    checkOwner(f.obj.perm, ctx.caller, 'sem_unlink');
+    f.obj.remove();
+  }
+
+  rmdir(_ctx: FsContext, name: string): void {
+    const d = this.children.get(name);
+    if (!d || d.kind !== 'dir') fail(Errno.ENOTDIR);
+    if (d.children.size) fail(Errno.ENOTEMPTY);
+    this.children.delete(name);
+    this.mtime = Date.now();
+  }
+
+  /** `create NAME [value=N] [mode=OCTAL] [excl]`: makes missing parent directories; atomic. */
+  private createCommand(ctx: FsContext, words: string[]): string {
+    const { positional, opts } = options(words.slice(1), ['value', 'mode', 'excl']);
+    if (words[0] !== 'create' || positional.length !== 1) fail(Errno.EINVAL, 'usage: create NAME [value=N] [mode=OCTAL] [excl]');
+    const parts = positional[0]!.split('/').filter(Boolean);
+    if (!parts.length) fail(Errno.EINVAL, 'empty name');
+    let dir: NamedDir = this;
+    for (const p of parts.slice(0, -1)) {
+      const next = dir.children.get(p);
+      if (next?.kind === 'file') fail(Errno.ENOTDIR, `${p} is a semaphore`);
+      dir = next ?? (dir.mkdir(ctx, p, 0o755) as NamedDir);
+    }
+    const leaf = parts[parts.length - 1]!;
+    const existing = dir.children.get(leaf);
+    if (existing) {
+      if (opts.has('excl')) fail(Errno.EEXIST, `${positional[0]} exists`);
+      if (existing.kind === 'dir') fail(Errno.EISDIR);
+      return existing.obj.label[1];
+    }
+    return dir.newSem(ctx, leaf, valueOpt(opts.get('value')), modeOpt(opts.get('mode'), 0o600)).obj.label[1];
+  }
+}
+
+export class UnnamedDir implements DirNode {
+  readonly kind = 'dir';
+  readonly ino = allocIno();
+  private readonly sems = new Map<string, SemFile>();
+  private mtime = Date.now();
+  private readonly perm = { uid: 0, gid: 0, mode: KIND_DIR_MODE };
+  private readonly createFile = new CreateFile('create [value=N] [mode=OCTAL]', (ctx, words) => {
+    const { positional, opts } = options(words.slice(1), ['value', 'mode']);
+    if (words[0] !== 'create' || positional.length) fail(Errno.EINVAL, 'usage: create [value=N] [mode=OCTAL]');
+    const id = newUnnamedId((x) => this.sems.has(x));
+    this.add(ctx, id, valueOpt(opts.get('value')), modeOpt(opts.get('mode'), 0o600));
+    return id;
+  });
+
+  stat(): Stat {
+    return dirStat(this.perm, this.mtime, 0);
+  }
+
+  lookup(name: string): FsNode | undefined {
+    return name === NEW ? this.createFile : this.sems.get(name);
+  }
+
+  entries(): Iterable<[string, FsNode]> {
+    return this.sems.entries();
+  }
+
+  private add(ctx: FsContext, id: string, value: number, mode: number): SemFile {
+    const sem = newPosix(id, value, mode, ctx.caller);
+    const file = new SemFile({
+      set: sem.set,
+      perm: sem.perm,
+      kind: 'posix',
+      label: ['id', id],
+      // sem_destroy: gone for everyone; waiters fail with EIDRM
+      remove: () => {
+        this.sems.delete(id);
+        sem.set.remove();
+        this.mtime = Date.now();
+      },
+    });
+    this.sems.set(id, file);
+    this.mtime = Date.now();
+    return file;
+  }
+
+  /** open(O_CREAT) of an 8-hex-digit id picks that id. */
+  create(ctx: FsContext, name: string, mode: number): FsNode {
+    if (!/^[0-9A-F]{8}$/.test(name)) fail(Errno.EINVAL, 'unnamed semaphores are named by 8 upper-case hex digits (or use .new)');
+    return this.add(ctx, name, 0, mode);
+  }
+
+  unlink(ctx: FsContext, name: string): void {
+    const f = this.sems.get(name);
+    if (!f) fail(Errno.ENOENT);
+    checkOwner(f.obj.perm, ctx.caller, 'sem_destroy');
+    f.obj.remove();
+  }
+}
+
+class KeyLink implements SymlinkNode {
+  readonly kind = 'symlink';
+  readonly ino = allocIno();
+  constructor(readonly target: string, private readonly perm: IpcPerm, private readonly time: number) {}
+  stat(): Stat {
+    return { mode: S_IFLNK | 0o777, uid: this.perm.uid, gid: this.perm.gid, size: this.target.length, nlink: 1, atimeMs: this.time, mtimeMs: this.time, ctimeMs: this.time };
+  }
+}
+
+/** sysv/by-key: one symlink per keyed set, hexKey -> ../semid. */
+class ByKeyDir implements DirNode {
+  readonly kind = 'dir';
+  readonly ino = allocIno();
+  private readonly links = new Map<SysvSemaphore, KeyLink>();
+  constructor(private readonly registry: SysvRegistry) {}
+
+  stat(): Stat {
+    return dirStat({ uid: 0, gid: 0, mode: 0o755 }, Date.now(), 0);
+  }
+
+  private link(sem: SysvSemaphore): KeyLink {
+    let l = this.links.get(sem);
+    if (!l) {
+      l = new KeyLink(`../${sem.id}`, sem.perm, sem.set.ctime);
+      this.links.set(sem, l);
+    }
+    return l;
+  }
+
+  lookup(name: string): FsNode | undefined {
+    if (!/^0x[0-9a-f]{8}$/.test(name)) return undefined;
+    const sem = this.registry.lookupKey(parseInt(name, 16) | 0);
+    return sem ? this.link(sem) : undefined;
+  }
+
+  entries(): Iterable<[string, FsNode]> {
+    for (const s of this.links.keys()) if (this.registry.get(s.id) !== s) this.links.delete(s);
+    return this.registry.all().filter((s) => s.key !== IPC_PRIVATE).map((s): [string, FsNode] => [hexKey(s.key), this.link(s)]);
+  }
+}
+
+export class SysvDir implements DirNode {
+  readonly kind = 'dir';
+  readonly ino = allocIno();
+  private readonly files = new Map<SysvSemaphore, SemFile>();
+  private readonly byKey: ByKeyDir;
+  private readonly perm = { uid: 0, gid: 0, mode: KIND_DIR_MODE };
+  private readonly createFile = new CreateFile('semget KEY NSEMS [mode=OCTAL] [creat] [excl]   (KEY: 0x1234, decimal, or private)', (ctx, words) => this.semget(ctx, words));
+
+  constructor(readonly registry: SysvRegistry) {
+    this.byKey = new ByKeyDir(registry);
+  }
+
+  stat(): Stat {
+    return dirStat(this.perm, Date.now(), 1);
+  }
+
+  private file(sem: SysvSemaphore): SemFile {
+    let f = this.files.get(sem);
+    if (!f) {
+      f = new SemFile({
+        set: sem.set,
+        perm: sem.perm,
+        kind: 'sysv',
+        label: ['semid', String(sem.id)],
+        key: sem.key,
+        remove: () => {
+          this.registry.remove(sem);
+          this.files.delete(sem);
+        },
+      });
+      this.files.set(sem, f);
+    }
+    return f;
+  }
+
+  lookup(name: string): FsNode | undefined {
+    if (name === NEW) return this.createFile;
+    if (name === 'by-key') return this.byKey;
+    if (!/^\d+$/.test(name)) return undefined;
+    const sem = this.registry.get(Number(name));
+    return sem ? this.file(sem) : undefined;
+  }
+
+  entries(): Iterable<[string, FsNode]> {
+    const list: [string, FsNode][] = [['by-key', this.byKey]];
+    for (const sem of this.registry.all()) list.push([String(sem.id), this.file(sem)]);
+    return list;
+  }
+
+  /** IPC_RMID by rm: owner, creator or root. */
+  unlink(ctx: FsContext, name: string): void {
+    const f = this.lookup(name);
+    if (!f || !(f instanceof SemFile)) fail(name === 'by-key' ? Errno.EISDIR : Errno.ENOENT);
+    checkOwner(f.obj.perm, ctx.caller, 'IPC_RMID');
+    f.obj.remove();
+  }
+
+  private semget(ctx: FsContext, words: string[]): string {
+    const { positional, opts } = options(words.slice(1), ['mode', 'creat', 'excl']);
+    if (words[0] !== 'semget' || positional.length !== 2) fail(Errno.EINVAL, 'usage: semget KEY NSEMS [mode=OCTAL] [creat] [excl]');
+    const [k, n] = positional as [string, string];
+    let key: number;
+    if (k === 'private') key = IPC_PRIVATE;
+    else if (/^0x[0-9a-fA-F]{1,8}$/.test(k)) key = parseInt(k, 16) | 0;
+    else if (/^-?\d+$/.test(k)) key = Number(k) | 0;
+    else fail(Errno.EINVAL, `key "${k}": 0x hex, decimal or private`);
+    if (!/^\d+$/.test(n)) fail(Errno.EINVAL, `nsems "${n}": a number`);
+    let flags = modeOpt(opts.get('mode'), 0o600);
+    if (opts.has('creat') || key === IPC_PRIVATE) flags |= IPC_CREAT;
+    if (opts.has('excl')) flags |= IPC_EXCL;
+    const sem = this.registry.semget(key, Number(n), flags, { uid: ctx.caller.uid, gid: ctx.caller.gid, pid: ctx.caller.tgid });
+    return String(sem.id);
+  }
+}
+
+export interface SemaphoreDirs {
+  named: NamedDir;
+  unnamed: UnnamedDir;
+  sysv: SysvDir;
+}
+
+export function semaphoreDirs(registry = new SysvRegistry()): SemaphoreDirs {
+  return { named: new NamedDir('', { uid: 0, gid: 0, mode: KIND_DIR_MODE }), unnamed: new UnnamedDir(), sysv: new SysvDir(registry) };
+}

@@ -1,0 +1,186 @@
+/**
+ * One semaphore object as a file. Reading prints its status; writing runs one command. Operations
+ * flagged undo belong to the open file handle: its UndoHolder is released, and its adjustments
+ * applied, when the kernel releases the handle (last close, or the process's death).
+ */
+import { readFileSync } from 'node:fs';
+import { Errno, ErrnoError } from '../../ipc/errno.js';
+import { ALTER, READ, checkOwner, checkPerm, ipcSet, type IpcPerm } from '../../ipc/semaphores/perms.js';
+import type { SemOp, SemSet } from '../../ipc/semaphores/sem-set.js';
+import { UndoHolder } from '../../ipc/semaphores/undo.js';
+import { S_IFREG } from '../fuse/abi.js';
+import { allocIno, type FileHandle, type FileNode, type FsContext, type Stat, type StatChange } from '../tree/node.js';
+import { StatusText } from '../tree/text-file.js';
+import { parseCommand, type Command } from './commands.js';
+import { semStatus } from './status.js';
+
+/** POLLIN: a wait would not block now; POLLOUT: a post never blocks. */
+const POLLIN = 0x1;
+const POLLOUT = 0x4;
+const POLLRDNORM = 0x40;
+const POLLWRNORM = 0x100;
+
+export interface SemObject {
+  readonly set: SemSet;
+  readonly perm: IpcPerm;
+  readonly kind: 'posix' | 'sysv';
+  /** the first status line: ['semid', '98765432'], ['name', '/app/sem'], ['id', '9A87F312'] */
+  readonly label: [string, string];
+  readonly key?: number;
+  /** rmid: what removing means for this kind (unlink, destroy, IPC_RMID) */
+  remove(): void;
+}
+
+function commOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '?';
+  }
+}
+
+export class SemFile implements FileNode {
+  readonly kind = 'file';
+  readonly ino = allocIno();
+  private atime = Date.now();
+
+  constructor(readonly obj: SemObject) {}
+
+  stat(): Stat {
+    const { set, perm } = this.obj;
+    return {
+      mode: S_IFREG | (perm.mode & 0o777),
+      uid: perm.uid,
+      gid: perm.gid,
+      size: 0,
+      nlink: 1,
+      atimeMs: this.atime,
+      mtimeMs: Math.max(set.otime, set.ctime),
+      ctimeMs: set.ctime,
+    };
+  }
+
+  /** chmod/chown: IPC_SET rules (owner, creator or root; low 9 bits of mode). */
+  setStat(ctx: FsContext, change: StatChange): void {
+    if (change.mode !== undefined || change.uid !== undefined || change.gid !== undefined) {
+      ipcSet(this.obj.perm, ctx.caller, { uid: change.uid, gid: change.gid, mode: change.mode });
+      this.obj.set.ctime = Date.now();
+    }
+    if (change.atimeMs !== undefined) this.atime = change.atimeMs;
+  }
+
+  open(): FileHandle {
+    return new SemHandle(this.obj);
+  }
+}
+
+export class SemHandle implements FileHandle {
+  readonly mode = { directIo: true, parallelDirectWrites: true };
+  private holder: UndoHolder | null = null;
+  private pollWatcher: (() => void) | null = null;
+  private readonly text: StatusText;
+
+  constructor(private readonly obj: SemObject) {
+    this.text = new StatusText(() => semStatusOf(obj));
+  }
+
+  read(_ctx: FsContext, offset: number, size: number): Buffer {
+    return this.text.read(offset, size);
+  }
+
+  async write(ctx: FsContext, data: Buffer): Promise<number> {
+    const cmd = parseCommand(data.toString('utf8'), this.obj.kind);
+    this.text.invalidate();
+    await this.run(ctx, cmd);
+    return data.length;
+  }
+
+  private holderFor(ctx: FsContext): UndoHolder {
+    if (!this.holder) {
+      const pid = ctx.caller.tgid;
+      this.holder = new UndoHolder(pid, commOf(pid));
+    }
+    return this.holder;
+  }
+
+  private async run(ctx: FsContext, cmd: Command): Promise<void> {
+    const { set, perm } = this.obj;
+    const who = ctx.caller;
+    switch (cmd.verb) {
+      case 'op': {
+        const alters = cmd.ops.some((o) => o.op !== 0);
+        checkPerm(perm, who, alters ? ALTER : READ, 'semop');
+        const holder = cmd.ops.some((o) => o.undo) ? this.holderFor(ctx) : null;
+        return this.semop(ctx, cmd.ops, holder, cmd.timeoutMs, cmd.timeoutErrno);
+      }
+      case 'setval':
+        checkPerm(perm, who, ALTER, 'SETVAL');
+        return set.setval(cmd.num, cmd.value, who.tgid);
+      case 'setall':
+        checkPerm(perm, who, ALTER, 'SETALL');
+        return set.setall(cmd.values, who.tgid);
+      case 'ipc_set':
+        ipcSet(perm, who, cmd);
+        set.ctime = Date.now();
+        return;
+      case 'rmid':
+        checkOwner(perm, who, 'IPC_RMID');
+        return this.obj.remove();
+    }
+  }
+
+  /** Applies at once, or waits until done, the timeout, or an interrupt (which take nothing). */
+  private semop(ctx: FsContext, ops: SemOp[], holder: UndoHolder | null, timeoutMs: number | null, timeoutErrno: number): Promise<void> | void {
+    const { set } = this.obj;
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    let settle: (errno: number) => void = () => {};
+    const result = new Promise<void>((resolve, reject) => {
+      settle = (errno) => (errno === 0 ? resolve() : reject(new ErrnoError(errno, errno === Errno.EIDRM ? 'semaphore removed' : undefined)));
+    });
+    let timer: NodeJS.Timeout | null = null;
+    const onAbort = (): void => {
+      if (w !== 'done') set.cancel(w, Errno.EINTR);
+    };
+    const w = set.semop(ops, ctx.caller.tgid, holder, (errno) => {
+      if (timer) clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', onAbort);
+      settle(errno);
+    });
+    if (w === 'done') return;
+    if (timeoutMs === 0) {
+      set.cancel(w, timeoutErrno);
+      return result;
+    }
+    if (timeoutMs !== null) timer = setTimeout(() => set.cancel(w, timeoutErrno), timeoutMs);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    return result;
+  }
+
+  /** POLLIN when a wait on semaphore 0 would not block. */
+  poll(_ctx: FsContext, events: number, wake: (() => void) | null): number {
+    const { set } = this.obj;
+    const ready = (set.values[0]! > 0 ? POLLIN | POLLRDNORM : 0) | POLLOUT | POLLWRNORM;
+    if (wake && !(ready & events & (POLLIN | POLLRDNORM))) {
+      if (this.pollWatcher) set.watchers.delete(this.pollWatcher);
+      const once = (): void => {
+        if (set.values[0]! > 0 || set.removed) {
+          set.watchers.delete(once);
+          this.pollWatcher = null;
+          wake();
+        }
+      };
+      this.pollWatcher = once;
+      set.watchers.add(once);
+    }
+    return ready & events;
+  }
+
+  release(): void {
+    if (this.pollWatcher) this.obj.set.watchers.delete(this.pollWatcher);
+    this.holder?.release();
+  }
+}
+
+export function semStatusOf(obj: SemObject): string {
+  return semStatus(obj.label, obj.set, obj.perm, obj.key);
+}
