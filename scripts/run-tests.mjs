@@ -14,10 +14,11 @@ child.stdout.on('data', (d) => {
   out += d.toString();
 });
 child.on('close', (code, signal) => {
-  const count = (re) => Number(re.exec(out)?.[1] ?? 0);
-  const passed = count(/^\s*(\d+) tests? passed/m);
-  const failed = count(/^\s*(\d+) tests? failed/m) + count(/^\s*(\d+) uncaught exceptions?/m) + count(/^\s*(\d+) tests? remained pending/m);
-  const skipped = count(/^\s*(\d+) tests? skipped/m) + count(/^\s*(\d+) tests? todo/m);
+  // ava's verbose reporter marks each test: ✔ passed, ✘ failed, - [skip] / - [todo], ◌ pending at a timeout
+  const count = (re) => (out.match(re) ?? []).length;
+  const passed = count(/^\s*✔/gm);
+  const failed = count(/^\s*✘/gm) + count(/^\s*◌/gm) + count(/^\s*\d+ uncaught exceptions?/gm);
+  const skipped = count(/^\s*- \[(skip|todo)\]/gm);
   const exit = code ?? (signal ? 1 : 0);
   console.log(`Tests: ${passed} passed, ${exit !== 0 && failed === 0 ? 1 : failed} failed, ${skipped} skipped`);
   process.exit(exit);
