@@ -5,6 +5,7 @@ import { DEFAULT_MOUNTPOINT, runDaemon } from '../fs/daemon.js';
 import { DEFAULT_BUSY_POLL_US } from '../fs/fuse/device.js';
 import { MountError, mountState, unmount } from '../fs/fuse/mount.js';
 import { LOG_LEVELS, createLogger } from './log.js';
+import { semCommand } from './sem.js';
 
 export function parsePositiveInt(value: string): number {
   const n = Number(value);
@@ -71,5 +72,7 @@ program
       process.exitCode = 1;
     }
   });
+
+program.addCommand(semCommand());
 
 await program.parseAsync(process.argv);
