@@ -28,7 +28,7 @@ export function buildC(name: string, withFuse: boolean): { path: string } | { wh
     if (pc.status !== 0) return { why: 'libfuse3-dev is not installed (npm run bench installs it as root: Debian package libfuse3-dev)' };
     flags = pc.stdout.trim().split(/\s+/);
   }
-  const cc = spawnSync('cc', ['-O2', '-Wall', '-o', out, join(ROOT, 'bench', 'c', `${name}.c`), ...flags], { encoding: 'utf8' });
+  const cc = spawnSync('cc', ['-O2', '-Wall', '-pthread', '-o', out, join(ROOT, 'bench', 'c', `${name}.c`), ...flags], { encoding: 'utf8' });
   if (cc.status !== 0) return { why: `cc failed: ${cc.stderr || cc.error?.message}` };
   return { path: out };
 }

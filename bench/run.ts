@@ -6,6 +6,7 @@
  * Target: ipcfs <= 1.5x the C figure.
  */
 import { buildC, median, runClient, startIpcfs, startReference, type Fs } from './lib.js';
+import { semaphoreBench } from './semaphores.js';
 
 const TARGET = 1.5;
 const WRITES = 20000;
@@ -48,6 +49,11 @@ async function main(): Promise<void> {
   if ('why' in ref) console.log(`C reference not built: ${ref.why}; ipcfs figures only`);
   console.log(`# ${WRITES} writes of 4 bytes per run, median of ${ROUNDS} runs (each run's median)`);
   for (const pin of [false, true]) await writeRoundTrip(client.path, 'path' in ref ? ref.path : null, pin);
+  const wake = buildC('wake_client', false);
+  const waiters = buildC('waiters', false);
+  if ('why' in wake || 'why' in waiters) throw new Error('cannot build the semaphore clients');
+  console.log('# semaphores (not pinned)');
+  await semaphoreBench({ client: client.path, wake: wake.path, waiters: waiters.path, ref: 'path' in ref ? ref.path : null });
 }
 
 await main();

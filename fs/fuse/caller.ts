@@ -16,9 +16,28 @@ export class RequestCaller implements Caller {
   }
 }
 
+/**
+ * tid -> tgid, remembered for a second: a client issuing operations in a loop costs one /proc read
+ * per second instead of one per request. A tid is reused only after its thread is gone, and a
+ * second is far shorter than the kernel's walk through the pid space before reusing one.
+ */
+const TGID_TTL_MS = 1000;
+const MAX_CACHED = 4096;
+const cache = new Map<number, { tgid: number; at: number }>();
+
 /** The thread group (process) of a thread; the tid itself if /proc no longer knows it. */
 export function tgidOf(tid: number): number {
   if (tid <= 0) return tid;
+  const now = Date.now();
+  const hit = cache.get(tid);
+  if (hit && now - hit.at < TGID_TTL_MS) return hit.tgid;
+  const tgid = readTgid(tid);
+  if (cache.size >= MAX_CACHED) cache.clear();
+  cache.set(tid, { tgid, at: now });
+  return tgid;
+}
+
+function readTgid(tid: number): number {
   try {
     const status = readFileSync(`/proc/${tid}/status`, 'latin1');
     const m = /^Tgid:\s*(\d+)/m.exec(status);

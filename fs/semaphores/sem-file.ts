@@ -88,11 +88,12 @@ export class SemHandle implements FileHandle {
     return this.text.read(offset, size);
   }
 
-  async write(ctx: FsContext, data: Buffer): Promise<number> {
+  /** Synchronous unless the command has to wait: most replies go out in the same tick. */
+  write(ctx: FsContext, data: Buffer): number | Promise<number> {
     const cmd = parseCommand(data.toString('utf8'), this.obj.kind);
     this.text.invalidate();
-    await this.run(ctx, cmd);
-    return data.length;
+    const waiting = this.run(ctx, cmd);
+    return waiting ? waiting.then(() => data.length) : data.length;
   }
 
   private holderFor(ctx: FsContext): UndoHolder {
@@ -103,7 +104,7 @@ export class SemHandle implements FileHandle {
     return this.holder;
   }
 
-  private async run(ctx: FsContext, cmd: Command): Promise<void> {
+  private run(ctx: FsContext, cmd: Command): Promise<void> | void {
     const { set, perm } = this.obj;
     const who = ctx.caller;
     switch (cmd.verb) {
@@ -129,14 +130,13 @@ export class SemHandle implements FileHandle {
     }
   }
 
-  /** Applies at once, or waits until done, the timeout, or an interrupt (which take nothing). */
+  /**
+   * Applies at once (returns nothing), or returns a promise that settles when the operation
+   * completes, times out, or is interrupted (a timed-out or interrupted wait takes nothing).
+   */
   private semop(ctx: FsContext, ops: SemOp[], holder: UndoHolder | null, timeoutMs: number | null, timeoutErrno: number): Promise<void> | void {
     const { set } = this.obj;
-    if (ctx.signal.aborted) throw ctx.signal.reason;
     let settle: (errno: number) => void = () => {};
-    const result = new Promise<void>((resolve, reject) => {
-      settle = (errno) => (errno === 0 ? resolve() : reject(new ErrnoError(errno, errno === Errno.EIDRM ? 'semaphore removed' : undefined)));
-    });
     let timer: NodeJS.Timeout | null = null;
     const onAbort = (): void => {
       if (w !== 'done') set.cancel(w, Errno.EINTR);
@@ -147,12 +147,15 @@ export class SemHandle implements FileHandle {
       settle(errno);
     });
     if (w === 'done') return;
-    if (timeoutMs === 0) {
-      set.cancel(w, timeoutErrno);
-      return result;
+    const result = new Promise<void>((resolve, reject) => {
+      settle = (errno) => (errno === 0 ? resolve() : reject(new ErrnoError(errno, errno === Errno.EIDRM ? 'semaphore removed' : undefined)));
+    });
+    if (ctx.signal.aborted) set.cancel(w, Errno.EINTR);
+    else if (timeoutMs === 0) set.cancel(w, timeoutErrno);
+    else {
+      if (timeoutMs !== null) timer = setTimeout(() => set.cancel(w, timeoutErrno), timeoutMs);
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
     }
-    if (timeoutMs !== null) timer = setTimeout(() => set.cancel(w, timeoutErrno), timeoutMs);
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
     return result;
   }
 
