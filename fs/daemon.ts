@@ -4,6 +4,7 @@
  * connection, which ends every request still waiting with ENOTCONN.
  */
 import type { Logger } from 'pino';
+import type { SemLimits } from '../ipc/semaphores/limits.js';
 import { FuseDevice } from './fuse/device.js';
 import { closeSync } from 'node:fs';
 import { mount, unmount, unmountAsync } from './fuse/mount.js';
@@ -21,6 +22,7 @@ export interface DaemonOptions {
   viaFusermount?: boolean;
   /** See FuseDevice: microseconds of busy-polling /dev/fuse after activity (0 = never). */
   busyPollUs?: number;
+  semLimits?: SemLimits;
   log: Logger;
 }
 
@@ -37,7 +39,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
   let ops: IpcfsOperations;
   let session: Session;
   try {
-    ops = new IpcfsOperations(buildTree({ testFiles: o.testFiles }), log);
+    ops = new IpcfsOperations(buildTree({ testFiles: o.testFiles, semLimits: o.semLimits }), log);
     session = new Session(new FuseDevice(mounted.fd, o.busyPollUs), ops, { log });
   } catch (err) {
     // Close the connection first: requests (umount's stat) then fail at once instead of waiting for us.

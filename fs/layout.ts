@@ -12,12 +12,16 @@ import { StaticDir } from './tree/static-dir.js';
 import type { DirNode } from './tree/node.js';
 import { testFilesDir } from './test-files.js';
 import { semaphoreDirs } from './semaphores/dirs.js';
+import { SysvRegistry } from '../ipc/semaphores/registry.js';
+import type { SemLimits } from '../ipc/semaphores/limits.js';
 
 export const KIND_DIR_MODE = 0o1777;
 
 export interface LayoutOptions {
   /** Adds /.ipcfs-test (test-only files). */
   testFiles?: boolean;
+  /** System V semaphore limits (SEMMSL, SEMOPM, ...); Linux's defaults when absent. */
+  semLimits?: SemLimits;
   /** Replacements for the kind directories, by path ("semaphores/named", ...). */
   kinds?: Record<string, DirNode>;
 }
@@ -34,7 +38,7 @@ export const KIND_PATHS = [
 
 export function buildTree(options: LayoutOptions = {}): StaticDir {
   const root = new StaticDir(0o755, FUSE_ROOT_ID);
-  const sems = semaphoreDirs();
+  const sems = semaphoreDirs(new SysvRegistry(options.semLimits));
   const kinds: Record<string, DirNode> = {
     'semaphores/named': sems.named,
     'semaphores/unnamed': sems.unnamed,

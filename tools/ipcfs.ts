@@ -6,6 +6,7 @@ import { DEFAULT_BUSY_POLL_US } from '../fs/fuse/device.js';
 import { MountError, mountState, unmount } from '../fs/fuse/mount.js';
 import { LOG_LEVELS, createLogger } from './log.js';
 import { semCommand } from './sem.js';
+import { parseSemLimits, type SemLimits } from '../ipc/semaphores/limits.js';
 
 export function parsePositiveInt(value: string): number {
   const n = Number(value);
@@ -30,8 +31,15 @@ program
   .option('--no-default-permissions', 'do not let the kernel check mode bits (ipcfs then checks ACCESS itself)')
   .option('--fusermount', 'mount through fusermount3 even as root', false)
   .option('--test-files', 'add /.ipcfs-test with test-only files (tests and benchmarks)', false)
+  .option('--sem-limits <list>', 'System V semaphore limits over Linux\'s defaults, e.g. semmsl=250,semopm=32 (semmsl, semmns, semopm, semmni, semvmx, semaem)', (v: string) => {
+    try {
+      return parseSemLimits(v);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  })
   .option('--busy-poll-us <n>', 'after activity, poll /dev/fuse this many microseconds before sleeping (0 = off)', parsePositiveInt, DEFAULT_BUSY_POLL_US)
-  .action(async (dir: string, opts: { allowOther: boolean; defaultPermissions: boolean; fusermount: boolean; testFiles: boolean; busyPollUs: number }) => {
+  .action(async (dir: string, opts: { allowOther: boolean; defaultPermissions: boolean; fusermount: boolean; testFiles: boolean; busyPollUs: number; semLimits?: SemLimits }) => {
     const log = createLogger(program.opts<{ logLevel: string }>().logLevel);
     try {
       process.exitCode = await runDaemon({
@@ -41,6 +49,7 @@ program
         viaFusermount: opts.fusermount,
         testFiles: opts.testFiles,
         busyPollUs: opts.busyPollUs,
+        semLimits: opts.semLimits,
         log,
       });
     } catch (err) {

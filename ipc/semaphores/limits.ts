@@ -25,3 +25,14 @@ export const LINUX_SEM_LIMITS: Readonly<SemLimits> = Object.freeze({
 
 /** POSIX SEM_VALUE_MAX on Linux (INT_MAX). */
 export const SEM_VALUE_MAX = 2147483647;
+
+/** "semmsl=250,semopm=32" over the Linux defaults; EINVAL-style Error on an unknown or bad field. */
+export function parseSemLimits(text: string, base: SemLimits = LINUX_SEM_LIMITS): SemLimits {
+  const out: SemLimits = { ...base };
+  for (const part of text.split(',').filter(Boolean)) {
+    const [k, v] = part.split('=');
+    if (!k || !(k in out) || !v || !/^\d+$/.test(v) || Number(v) < 1) throw new Error(`bad semaphore limit "${part}" (${Object.keys(out).join(', ')}, positive integers)`);
+    out[k as keyof SemLimits] = Number(v);
+  }
+  return out;
+}
