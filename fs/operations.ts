@@ -62,7 +62,7 @@ export class IpcfsOperations implements FuseOperations {
   /** Directories' node ids (one per directory while the kernel knows it). */
   private readonly dirIds = new Map<FsNode, number>();
   private readonly files = new Map<number, OpenFile>();
-  private readonly dirs = new Map<number, { ino: number; parentIno: number; entries: [string, FsNode][] }>();
+  private readonly dirs = new Map<number, { ino: number; entries: [string, FsNode][] }>();
   private nextNodeId = FUSE_ROOT_ID + 1;
   private nextFh = 1;
   private notifier: Notifier = () => -Errno.ENOTCONN;
@@ -324,7 +324,7 @@ export class IpcfsOperations implements FuseOperations {
   opendir(req: FuseRequest<OpenIn>): OpenOut {
     const dir = this.dir(req.nodeid);
     const fh = this.nextFh++;
-    this.dirs.set(fh, { ino: dir.ino, parentIno: dir.ino, entries: [...dir.entries()] });
+    this.dirs.set(fh, { ino: dir.ino, entries: [...dir.entries()] });
     return { fh, openFlags: 0 };
   }
 
@@ -335,7 +335,7 @@ export class IpcfsOperations implements FuseOperations {
     const list = new DirentList(req.args.size);
     const all: [string, number, number][] = [
       ['.', d.ino, direntType(0o040000)],
-      ['..', d.parentIno, direntType(0o040000)],
+      ['..', d.ino, direntType(0o040000)], // the kernel fills in '..' itself; its ino is not used
       ...d.entries.map(([name, node]): [string, number, number] => [name, node.ino, direntType(node.stat().mode)]),
     ];
     for (let i = req.args.offset; i < all.length; i++) {

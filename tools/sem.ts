@@ -25,14 +25,17 @@ function errText(err: unknown): string {
   return e.code ? `${e.message.replace(/^[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '')} (${e.code})` : String(err);
 }
 
-/** One command, one write; the errno becomes a CliError naming the file. */
-function send(path: string, command: string): void {
-  let fd: number;
+function openForWrite(path: string): number {
   try {
-    fd = openSync(path, constants.O_WRONLY);
+    return openSync(path, constants.O_WRONLY);
   } catch (err) {
     throw new CliError(`${path}: ${errText(err)}`);
   }
+}
+
+/** One command, one write; the errno becomes a CliError naming the file. */
+function send(path: string, command: string): void {
+  const fd = openForWrite(path);
   try {
     writeSync(fd, `${command}\n`);
   } catch (err) {
@@ -151,12 +154,7 @@ export function semCommand(): Command {
     .action((name: string, cmd: string[], o: { units: number; timeout?: string }) =>
       run(async () => {
         const path = semPath(mount(), name);
-        let fd: number;
-        try {
-          fd = openSync(path, constants.O_WRONLY);
-        } catch (err) {
-          throw new CliError(`${path}: ${errText(err)}`);
-        }
+        const fd = openForWrite(path);
         try {
           if (o.units > 0) writeSync(fd, `op 0:-${o.units}:undo${o.timeout ? ` timeout=${o.timeout}` : ''}\n`);
         } catch (err) {
