@@ -67,7 +67,7 @@ export class IpcfsOperations implements FuseOperations {
   private nextFh = 1;
   private notifier: Notifier = () => -Errno.ENOTCONN;
 
-  constructor(private readonly root: DirNode, private readonly log: Logger) {
+  constructor(root: DirNode, private readonly log: Logger) {
     this.nodes.set(FUSE_ROOT_ID, { node: root, nlookup: 1 });
     this.dirIds.set(root, FUSE_ROOT_ID);
   }

@@ -179,7 +179,7 @@ export class Session {
       case Opcode.INIT:
         return this.onInit(header, body);
       case Opcode.INTERRUPT:
-        return this.onInterrupt(header, body);
+        return this.onInterrupt(body);
       case Opcode.FORGET:
       case Opcode.BATCH_FORGET:
         return this.onForget(header, body);
@@ -315,7 +315,7 @@ export class Session {
     this.resolveReady(this.info);
   }
 
-  private onInterrupt(header: InHeader, body: ByteReader): void {
+  private onInterrupt(body: ByteReader): void {
     let target: number;
     try {
       target = decode.interrupt(body).unique;

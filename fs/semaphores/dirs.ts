@@ -39,6 +39,13 @@ function checkName(name: string): void {
   if (Buffer.byteLength(name) > 255) fail(Errno.ENAMETOOLONG);
 }
 
+/** A POSIX semaphore's file; label[1] is its name or id, remove what rm/rmid means for its kind. */
+function posixFile(ctx: FsContext, label: [string, string], value: number, mode: number, remove: (file: SemFile) => void): SemFile {
+  const sem = newPosix(label[1], value, mode, ctx.caller);
+  const file: SemFile = new SemFile({ set: sem.set, perm: sem.perm, kind: 'posix', label, remove: () => remove(file) });
+  return file;
+}
+
 export class NamedDir implements DirNode {
   readonly kind = 'dir';
   readonly ino = allocIno();
@@ -71,16 +78,9 @@ export class NamedDir implements DirNode {
   private newSem(ctx: FsContext, name: string, value: number, mode: number): SemFile {
     checkName(name);
     const posixName = `${this.prefix}/${name}`;
-    const sem = newPosix(posixName, value, mode, ctx.caller);
-    const file = new SemFile({
-      set: sem.set,
-      perm: sem.perm,
-      kind: 'posix',
-      label: ['name', posixName],
-      // sem_unlink: the name goes; open handles keep working until closed
-      remove: () => {
-        if (this.children.get(name) === file) this.children.delete(name);
-      },
+    // sem_unlink: the name goes; open handles keep working until closed
+    const file = posixFile(ctx, ['name', posixName], value, mode, (self) => {
+      if (this.children.get(name) === self) this.children.delete(name);
     });
     this.children.set(name, file);
     this.mtime = Date.now();
@@ -166,18 +166,11 @@ export class UnnamedDir implements DirNode {
   }
 
   private add(ctx: FsContext, id: string, value: number, mode: number): SemFile {
-    const sem = newPosix(id, value, mode, ctx.caller);
-    const file = new SemFile({
-      set: sem.set,
-      perm: sem.perm,
-      kind: 'posix',
-      label: ['id', id],
-      // sem_destroy: gone for everyone; waiters fail with EIDRM
-      remove: () => {
-        this.sems.delete(id);
-        sem.set.remove();
-        this.mtime = Date.now();
-      },
+    // sem_destroy: gone for everyone; waiters fail with EIDRM
+    const file = posixFile(ctx, ['id', id], value, mode, (self) => {
+      this.sems.delete(id);
+      self.obj.set.remove();
+      this.mtime = Date.now();
     });
     this.sems.set(id, file);
     this.mtime = Date.now();
