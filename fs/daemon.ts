@@ -39,7 +39,9 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
   let ops: IpcfsOperations;
   let session: Session;
   try {
-    ops = new IpcfsOperations(buildTree({ testFiles: o.testFiles, semLimits: o.semLimits }), log);
+    ops = new IpcfsOperations(buildTree({ testFiles: o.testFiles, semLimits: o.semLimits }), log, {
+      kernelChecksPermissions: o.defaultPermissions ?? true,
+    });
     session = new Session(new FuseDevice(mounted.fd, o.busyPollUs), ops, { log });
   } catch (err) {
     // Close the connection first: requests (umount's stat) then fail at once instead of waiting for us.

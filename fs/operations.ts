@@ -14,11 +14,13 @@ import { FUSE_ROOT_ID, OpenOutFlag, POLL_SCHEDULE_NOTIFY, S_IFMT, S_IFREG, Setat
 import { Errno, FuseError, fail } from './fuse/errno.js';
 import type { FuseOperations, FuseRequest } from './fuse/ops.js';
 import type {
-  AccessIn, CreateIn, Empty, FlushIn, FsyncIn, GetattrIn, MkdirIn, MknodIn, NameIn, OpenIn, PollIn, ReadIn,
-  ReleaseIn, RenameIn, SetattrIn, WriteIn,
+  AccessIn, CreateIn, Empty, FlushIn, FsyncIn, GetattrIn, LinkIn, MkdirIn, MknodIn, NameIn, OpenIn, PollIn, ReadIn,
+  ReleaseIn, RenameIn, SetattrIn, SymlinkIn, WriteIn,
 } from './fuse/requests.js';
 import { DirentList, notify, type Attr, type AttrOut, type EntryOut, type OpenOut, type StatfsOut } from './fuse/replies.js';
 import type { DirNode, FileHandle, FsNode, OpenMode, StatChange } from './tree/node.js';
+import { MAY_READ, MAY_WRITE, checkAccess, checkCreate, checkDelete, checkSearch, permits } from './tree/access.js';
+import { undecodable } from './fuse/requests.js';
 
 /** Sends a notification to the kernel (Session.notify). */
 export type Notifier = (msg: Buffer) => number;
@@ -27,6 +29,25 @@ export type Notifier = (msg: Buffer) => number;
 const DIR_ENTRY_VALID_MS = 1000;
 const DIR_ATTR_VALID_MS = 1000;
 const FILE_VALID_MS = 0;
+
+/** open(2) access mode -> the permission it needs (may_open: O_TRUNC needs write too). */
+const O_ACCMODE = 3;
+const O_TRUNC = 0o1000;
+function openMask(flags: number): number {
+  const acc = flags & O_ACCMODE;
+  let mask = acc === 0 ? MAY_READ : acc === 1 ? MAY_WRITE : MAY_READ | MAY_WRITE;
+  if (flags & O_TRUNC) mask |= MAY_WRITE;
+  return mask;
+}
+
+export interface OperationsOptions {
+  /**
+   * The kernel checks mode bits itself (mount option default_permissions). Without it, directory
+   * entries are not cached either, so every path walk sends the LOOKUP that carries the daemon's
+   * search check (a cached dentry would let a walk pass a directory it may not search).
+   */
+  kernelChecksPermissions?: boolean;
+}
 
 /** poll(2) bits. */
 const POLLIN = 0x1;
@@ -67,7 +88,10 @@ export class IpcfsOperations implements FuseOperations {
   private nextFh = 1;
   private notifier: Notifier = () => -Errno.ENOTCONN;
 
-  constructor(root: DirNode, private readonly log: Logger) {
+  private readonly dirEntryValidMs: number;
+
+  constructor(root: DirNode, private readonly log: Logger, options: OperationsOptions = {}) {
+    this.dirEntryValidMs = options.kernelChecksPermissions === false ? 0 : DIR_ENTRY_VALID_MS;
     this.nodes.set(FUSE_ROOT_ID, { node: root, nlookup: 1 });
     this.dirIds.set(root, FUSE_ROOT_ID);
   }
@@ -124,7 +148,7 @@ export class IpcfsOperations implements FuseOperations {
     return {
       nodeid: this.remember(node),
       generation: 0,
-      entryValidMs: isDir ? DIR_ENTRY_VALID_MS : FILE_VALID_MS,
+      entryValidMs: isDir ? this.dirEntryValidMs : FILE_VALID_MS,
       attrValidMs: isDir ? DIR_ATTR_VALID_MS : FILE_VALID_MS,
       attr: this.attrOf(node),
     };
@@ -142,9 +166,15 @@ export class IpcfsOperations implements FuseOperations {
 
   // ---- names ----
 
-  /** LOOKUP: fuse_entry_out, or ENOENT (not cached: entry_valid of a negative reply is 0). */
+  /**
+   * LOOKUP: fuse_entry_out, or ENOENT (not cached: entry_valid of a negative reply is 0); EACCES
+   * without search permission on the directory. A name that is not UTF-8 names nothing (ENOENT).
+   */
   lookup(req: FuseRequest<NameIn>): EntryOut {
-    const child = this.dir(req.nodeid).lookup(req.args.name);
+    const dir = this.dir(req.nodeid);
+    checkSearch(dir, req.caller);
+    if (undecodable(req.args.name)) fail(Errno.ENOENT, 'the name is not UTF-8; no object has it');
+    const child = dir.lookup(req.args.name);
     if (!child) fail(Errno.ENOENT);
     return this.entry(child);
   }
@@ -190,26 +220,41 @@ export class IpcfsOperations implements FuseOperations {
     return this.entry(await this.createIn(req, req.args.name, req.args.mode, 0));
   }
 
-  private async createIn(req: FuseRequest<unknown>, name: string, mode: number, flags: number): Promise<FsNode> {
+  /**
+   * Every create (CREATE, MKNOD, MKDIR) checks write and search permission on the directory here,
+   * whether or not the kernel did (default_permissions); the kernel's order of answers is kept:
+   * EACCES, then EEXIST. A name that is not UTF-8 is refused with EINVAL (names are stored as text).
+   */
+  private creatable(req: FuseRequest<unknown>, name: string): DirNode {
     const dir = this.dir(req.nodeid);
+    checkCreate(dir, req.caller);
+    if (undecodable(name)) fail(Errno.EINVAL, 'names must be UTF-8');
     if (dir.lookup(name)) fail(Errno.EEXIST);
+    return dir;
+  }
+
+  private async createIn(req: FuseRequest<unknown>, name: string, mode: number, flags: number): Promise<FsNode> {
+    const dir = this.creatable(req, name);
     if (!dir.create) fail(Errno.EPERM, 'objects cannot be created in this directory');
     return dir.create(req, name, mode & 0o7777, flags);
   }
 
   /** MKDIR: fuse_entry_out; EPERM where the tree has no subdirectories to make. */
   async mkdir(req: FuseRequest<MkdirIn>): Promise<EntryOut> {
-    const dir = this.dir(req.nodeid);
-    if (dir.lookup(req.args.name)) fail(Errno.EEXIST);
+    const dir = this.creatable(req, req.args.name);
     if (!dir.mkdir) fail(Errno.EPERM, 'directories cannot be made here');
     return this.entry(await dir.mkdir(req, req.args.name, req.args.mode & 0o7777));
   }
 
-  /** UNLINK: empty reply. The VFS already checked the sticky bit and write permission on the directory. */
+  /**
+   * UNLINK: empty reply. Write and search permission on the directory and the sticky-bit rule are
+   * checked here too (the VFS checks them only under default_permissions); then the node's own rule.
+   */
   async unlink(req: FuseRequest<NameIn>): Promise<void> {
     const dir = this.dir(req.nodeid);
-    const child = dir.lookup(req.args.name);
+    const child = undecodable(req.args.name) ? undefined : dir.lookup(req.args.name);
     if (!child) fail(Errno.ENOENT);
+    checkDelete(dir, child, req.caller);
     if (child.kind === 'dir') fail(Errno.EISDIR);
     if (!dir.unlink) fail(Errno.EPERM, 'this entry cannot be removed');
     await dir.unlink(req, req.args.name);
@@ -218,8 +263,9 @@ export class IpcfsOperations implements FuseOperations {
   /** RMDIR: empty reply. */
   async rmdir(req: FuseRequest<NameIn>): Promise<void> {
     const dir = this.dir(req.nodeid);
-    const child = dir.lookup(req.args.name);
+    const child = undecodable(req.args.name) ? undefined : dir.lookup(req.args.name);
     if (!child) fail(Errno.ENOENT);
+    checkDelete(dir, child, req.caller);
     if (child.kind !== 'dir') fail(Errno.ENOTDIR);
     if (!dir.rmdir) fail(Errno.EPERM, 'this directory cannot be removed');
     await dir.rmdir(req, req.args.name);
@@ -234,12 +280,25 @@ export class IpcfsOperations implements FuseOperations {
     fail(Errno.EPERM, 'IPC objects cannot be renamed');
   }
 
+  /** SYMLINK: refused like rename (symlink(2): EPERM "does not support the creation of symbolic links"). */
+  symlink(req: FuseRequest<SymlinkIn>): EntryOut {
+    this.dir(req.nodeid);
+    fail(Errno.EPERM, 'symbolic links cannot be made here');
+  }
+
+  /** LINK: refused (link(2): EPERM "does not support the creation of hard links"); an object has one name. */
+  link(req: FuseRequest<LinkIn>): EntryOut {
+    this.dir(req.nodeid);
+    fail(Errno.EPERM, 'hard links cannot be made here');
+  }
+
   // ---- files ----
 
   /** OPEN: fuse_open_out with the node's FOPEN_* flags for this open. EISDIR for directories. */
   async open(req: FuseRequest<OpenIn>): Promise<OpenOut> {
     const node = this.node(req.nodeid);
     if (node.kind !== 'file') fail(node.kind === 'dir' ? Errno.EISDIR : Errno.ELOOP);
+    checkAccess(node, req.caller, openMask(req.args.flags), 'open'); // may_open; CREATE skips it as Linux does
     return this.register(await node.open(req, req.args.flags));
   }
 
@@ -359,20 +418,19 @@ export class IpcfsOperations implements FuseOperations {
   }
 
   /**
-   * ACCESS: only sent without default_permissions (with it the kernel checks mode bits itself).
-   * Checks the caller against the node's mode bits, as the kernel would.
+   * ACCESS: only sent without default_permissions (access(2), chdir(2); with it the kernel checks
+   * mode bits itself). The same check as every other path: mode bits with supplementary groups, or
+   * the node's own rule (ipcperms for IPC objects). F_OK (mask 0) asks only that the node exists.
    */
   access(req: FuseRequest<AccessIn>): void {
-    const s = this.node(req.nodeid).stat();
+    const node = this.node(req.nodeid);
     const mask = req.args.mask & 7;
-    if (mask === 0 || req.caller.uid === 0) return;
-    const bits = req.caller.uid === s.uid ? (s.mode >> 6) & 7 : req.caller.gid === s.gid ? (s.mode >> 3) & 7 : s.mode & 7;
-    if ((bits & mask) !== mask) throw new FuseError(Errno.EACCES);
+    if (mask && !permits(node, req.caller, mask)) throw new FuseError(Errno.EACCES);
   }
 
   /** The session ended: release every open handle, as the kernel would have. */
   destroy(): void {
-    const gone = { caller: { uid: 0, gid: 0, pid: 0, tgid: 0 }, signal: AbortSignal.abort(), log: this.log };
+    const gone = { caller: { uid: 0, gid: 0, pid: 0, tgid: 0, groups: [] }, signal: AbortSignal.abort(), log: this.log };
     for (const [fh, f] of this.files) {
       this.files.delete(fh);
       try {

@@ -54,6 +54,14 @@ export class ByteReader {
   rest(): Buffer {
     return this.bytes(this.remaining, 'rest');
   }
+  /** The bytes of a NUL-terminated string, without the NUL (file names are bytes on Linux). */
+  cbytes(what = 'name'): Buffer {
+    const end = this.buf.indexOf(0, this.offset);
+    if (end < 0) throw new DecodeError(`${what} is not NUL-terminated`);
+    const b = this.buf.subarray(this.offset, end);
+    this.offset = end + 1;
+    return b;
+  }
   /** A NUL-terminated name (LOOKUP, MKNOD, ...). Names are bytes on Linux; we require UTF-8-free of NUL. */
   cstring(what = 'name'): string {
     const end = this.buf.indexOf(0, this.offset);

@@ -8,11 +8,18 @@ import type { Caller } from './ops.js';
  */
 export class RequestCaller implements Caller {
   private cachedTgid = -1;
+  private cachedGroups: readonly number[] | null = null;
   constructor(readonly uid: number, readonly gid: number, readonly pid: number) {}
 
   get tgid(): number {
     if (this.cachedTgid < 0) this.cachedTgid = tgidOf(this.pid);
     return this.cachedTgid;
+  }
+
+  /** Supplementary groups: read only when a permission check falls through to the group class. */
+  get groups(): readonly number[] {
+    if (this.cachedGroups === null) this.cachedGroups = groupsOf(this.pid);
+    return this.cachedGroups;
   }
 }
 
@@ -24,6 +31,7 @@ export class RequestCaller implements Caller {
 const TGID_TTL_MS = 1000;
 const MAX_CACHED = 4096;
 const cache = new Map<number, { tgid: number; at: number }>();
+const groupCache = new Map<number, { groups: readonly number[]; at: number }>();
 
 /** The thread group (process) of a thread; the tid itself if /proc no longer knows it. */
 export function tgidOf(tid: number): number {
@@ -35,6 +43,33 @@ export function tgidOf(tid: number): number {
   if (cache.size >= MAX_CACHED) cache.clear();
   cache.set(tid, { tgid, at: now });
   return tgid;
+}
+
+/**
+ * A thread's supplementary groups (the `Groups:` line of /proc/<tid>/status), remembered as briefly
+ * as its tgid: a setgroups(2) takes effect for new requests within TGID_TTL_MS. None when the
+ * request comes from the kernel itself (pid 0) or the thread is gone: the checks then use uid and
+ * gid alone, which can only refuse more, never grant more.
+ */
+export function groupsOf(tid: number): readonly number[] {
+  if (tid <= 0) return [];
+  const now = Date.now();
+  const hit = groupCache.get(tid);
+  if (hit && now - hit.at < TGID_TTL_MS) return hit.groups;
+  const groups = readGroups(tid);
+  if (groupCache.size >= MAX_CACHED) groupCache.clear();
+  groupCache.set(tid, { groups, at: now });
+  return groups;
+}
+
+function readGroups(tid: number): readonly number[] {
+  try {
+    const status = readFileSync(`/proc/${tid}/status`, 'latin1');
+    const m = /^Groups:[ \t]*([\d \t]*)$/m.exec(status);
+    return m ? m[1]!.split(/\s+/).filter(Boolean).map(Number) : [];
+  } catch {
+    return [];
+  }
 }
 
 function readTgid(tid: number): number {

@@ -11,7 +11,7 @@ import type { ByteReader } from './bytes.js';
 import { Errno } from './errno.js';
 import type {
   AccessIn, CreateIn, Empty, FlushIn, FsyncIn, GetattrIn, GetxattrIn, IoctlIn, ListxattrIn, MkdirIn, MknodIn,
-  NameIn, OpenIn, PollIn, ReadIn, ReleaseIn, RenameIn, SetattrIn, SetxattrIn, WriteIn,
+  LinkIn, NameIn, OpenIn, PollIn, ReadIn, ReleaseIn, RenameIn, SetattrIn, SetxattrIn, SymlinkIn, WriteIn,
 } from './requests.js';
 import { decode } from './requests.js';
 import type { AttrOut, EntryOut, IoctlOut, OpenOut, StatfsOut } from './replies.js';
@@ -19,14 +19,16 @@ import { encode } from './replies.js';
 
 /**
  * Who made a request. pid is the header's pid: the calling *thread's* id, 0 when the kernel itself
- * sends the request (e.g. a RELEASE after the process is gone). tgid is the process id, read from
- * /proc on first use only.
+ * sends the request (e.g. a RELEASE after the process is gone). tgid is the process id and groups
+ * the supplementary groups, both read from /proc on first use only.
  */
 export interface Caller {
   readonly uid: number;
   readonly gid: number;
   readonly pid: number;
   readonly tgid: number;
+  /** Supplementary groups (from /proc, read on first use only). */
+  readonly groups: readonly number[];
 }
 
 /** What a handler receives. signal aborts when the kernel INTERRUPTs the request or the session ends. */
@@ -55,6 +57,8 @@ export interface FuseOperations {
   getattr?: H<GetattrIn, AttrOut>;
   setattr?: H<SetattrIn, AttrOut>;
   readlink?: H<Empty, string>;
+  symlink?: H<SymlinkIn, EntryOut>;
+  link?: H<LinkIn, EntryOut>;
   mknod?: H<MknodIn, EntryOut>;
   mkdir?: H<MkdirIn, EntryOut>;
   unlink?: H<NameIn, void>;
@@ -124,6 +128,8 @@ export const OPS: ReadonlyMap<number, OpSpec> = new Map(
     op(Opcode.GETATTR, 'getattr', decode.getattr, encode.attr),
     op(Opcode.SETATTR, 'setattr', decode.setattr, encode.attr, Errno.EPERM),
     op(Opcode.READLINK, 'readlink', decode.empty, (s: string) => Buffer.from(s, 'utf8'), Errno.EINVAL),
+    op(Opcode.SYMLINK, 'symlink', decode.symlink, encode.entry, Errno.EPERM),
+    op(Opcode.LINK, 'link', decode.link, encode.entry, Errno.EPERM),
     op(Opcode.MKNOD, 'mknod', decode.mknod, encode.entry, Errno.EPERM),
     op(Opcode.MKDIR, 'mkdir', decode.mkdir, encode.entry, Errno.EPERM),
     op(Opcode.UNLINK, 'unlink', decode.name, none, Errno.EPERM),

@@ -49,6 +49,8 @@ export interface SetattrIn {
 export interface MknodIn { mode: number; rdev: number; umask: number; name: string }
 export interface MkdirIn { mode: number; umask: number; name: string }
 export interface RenameIn { newdir: number; flags: number; oldname: string; newname: string }
+export interface SymlinkIn { name: string; target: string }
+export interface LinkIn { oldnodeid: number; name: string }
 export interface OpenIn { flags: number; openFlags: number }
 export interface CreateIn { flags: number; mode: number; umask: number; openFlags: number; name: string }
 export interface ReadIn { fh: number; offset: number; size: number; readFlags: number; lockOwner: bigint; flags: number }
@@ -67,6 +69,47 @@ export type Empty = Record<string, never>;
 
 const EMPTY: Empty = Object.freeze({}) as Empty;
 
+/**
+ * File names are bytes on Linux; ipcfs stores names as text, so only UTF-8 names can name an
+ * object. A name that is not valid UTF-8 (overlong forms like c0 80 included) decodes to NUL
+ * followed by its bytes as latin1: no stored name contains NUL, so it can never collide with
+ * another name (a lossy decode would make ff fe and c0 80 both U+FFFD U+FFFD); lookups answer
+ * ENOENT and creates EINVAL (see undecodable). The log still shows the bytes.
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const UNDECODABLE = '\0';
+
+function fileName(r: ByteReader, what = 'name'): string {
+  const raw = r.cbytes(what);
+  try {
+    return utf8.decode(raw);
+  } catch {
+    return UNDECODABLE + raw.toString('latin1');
+  }
+}
+
+/** True for a name whose bytes are not UTF-8 (see fileName). */
+export function undecodable(name: string): boolean {
+  return name.startsWith(UNDECODABLE);
+}
+
+const MAX_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A file offset: the kernel passes any u64 (loff_t up to 2^63-1; pwrite at 2^63-10 is legal).
+ * Offsets past 2^53-1 are past the end of everything ipcfs serves, so they clamp to
+ * Number.MAX_SAFE_INTEGER: reads there are at end of file, and writes ignore offsets anyway.
+ */
+function offset(r: ByteReader, what = 'offset'): number {
+  const v = r.u64big(what);
+  return v > MAX_OFFSET ? Number.MAX_SAFE_INTEGER : Number(v);
+}
+
+/** Seconds since the epoch as the kernel sends them in fuse_setattr_in: a signed 64-bit value. */
+function seconds(r: ByteReader, what: string): number {
+  return Number(BigInt.asIntN(64, r.u64big(what)));
+}
+
 export const decode = {
   empty(): Empty {
     return EMPTY;
@@ -81,7 +124,7 @@ export const decode = {
     return { major, minor, maxReadahead, flags, flags2 };
   },
   name(r: ByteReader): NameIn {
-    return { name: r.cstring() };
+    return { name: fileName(r) };
   },
   forget(r: ByteReader): ForgetIn {
     return { nlookup: r.u64('nlookup') };
@@ -103,11 +146,11 @@ export const decode = {
     const valid = r.u32('valid');
     r.u32('padding');
     const fh = r.u64('fh');
-    const size = r.u64('size');
+    const size = offset(r, 'size');
     const lockOwner = r.u64big('lock_owner');
-    const atime = r.u64('atime');
-    const mtime = r.u64('mtime');
-    const ctime = r.u64('ctime');
+    const atime = seconds(r, 'atime');
+    const mtime = seconds(r, 'mtime');
+    const ctime = seconds(r, 'ctime');
     const atimensec = r.u32('atimensec');
     const mtimensec = r.u32('mtimensec');
     const ctimensec = r.u32('ctimensec');
@@ -123,22 +166,22 @@ export const decode = {
     const rdev = r.u32('rdev');
     const umask = r.u32('umask');
     r.u32('padding');
-    return { mode, rdev, umask, name: r.cstring() };
+    return { mode, rdev, umask, name: fileName(r) };
   },
   mkdir(r: ByteReader): MkdirIn {
     const mode = r.u32('mode');
     const umask = r.u32('umask');
-    return { mode, umask, name: r.cstring() };
+    return { mode, umask, name: fileName(r) };
   },
   rename(r: ByteReader): RenameIn {
     const newdir = r.u64('newdir');
-    return { newdir, flags: 0, oldname: r.cstring('oldname'), newname: r.cstring('newname') };
+    return { newdir, flags: 0, oldname: fileName(r, 'oldname'), newname: fileName(r, 'newname') };
   },
   rename2(r: ByteReader): RenameIn {
     const newdir = r.u64('newdir');
     const flags = r.u32('flags');
     r.u32('padding');
-    return { newdir, flags, oldname: r.cstring('oldname'), newname: r.cstring('newname') };
+    return { newdir, flags, oldname: fileName(r, 'oldname'), newname: fileName(r, 'newname') };
   },
   open(r: ByteReader): OpenIn {
     return { flags: r.u32('flags'), openFlags: r.u32('open_flags') };
@@ -148,28 +191,37 @@ export const decode = {
     const mode = r.u32('mode');
     const umask = r.u32('umask');
     const openFlags = r.u32('open_flags');
-    return { flags, mode, umask, openFlags, name: r.cstring() };
+    return { flags, mode, umask, openFlags, name: fileName(r) };
+  },
+  /** FUSE_SYMLINK: the new entry's name, then the target, each NUL-terminated. */
+  symlink(r: ByteReader): SymlinkIn {
+    const name = fileName(r);
+    return { name, target: fileName(r, 'target') };
+  },
+  link(r: ByteReader): LinkIn {
+    const oldnodeid = r.u64('oldnodeid');
+    return { oldnodeid, name: fileName(r) };
   },
   read(r: ByteReader): ReadIn {
     const fh = r.u64('fh');
-    const offset = r.u64('offset');
+    const off = offset(r);
     const size = r.u32('size');
     const readFlags = r.u32('read_flags');
     const lockOwner = r.u64big('lock_owner');
     const flags = r.u32('flags');
     r.u32('padding');
-    return { fh, offset, size, readFlags, lockOwner, flags };
+    return { fh, offset: off, size, readFlags, lockOwner, flags };
   },
   write(r: ByteReader): WriteIn {
     const fh = r.u64('fh');
-    const offset = r.u64('offset');
+    const off = offset(r);
     const size = r.u32('size');
     const writeFlags = r.u32('write_flags');
     const lockOwner = r.u64big('lock_owner');
     const flags = r.u32('flags');
     r.u32('padding');
     if (size !== r.remaining) throw new DecodeError(`WRITE says ${size} bytes, carries ${r.remaining}`);
-    return { fh, offset, size, writeFlags, lockOwner, flags, data: r.rest() };
+    return { fh, offset: off, size, writeFlags, lockOwner, flags, data: r.rest() };
   },
   release(r: ByteReader): ReleaseIn {
     const fh = r.u64('fh');

@@ -22,6 +22,14 @@ function int(s: string | undefined, what: string): number {
   return n;
 }
 
+/** uid=/gid= of ipc_set: decimal 0..4294967294; -1, negatives and anything past 32 bits are EINVAL. */
+function id(s: string | undefined, what: string): number {
+  if (s === undefined || !/^\d{1,10}$/.test(s)) fail(Errno.EINVAL, `${what}: expected an id 0..4294967294, got "${s ?? ''}"`);
+  const n = Number(s);
+  if (n >= 0xffffffff) fail(Errno.EINVAL, `${what}: ${s} is not a valid id (0..4294967294)`);
+  return n;
+}
+
 function seconds(s: string, what: string): number {
   if (!/^\d+(\.\d+)?$/.test(s)) fail(Errno.EINVAL, `${what}: expected seconds, got "${s}"`);
   return Math.round(Number(s) * 1000);
@@ -110,9 +118,10 @@ export function parseCommand(text: string, kind: 'posix' | 'sysv'): Command {
     case 'ipc_set': {
       const c: Command = { verb: 'ipc_set' };
       for (const kv of rest) {
-        const [k, v] = kv.split('=');
-        if (k === 'uid') c.uid = int(v, 'uid');
-        else if (k === 'gid') c.gid = int(v, 'gid');
+        const [k, v, extra] = kv.split('=');
+        if (extra !== undefined) fail(Errno.EINVAL, `ipc_set: "${kv}" is not uid=N, gid=N or mode=OCTAL`);
+        if (k === 'uid') c.uid = id(v, 'uid');
+        else if (k === 'gid') c.gid = id(v, 'gid');
         else if (k === 'mode' && v && /^[0-7]{1,4}$/.test(v)) c.mode = parseInt(v, 8);
         else fail(Errno.EINVAL, `ipc_set: "${kv}" is not uid=N, gid=N or mode=OCTAL`);
       }

@@ -3,9 +3,12 @@
  * made (a name, an id, a semid). The result belongs to the open handle, so concurrent creators
  * never see each other's answers. Before any write a read shows the command's usage.
  */
+import { Errno, fail } from '../../ipc/errno.js';
 import { S_IFREG } from '../fuse/abi.js';
 import { StatusText } from '../tree/text-file.js';
 import { allocIno, type FileHandle, type FileNode, type FsContext, type Stat } from '../tree/node.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export class CreateFile implements FileNode {
   readonly kind = 'file';
@@ -25,7 +28,13 @@ export class CreateFile implements FileNode {
       mode: { directIo: true },
       read: (_ctx, offset, size) => text.read(offset, size),
       write: (ctx, data) => {
-        const words = data.toString('utf8').trim().split(/\s+/).filter(Boolean);
+        let command: string;
+        try {
+          command = utf8.decode(data);
+        } catch {
+          fail(Errno.EINVAL, 'a create command is UTF-8 text (names that are not UTF-8 are refused)');
+        }
+        const words = command.trim().split(/\s+/).filter(Boolean);
         result = this.run(ctx, words);
         text.invalidate();
         return data.length;
@@ -35,15 +44,29 @@ export class CreateFile implements FileNode {
   }
 }
 
-/** key=value options after the positional words: value=, mode= (octal), and bare flags. */
-export function options(words: string[], allowed: string[]): { positional: string[]; opts: Map<string, string> } {
+/** What each option of a create command is: `key=value`, or a bare flag. */
+export type OptionKinds = Record<string, 'value' | 'flag'>;
+
+/**
+ * key=value options and bare flags after the positional words. A value option without its value
+ * (`value`, `value=`), a flag given a value (`excl=1`) and an option given twice are EINVAL: a
+ * create command says one thing or is refused before anything is made.
+ */
+export function options(words: string[], kinds: OptionKinds): { positional: string[]; opts: Map<string, string> } {
   const positional: string[] = [];
   const opts = new Map<string, string>();
   for (const w of words) {
     const eq = w.indexOf('=');
     const k = (eq < 0 ? w : w.slice(0, eq)).toLowerCase();
-    if (allowed.includes(k)) opts.set(k, eq < 0 ? '' : w.slice(eq + 1));
-    else positional.push(w);
+    const kind = Object.hasOwn(kinds, k) ? kinds[k] : undefined;
+    if (!kind) {
+      positional.push(w);
+      continue;
+    }
+    if (opts.has(k)) fail(Errno.EINVAL, `${k} given twice`);
+    if (kind === 'flag' && eq >= 0) fail(Errno.EINVAL, `${k} is a flag and takes no value`);
+    if (kind === 'value' && (eq < 0 || eq === w.length - 1)) fail(Errno.EINVAL, `${k}= needs a value`);
+    opts.set(k, eq < 0 ? '' : w.slice(eq + 1));
   }
   return { positional, opts };
 }

@@ -9,6 +9,7 @@ import { Errno, fail } from '../../ipc/errno.js';
 import { checkOwner, type IpcPerm } from '../../ipc/semaphores/perms.js';
 import { IPC_CREAT, IPC_EXCL, IPC_PRIVATE, SysvRegistry, newPosix, newUnnamedId, type SysvSemaphore } from '../../ipc/semaphores/registry.js';
 import { S_IFDIR, S_IFLNK } from '../fuse/abi.js';
+import { checkCreate, checkSearch } from '../tree/access.js';
 import { allocIno, type DirNode, type FsContext, type FsNode, type Stat, type SymlinkNode } from '../tree/node.js';
 import { CreateFile, options } from './create-file.js';
 import { SemFile } from './sem-file.js';
@@ -31,6 +32,26 @@ function valueOpt(v: string | undefined): number {
   if (v === undefined) return 0;
   if (!/^\d+$/.test(v)) fail(Errno.EINVAL, `value=${v}: a non-negative integer expected`);
   return Number(v);
+}
+
+/** `rm .new`: the clone file is part of the directory, like the directory itself. */
+function refuseCloneFile(name: string): void {
+  if (name === NEW) fail(Errno.EPERM, `${NEW} cannot be removed`);
+}
+
+/**
+ * A semget key: `private`, 0x and up to 8 hex digits, or a decimal that fits key_t's 32 bits
+ * (-2147483648..4294967295, the upper half meaning the same key as its negative). Anything wider
+ * is EINVAL, never wrapped (4294967296 would otherwise become IPC_PRIVATE).
+ */
+export function parseKey(k: string): number {
+  if (k === 'private') return IPC_PRIVATE;
+  if (/^0x[0-9a-fA-F]{1,8}$/.test(k)) return parseInt(k, 16) | 0;
+  if (/^-?\d{1,10}$/.test(k)) {
+    const n = Number(k);
+    if (n >= -(2 ** 31) && n < 2 ** 32) return n | 0;
+  }
+  fail(Errno.EINVAL, `key "${k}": 0x and 1-8 hex digits, a 32-bit decimal, or private`);
 }
 
 /** A POSIX name component: not empty, no NUL, not "." or "..", not the clone file's name. */
@@ -92,7 +113,7 @@ export class NamedDir implements DirNode {
     return this.newSem(ctx, name, 0, mode);
   }
 
-  mkdir(ctx: FsContext, name: string, mode: number): DirNode {
+  mkdir(ctx: FsContext, name: string, mode: number): NamedDir {
     checkName(name);
     const dir = new NamedDir(`${this.prefix}/${name}`, { uid: ctx.caller.uid, gid: ctx.caller.gid, mode: mode & 0o7777 });
     this.children.set(name, dir);
@@ -100,8 +121,9 @@ export class NamedDir implements DirNode {
     return dir;
   }
 
-  /** sem_unlink: owner, creator or root (the kernel already applied the sticky bit for the owner). */
+  /** sem_unlink: owner, creator or root (the directory's write permission and sticky bit are checked before). */
   unlink(ctx: FsContext, name: string): void {
+    refuseCloneFile(name);
     const f = this.children.get(name);
     if (!f || f.kind !== 'file') fail(Errno.ENOENT);
     checkOwner(f.obj.perm, ctx.caller, 'sem_unlink');
@@ -116,26 +138,53 @@ export class NamedDir implements DirNode {
     this.mtime = Date.now();
   }
 
-  /** `create NAME [value=N] [mode=OCTAL] [excl]`: makes missing parent directories; atomic. */
+  /**
+   * `create NAME [value=N] [mode=OCTAL] [excl]`: makes missing parent directories; all or nothing.
+   * The same permissions as a path walk and open(O_CREAT): search on every directory passed,
+   * write and search where the first entry is made (the directories it makes are the caller's).
+   * Everything that can fail is checked before the first directory appears, and directories made
+   * are taken back if the semaphore still cannot be made.
+   */
   private createCommand(ctx: FsContext, words: string[]): string {
-    const { positional, opts } = options(words.slice(1), ['value', 'mode', 'excl']);
+    const { positional, opts } = options(words.slice(1), { value: 'value', mode: 'value', excl: 'flag' });
     if (words[0] !== 'create' || positional.length !== 1) fail(Errno.EINVAL, 'usage: create NAME [value=N] [mode=OCTAL] [excl]');
     const parts = positional[0]!.split('/').filter(Boolean);
     if (!parts.length) fail(Errno.EINVAL, 'empty name');
+    for (const p of parts) checkName(p);
+    const value = valueOpt(opts.get('value'));
+    const mode = modeOpt(opts.get('mode'), 0o600);
+    const leaf = parts.pop()!;
     let dir: NamedDir = this;
-    for (const p of parts.slice(0, -1)) {
-      const next = dir.children.get(p);
-      if (next?.kind === 'file') fail(Errno.ENOTDIR, `${p} is a semaphore`);
-      dir = next ?? (dir.mkdir(ctx, p, 0o755) as NamedDir);
+    let i = 0;
+    for (; i < parts.length; i++) {
+      checkSearch(dir, ctx.caller);
+      const next = dir.children.get(parts[i]!);
+      if (!next) break;
+      if (next.kind === 'file') fail(Errno.ENOTDIR, `${parts[i]} is a semaphore`);
+      dir = next;
     }
-    const leaf = parts[parts.length - 1]!;
-    const existing = dir.children.get(leaf);
-    if (existing) {
-      if (opts.has('excl')) fail(Errno.EEXIST, `${positional[0]} exists`);
-      if (existing.kind === 'dir') fail(Errno.EISDIR);
-      return existing.obj.label[1];
+    checkSearch(dir, ctx.caller);
+    if (i === parts.length) {
+      const existing = dir.children.get(leaf);
+      if (existing) {
+        if (opts.has('excl')) fail(Errno.EEXIST, `${positional[0]} exists`);
+        if (existing.kind === 'dir') fail(Errno.EISDIR);
+        return existing.obj.label[1];
+      }
     }
-    return dir.newSem(ctx, leaf, valueOpt(opts.get('value')), modeOpt(opts.get('mode'), 0o600)).obj.label[1];
+    checkCreate(dir, ctx.caller);
+    const made: [NamedDir, string][] = [];
+    try {
+      for (; i < parts.length; i++) {
+        const sub = dir.mkdir(ctx, parts[i]!, 0o755);
+        made.push([dir, parts[i]!]);
+        dir = sub;
+      }
+      return dir.newSem(ctx, leaf, value, mode).obj.label[1];
+    } catch (err) {
+      for (const [parent, name] of made.reverse()) parent.children.delete(name);
+      throw err;
+    }
   }
 }
 
@@ -146,7 +195,7 @@ export class UnnamedDir implements DirNode {
   private mtime = Date.now();
   private readonly perm = { uid: 0, gid: 0, mode: KIND_DIR_MODE };
   private readonly createFile = new CreateFile('create [value=N] [mode=OCTAL]', (ctx, words) => {
-    const { positional, opts } = options(words.slice(1), ['value', 'mode']);
+    const { positional, opts } = options(words.slice(1), { value: 'value', mode: 'value' });
     if (words[0] !== 'create' || positional.length) fail(Errno.EINVAL, 'usage: create [value=N] [mode=OCTAL]');
     const id = newUnnamedId((x) => this.sems.has(x));
     this.add(ctx, id, valueOpt(opts.get('value')), modeOpt(opts.get('mode'), 0o600));
@@ -184,6 +233,7 @@ export class UnnamedDir implements DirNode {
   }
 
   unlink(ctx: FsContext, name: string): void {
+    refuseCloneFile(name);
     const f = this.sems.get(name);
     if (!f) fail(Errno.ENOENT);
     checkOwner(f.obj.perm, ctx.caller, 'sem_destroy');
@@ -283,6 +333,7 @@ export class SysvDir implements DirNode {
 
   /** IPC_RMID by rm: owner, creator or root. */
   unlink(ctx: FsContext, name: string): void {
+    refuseCloneFile(name);
     const f = this.lookup(name);
     if (!f || !(f instanceof SemFile)) fail(name === 'by-key' ? Errno.EISDIR : Errno.ENOENT);
     checkOwner(f.obj.perm, ctx.caller, 'IPC_RMID');
@@ -290,15 +341,11 @@ export class SysvDir implements DirNode {
   }
 
   private semget(ctx: FsContext, words: string[]): string {
-    const { positional, opts } = options(words.slice(1), ['mode', 'creat', 'excl']);
+    const { positional, opts } = options(words.slice(1), { mode: 'value', creat: 'flag', excl: 'flag' });
     if (words[0] !== 'semget' || positional.length !== 2) fail(Errno.EINVAL, 'usage: semget KEY NSEMS [mode=OCTAL] [creat] [excl]');
     const [k, n] = positional as [string, string];
-    let key: number;
-    if (k === 'private') key = IPC_PRIVATE;
-    else if (/^0x[0-9a-fA-F]{1,8}$/.test(k)) key = parseInt(k, 16) | 0;
-    else if (/^-?\d+$/.test(k)) key = Number(k) | 0;
-    else fail(Errno.EINVAL, `key "${k}": 0x hex, decimal or private`);
-    if (!/^\d+$/.test(n)) fail(Errno.EINVAL, `nsems "${n}": a number`);
+    const key = parseKey(k);
+    if (!/^\d{1,10}$/.test(n)) fail(Errno.EINVAL, `nsems "${n}": a number`);
     let flags = modeOpt(opts.get('mode'), 0o600);
     if (opts.has('creat') || key === IPC_PRIVATE) flags |= IPC_CREAT;
     if (opts.has('excl')) flags |= IPC_EXCL;

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Errno, ErrnoError } from '../../ipc/errno.js';
-import { ALTER, READ, checkOwner, checkPerm, ipcSet, type IpcPerm } from '../../ipc/semaphores/perms.js';
+import { ALTER, READ, checkOwner, checkPerm, ipcSet, permitted, type IpcPerm, type Who } from '../../ipc/semaphores/perms.js';
 import type { SemOp, SemSet } from '../../ipc/semaphores/sem-set.js';
 import { UndoHolder } from '../../ipc/semaphores/undo.js';
 import { S_IFREG } from '../fuse/abi.js';
@@ -60,7 +60,18 @@ export class SemFile implements FileNode {
     };
   }
 
-  /** chmod/chown: IPC_SET rules (owner, creator or root; low 9 bits of mode). */
+  /**
+   * Opening, ACCESS and status reads follow ipcperms, not the file's mode bits alone: the creator
+   * (cuid, cgid) gets the owner's and the group's class too, and root passes.
+   */
+  permits(who: Who, mask: number): boolean {
+    return permitted(this.obj.perm, who, mask);
+  }
+
+  /**
+   * chmod/chown: IPC_SET rules (owner, creator or root; low 9 bits of mode). chown(2) sends -1
+   * for "unchanged" as an absent field, so an id here is always a real one; checked anyway.
+   */
   setStat(ctx: FsContext, change: StatChange): void {
     if (change.mode !== undefined || change.uid !== undefined || change.gid !== undefined) {
       ipcSet(this.obj.perm, ctx.caller, { uid: change.uid, gid: change.gid, mode: change.mode });

@@ -40,6 +40,11 @@ interface NodeBase {
   stat(): Stat;
   /** chmod/chown/touch; absent = EPERM for mode/owner changes, times are ignored. */
   setStat?(ctx: FsContext, change: StatChange): void;
+  /**
+   * Whether who may access this node for mask (MAY_READ | MAY_WRITE | MAY_EXEC); absent = the
+   * mode bits of stat() (fs/tree/access.ts). IPC objects use ipcperms (the creator counts too).
+   */
+  permits?(who: { uid: number; gid: number; groups?: readonly number[] }, mask: number): boolean;
 }
 
 /** How the kernel should treat one open file (the FOPEN_* reply flags, per open). */

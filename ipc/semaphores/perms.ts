@@ -42,8 +42,21 @@ export function checkOwner(perm: IpcPerm, who: Who, what: string): void {
   if (who.uid !== 0 && who.uid !== perm.uid && who.uid !== perm.cuid) fail(Errno.EPERM, `${what}: not the owner or creator`);
 }
 
-/** IPC_SET: new uid, gid and the low 9 bits of mode. */
+/** (uid_t)-1: never a valid id (make_kuid gives INVALID_UID). */
+export const INVALID_ID = 0xffffffff;
+
+/** A uid or gid IPC_SET may store: a 32-bit id other than (uid_t)-1, else EINVAL as Linux's uid_valid. */
+export function checkId(id: number, what: string): void {
+  if (!Number.isInteger(id) || id < 0 || id >= INVALID_ID) fail(Errno.EINVAL, `${what}=${id}: not a valid id (0..${INVALID_ID - 1})`);
+}
+
+/**
+ * IPC_SET: new uid, gid and the low 9 bits of mode. Linux checks the ids (EINVAL) before the
+ * caller's right to change them (EPERM), and changes nothing when either fails.
+ */
 export function ipcSet(perm: IpcPerm, who: Who, change: { uid?: number; gid?: number; mode?: number }): void {
+  if (change.uid !== undefined) checkId(change.uid, 'uid');
+  if (change.gid !== undefined) checkId(change.gid, 'gid');
   checkOwner(perm, who, 'IPC_SET');
   if (change.uid !== undefined) perm.uid = change.uid;
   if (change.gid !== undefined) perm.gid = change.gid;
