@@ -382,6 +382,7 @@ export class IpcfsOperations implements FuseOperations {
   /** OPENDIR: a snapshot of the entries, so READDIR offsets stay meaningful while objects come and go. */
   opendir(req: FuseRequest<OpenIn>): OpenOut {
     const dir = this.dir(req.nodeid);
+    checkAccess(dir, req.caller, MAY_READ, 'list'); // listing is reading the directory
     const fh = this.nextFh++;
     this.dirs.set(fh, { ino: dir.ino, entries: [...dir.entries()] });
     return { fh, openFlags: 0 };
