@@ -1,7 +1,7 @@
 import test from 'ava';
 import { ByteReader } from '../../../fs/fuse/bytes.js';
 import { DecodeError } from '../../../fs/fuse/errno.js';
-import { decode, decodeInHeader } from '../../../fs/fuse/requests.js';
+import { decode, decodeInHeader, undecodable } from '../../../fs/fuse/requests.js';
 import { fixture } from '../../helpers/fixture.js';
 
 const lookupRequest = fixture(`
@@ -192,4 +192,52 @@ test('every decoder refuses an empty body without throwing anything but DecodeEr
     const err = t.throws(() => (fn as (r: ByteReader) => unknown)(new ByteReader(Buffer.alloc(0))), undefined, name);
     t.true(err instanceof DecodeError, `${name} threw ${String(err)}`);
   }
+});
+
+test('offsets: the whole u64 range decodes (past 2^53-1 they clamp to the largest safe number)', (t) => {
+  const readBody = (offset: string): Buffer => fixture(`
+    07 00 00 00 00 00 00 00   // fh = 7
+    ${offset}                 // offset
+    00 10 00 00               // size = 4096
+    00 00 00 00               // read_flags
+    00 00 00 00 00 00 00 00   // lock_owner
+    02 80 00 00               // flags = O_RDWR | O_LARGEFILE
+    00 00 00 00               // padding
+  `);
+  t.is(decode.read(new ByteReader(readBody('f6 ff ff ff ff ff ff 7f // 2^63 - 10'))).offset, Number.MAX_SAFE_INTEGER);
+  t.is(decode.read(new ByteReader(readBody('ff ff ff ff ff ff ff ff // 2^64 - 1'))).offset, Number.MAX_SAFE_INTEGER);
+  t.is(decode.read(new ByteReader(readBody('ff ff ff ff ff ff 1f 00 // 2^53 - 1'))).offset, 2 ** 53 - 1);
+  t.is(decode.read(new ByteReader(readBody('05 04 03 02 01 00 00 00 // 0x0102030405'))).offset, 0x0102030405);
+  const write = decode.write(new ByteReader(Buffer.concat([readBody('f6 ff ff ff ff ff ff 7f').subarray(0, 16), fixture('01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 78')])));
+  t.is(write.offset, Number.MAX_SAFE_INTEGER);
+  t.is(write.data.toString(), 'x');
+});
+
+test('names are bytes: valid UTF-8 decodes; anything else becomes a name that matches nothing', (t) => {
+  const name = (hex: string): string => decode.name(new ByteReader(fixture(`${hex} 00`))).name;
+  t.is(name('63 61 66 c3 a9'), 'café');
+  t.is(name('ef bf bd'), '\uFFFD', 'a real U+FFFD is a name like any other');
+  const ff = name('ff fe');
+  const overlong = name('c0 80');
+  t.true(undecodable(ff));
+  t.true(undecodable(overlong));
+  t.not(ff, overlong, 'two different byte strings stay different (no U+FFFD collision)');
+  t.not(ff, '\uFFFD\uFFFD');
+  t.true(undecodable(name('ed a0 80')), 'an encoded surrogate is not UTF-8');
+  t.false(undecodable(name('63 61 66 c3 a9')));
+});
+
+test('SYMLINK and LINK bodies', (t) => {
+  t.deepEqual(decode.symlink(new ByteReader(fixture('6c 00 74 61 72 67 65 74 00 // "l\\0target\\0"'))), { name: 'l', target: 'target' });
+  t.deepEqual(decode.link(new ByteReader(fixture('2a 00 00 00 00 00 00 00 6c 32 00 // oldnodeid = 42, "l2"'))), { oldnodeid: 42, name: 'l2' });
+});
+
+test('SETATTR times are signed: a date before 1970 decodes', (t) => {
+  const body = Buffer.alloc(88);
+  body.writeUInt32LE(0x30, 0); // valid = ATIME | MTIME
+  body.writeBigInt64LE(-86400n, 32); // atime (after valid, padding, fh, size, lock_owner): 1969-12-31
+  body.writeBigInt64LE(-1n, 40); // mtime
+  const a = decode.setattr(new ByteReader(body));
+  t.is(a.atime, -86400);
+  t.is(a.mtime, -1);
 });
