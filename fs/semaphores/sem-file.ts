@@ -4,7 +4,7 @@
  * applied, when the kernel releases the handle (last close, or the process's death).
  */
 import { readFileSync } from 'node:fs';
-import { Errno, ErrnoError } from '../../ipc/errno.js';
+import { Errno, ErrnoError, fail } from '../../ipc/errno.js';
 import { ALTER, READ, checkOwner, checkPerm, ipcSet, permitted, type IpcPerm, type Who } from '../../ipc/semaphores/perms.js';
 import type { SemOp, SemSet } from '../../ipc/semaphores/sem-set.js';
 import { UndoHolder } from '../../ipc/semaphores/undo.js';
@@ -38,6 +38,8 @@ function commOf(pid: number): string {
     return '?';
   }
 }
+
+const isOwner = (perm: IpcPerm, who: Who): boolean => who.uid === 0 || who.uid === perm.uid || who.uid === perm.cuid;
 
 export class SemFile implements FileNode {
   readonly kind = 'file';
@@ -73,6 +75,12 @@ export class SemFile implements FileNode {
    * for "unchanged" as an absent field, so an id here is always a real one; checked anyway.
    */
   setStat(ctx: FsContext, change: StatChange): void {
+    const times = change.atimeMs !== undefined || change.mtimeMs !== undefined;
+    // utimes: the owner, the creator, root, or (as for touch's UTIME_NOW) anyone who may alter it;
+    // checked before anything changes. The kernel checks this itself only under default_permissions.
+    if (times && !isOwner(this.obj.perm, ctx.caller) && !permitted(this.obj.perm, ctx.caller, ALTER)) {
+      fail(Errno.EACCES, 'utimes: not the owner and no alter permission');
+    }
     if (change.mode !== undefined || change.uid !== undefined || change.gid !== undefined) {
       ipcSet(this.obj.perm, ctx.caller, { uid: change.uid, gid: change.gid, mode: change.mode });
       this.obj.set.ctime = Date.now();

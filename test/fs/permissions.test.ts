@@ -53,6 +53,9 @@ async function strangerIsRefused(t: ExecutionContext, args: string[]): Promise<v
       `os.listdir(p(${q('locked')}))`,
       `os.open(p(${q('grp')}), os.O_RDWR)`,
       `os.access(p(${q('grp')}), os.W_OK)`,
+      `os.utime(p(${q('rootdir/s')}))`,
+      `os.chmod(p(${q('rootdir/s')}), 0o666)`,
+      `os.chown(p(${q('rootdir/s')}), 65534, 65534)`,
     ], NOBODY);
     t.deepEqual(results, [
       'EACCES', // .new in root's 0755 directory
@@ -69,6 +72,9 @@ async function strangerIsRefused(t: ExecutionContext, args: string[]): Promise<v
       'EACCES', // listing it
       'EACCES', // the group's semaphore, not in the group
       false, // access(W_OK) likewise
+      'EACCES', // touch: neither owner nor allowed to alter
+      'EPERM', // chmod: not the owner
+      'EPERM', // chown
     ]);
     t.deepEqual(probe([`os.open(p(${q('grp')}), os.O_RDWR)`, `os.access(p(${q('grp')}), os.R_OK | os.W_OK)`], NOBODY_IN_4242), ['ok', true],
       'a supplementary group grants the group class');
@@ -76,6 +82,8 @@ async function strangerIsRefused(t: ExecutionContext, args: string[]): Promise<v
     t.deepEqual(readdirSync(join(named, 'rootdir')), ['s']);
     t.deepEqual(readdirSync(named).sort(), ['emptyroot', 'grp', 'locked', 'rootdir']);
     t.is(value(join(named, 'rootdir', 's')), '1');
+    t.is(statSync(join(named, 'rootdir', 's')).mode & 0o777, 0o600);
+    t.is(statSync(join(named, 'rootdir', 's')).uid, 0);
   }, { args });
 }
 
