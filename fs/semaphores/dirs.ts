@@ -72,6 +72,8 @@ export class NamedDir implements DirNode {
   readonly ino = allocIno();
   private readonly children = new Map<string, SemFile | NamedDir>();
   private mtime = Date.now();
+  /** Subdirectories, counted as they come and go: stat (nlink) runs on every permission check. */
+  private subdirs = 0;
   private readonly createFile: CreateFile | null;
 
   /** prefix: the POSIX name of this directory ('' for named/ itself, '/app' below it) */
@@ -82,9 +84,7 @@ export class NamedDir implements DirNode {
   }
 
   stat(): Stat {
-    let subdirs = 0;
-    for (const c of this.children.values()) if (c.kind === 'dir') subdirs++;
-    return dirStat(this.perm, this.mtime, subdirs);
+    return dirStat(this.perm, this.mtime, this.subdirs);
   }
 
   lookup(name: string): FsNode | undefined {
@@ -117,6 +117,7 @@ export class NamedDir implements DirNode {
     checkName(name);
     const dir = new NamedDir(`${this.prefix}/${name}`, { uid: ctx.caller.uid, gid: ctx.caller.gid, mode: mode & 0o7777 });
     this.children.set(name, dir);
+    this.subdirs++;
     this.mtime = Date.now();
     return dir;
   }
@@ -134,7 +135,12 @@ export class NamedDir implements DirNode {
     const d = this.children.get(name);
     if (!d || d.kind !== 'dir') fail(Errno.ENOTDIR);
     if (d.children.size) fail(Errno.ENOTEMPTY);
+    this.removeDir(name);
+  }
+
+  private removeDir(name: string): void {
     this.children.delete(name);
+    this.subdirs--;
     this.mtime = Date.now();
   }
 
@@ -182,7 +188,7 @@ export class NamedDir implements DirNode {
       }
       return dir.newSem(ctx, leaf, value, mode).obj.label[1];
     } catch (err) {
-      for (const [parent, name] of made.reverse()) parent.children.delete(name);
+      for (const [parent, name] of made.reverse()) parent.removeDir(name);
       throw err;
     }
   }

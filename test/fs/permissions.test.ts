@@ -33,10 +33,13 @@ async function strangerIsRefused(t: ExecutionContext, args: string[]): Promise<v
     clone(join(named, '.new'), 'create rootdir/s value=1 mode=0600');
     mkdirSync(join(named, 'locked'), { mode: 0o700 });
     clone(join(named, '.new'), 'create locked/t value=1 mode=0666');
+    clone(join(named, '.new'), 'create locked/sub/u value=1 mode=0666'); // sub/ is 0755 inside the 0700 locked/
     mkdirSync(join(named, 'emptyroot'), { mode: 0o755 });
     clone(join(named, '.new'), 'create grp value=1 mode=0660');
     chownSync(join(named, 'grp'), 0, 4242);
-    statSync(join(named, 'locked', 't')); // root's walk leaves a dentry for locked/ in the kernel's cache
+    // root's walks leave dentries for locked/ and locked/sub/ in the kernel's cache
+    statSync(join(named, 'locked', 't'));
+    statSync(join(named, 'locked', 'sub', 'u'));
 
     const results = probe([
       `clone(${q('.new')}, 'create rootdir/evil value=9')`,
@@ -50,6 +53,7 @@ async function strangerIsRefused(t: ExecutionContext, args: string[]): Promise<v
       `os.open(p(${q('rootdir/s')}), os.O_WRONLY)`,
       `os.access(p(${q('rootdir/s')}), os.R_OK)`,
       `os.stat(p(${q('locked/t')}))`,
+      `os.stat(p(${q('locked/sub/u')}))`,
       `os.listdir(p(${q('locked')}))`,
       `os.open(p(${q('grp')}), os.O_RDWR)`,
       `os.access(p(${q('grp')}), os.W_OK)`,
@@ -69,6 +73,7 @@ async function strangerIsRefused(t: ExecutionContext, args: string[]): Promise<v
       'EACCES', // open for alter
       false, // access(R_OK)
       'EACCES', // lookup in root's 0700 directory
+      'EACCES', // and below it, even through a directory root's walk just cached
       'EACCES', // listing it
       'EACCES', // the group's semaphore, not in the group
       false, // access(W_OK) likewise

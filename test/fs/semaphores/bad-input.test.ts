@@ -86,6 +86,9 @@ test('a failing .new create leaves no directory behind', async (t) => {
     t.deepEqual(readdirSync(named), ['x']);
     t.is(probeOne(`clone(${clone}, 'create k/l/m value=2')`), '/k/l/m', 'a good one still makes its directories');
     t.is(field(join(named, 'k', 'l', 'm'), 'value'), '2');
+    t.is(statSync(join(named, 'k')).nlink, 3, 'k counts l');
+    t.deepEqual(probe([`os.unlink(p(${q(join(named, 'k', 'l', 'm'))}))`, `os.rmdir(p(${q(join(named, 'k', 'l'))}))`]), ['ok', 'ok']);
+    t.is(statSync(join(named, 'k')).nlink, 2, 'rmdir uncounts (the kernel dropped k\'s cached attributes)');
   });
 });
 
