@@ -246,8 +246,7 @@ test('property: no wake-up is lost (no queued waiter could proceed with the curr
       const takes: number[] = [];
       run(initial, 10, seq, false, (s) => {
         // a queued decrement must want more than the value; a queued wait-for-zero needs a value > 0
-        const sem = s as unknown as { queue: { ops: SemOp[] }[] };
-        for (const w of sem.queue) {
+        for (const w of s.waiters()) {
           const op = w.ops[0]!.op;
           if (op < 0 ? -op <= s.values[0]! : s.values[0] === 0) throw new Error(`lost wake-up of op ${op} at value ${s.values[0]}`);
         }
