@@ -182,7 +182,8 @@ export class SemSet {
       const a = this.attempt(w.ops, w.pid, w.holder);
       if (a.ok) return 0;
       w.blocking = a.blocking;
-      return BLOCKED;
+      // an IPC_NOWAIT operation behind the one it slept on fails the whole waiter, as at once
+      return w.ops[a.blocking]!.nowait ? Errno.EAGAIN : BLOCKED;
     } catch (err) {
       return err instanceof ErrnoError ? err.errno : Errno.EINVAL;
     }
