@@ -203,7 +203,7 @@ export function parseStatus(text: string): SemState {
 }
 
 /** Waits (by polling the set, never a fixed sleep) until every actor without an answer is counted as a waiter. */
-export async function settle(side: Side, actors: Actor[], until: (s: SemState) => boolean = () => true, ms = 3000): Promise<SemState> {
+export async function settle(side: Side, actors: Actor[], until: (s: SemState) => boolean = () => true, ms = 5000): Promise<SemState> {
   const deadline = Date.now() + ms;
   for (;;) {
     // counted before the read: an answer that arrives during it may come with changes the read missed
