@@ -139,11 +139,15 @@ export class SemHandle implements FileHandle {
       case 'setall':
         checkPerm(perm, who, ALTER, 'SETALL');
         return set.setall(cmd.values, who.tgid);
+      // A removed object answers EIDRM before the owner check, as every other command does
+      // (Linux finds no id at all and says EINVAL: docs/protocol.md, differences from Linux).
       case 'ipc_set':
+        if (set.removed) throw new ErrnoError(Errno.EIDRM, 'semaphore removed');
         ipcSet(perm, who, cmd);
         set.ctime = Date.now();
         return;
       case 'rmid':
+        if (set.removed) throw new ErrnoError(Errno.EIDRM, 'semaphore removed');
         checkOwner(perm, who, 'IPC_RMID');
         return this.obj.remove();
     }

@@ -1,18 +1,26 @@
 /**
- * A set of counting semaphores with Linux semop(2) semantics; a POSIX semaphore is a set of one
- * with SEM_VALUE_MAX and EOVERFLOW. Pure state: no timers, no I/O. Waiting is a queue of Waiters
- * whose `done(errno)` is called (0 = success) when they complete or fail; timeouts and signals
- * are the caller's, through cancel().
+ * A set of counting semaphores with Linux semop(2)/semctl(2) semantics; a POSIX semaphore is a set
+ * of one with SEM_VALUE_MAX and EOVERFLOW. Pure state: no timers, no I/O. Waiting is a Waiter whose
+ * `done(errno)` is called (0 = success) when it completes or fails; timeouts and signals are the
+ * caller's, through cancel().
  *
- * Semantics (ipc/sem.c): an operation array is applied in order on a copy and committed whole or
- * not at all; sem_op > 0 adds, < 0 waits until it can subtract, 0 waits for zero; a result above
- * the maximum is ERANGE (EOVERFLOW for POSIX); an undo adjustment beyond ±SEMAEM is ERANGE. After
- * every change the queue is scanned in arrival order and every waiter that can now complete does
- * (a waiter that cannot is skipped, not a barrier: Linux's order); the scan restarts after each
- * completion that changed values.
+ * Semantics follow ipc/sem.c step by step, because who gets the units after a change is visible:
+ * - an operation array is applied in order and committed whole or not at all (perform_atomic_semop);
+ *   sem_op > 0 adds, < 0 waits until it can subtract, 0 waits for zero; a result above the maximum
+ *   is ERANGE (EOVERFLOW for POSIX); an undo adjustment beyond ±SEMAEM is ERANGE;
+ * - waiters sit in Linux's lists (wait-queues.ts) and after a change are retried as
+ *   do_smart_update does: first the wait-for-zero waiters of every semaphore that is now 0
+ *   (do_smart_wakeup_zero), then the decrements (update_queue); a waiter that cannot proceed is
+ *   skipped, not a barrier;
+ * - wake-ups (done) are delivered after the whole change, as Linux's wake_q does;
+ * - otime is stamped by a semop that completes, and by SETVAL/SETALL only when they let a waiter
+ *   complete; releasing an undo holder (exit_sem) always stamps it;
+ * - an undo holder is attached to the set by any semop with SEM_UNDO that gets past the set lookup
+ *   (find_alloc_undo), whether or not it then succeeds, so its release stamps otime as Linux's exit does.
  */
 import { Errno, ErrnoError, fail } from '../errno.js';
 import type { UndoHolder } from './undo.js';
+import { WaitQueues } from './wait-queues.js';
 
 export interface SemOp {
   num: number;
@@ -40,15 +48,24 @@ export class Waiter {
   queued = true;
   /** index in ops of the operation that blocks it (what GETNCNT/GETZCNT count) */
   blocking = 0;
+  /** the list of WaitQueues it sits on */
+  list: Waiter[] | null = null;
+  /** some operation changes a value (Linux's `alter`): it waits on an alter list */
+  readonly alter: boolean;
   constructor(
     readonly ops: readonly SemOp[],
     readonly pid: number,
     readonly holder: UndoHolder | null,
     readonly done: (errno: number) => void,
-  ) {}
+  ) {
+    this.alter = ops.some((o) => o.op !== 0);
+  }
 }
 
 type Attempt = { ok: true } | { ok: false; blocking: number };
+
+/** A retried waiter still has to sleep. */
+const BLOCKED = -1;
 
 export class SemSet {
   readonly values: number[];
@@ -57,7 +74,9 @@ export class SemSet {
   otime = 0;
   ctime: number;
   removed = false;
-  private readonly queue: Waiter[] = [];
+  private readonly queues = new WaitQueues();
+  /** completions of the change in progress, delivered when it is over (Linux's wake_q) */
+  private readonly woken: [Waiter, number][] = [];
   private readonly holders = new Set<UndoHolder>();
   /** called after every change of values or of the queue (poll wake-ups, status) */
   readonly watchers = new Set<() => void>();
@@ -75,7 +94,12 @@ export class SemSet {
   }
 
   get waiting(): number {
-    return this.queue.length;
+    return this.queues.size;
+  }
+
+  /** Every queued waiter (the set's lists first, then each semaphore's). */
+  waiters(): Waiter[] {
+    return this.queues.all();
   }
 
   /** Undo holders that currently hold adjustments on this set. */
@@ -87,48 +111,48 @@ export class SemSet {
     this.holders.add(h);
   }
 
-  private validate(ops: readonly SemOp[]): void {
-    if (this.removed) fail(Errno.EIDRM, 'semaphore removed');
+  /**
+   * Applies ops atomically if they can proceed now. Returns 'done', or a Waiter that is queued
+   * and will be completed through done(errno). Throws ErrnoError for what fails at once, in
+   * do_semtimedop's order: EINVAL (no ops), E2BIG, EIDRM, EFBIG, then EAGAIN (nowait) or
+   * ERANGE/EOVERFLOW from the attempt.
+   */
+  semop(ops: readonly SemOp[], pid: number, holder: UndoHolder | null, done: (errno: number) => void): 'done' | Waiter {
     if (ops.length < 1) fail(Errno.EINVAL, 'no operations');
     if (ops.length > this.opts.maxOps) fail(Errno.E2BIG, `more than ${this.opts.maxOps} operations`);
+    if (this.removed) fail(Errno.EIDRM, 'semaphore removed');
+    if (ops.some((o) => o.undo)) {
+      if (!holder) fail(Errno.EINVAL, 'undo needs a holder');
+      holder.attach(this);
+    }
     for (const o of ops) {
       if (!Number.isInteger(o.num) || o.num < 0 || o.num >= this.nsems) fail(Errno.EFBIG, `semaphore ${o.num} not in 0..${this.nsems - 1}`);
       if (!Number.isInteger(o.op)) fail(Errno.EINVAL, 'sem_op must be an integer');
     }
-  }
-
-  /**
-   * Applies ops atomically if they can proceed now. Returns 'done', or a Waiter that is queued
-   * and will be completed through done(errno). Throws ErrnoError for what fails at once (EAGAIN
-   * with nowait, ERANGE/EOVERFLOW, EFBIG, E2BIG, EIDRM, EINVAL).
-   */
-  semop(ops: readonly SemOp[], pid: number, holder: UndoHolder | null, done: (errno: number) => void): 'done' | Waiter {
-    this.validate(ops);
-    if (ops.some((o) => o.undo) && !holder) fail(Errno.EINVAL, 'undo needs a holder');
     const a = this.attempt(ops, pid, holder);
     if (a.ok) {
-      this.changed();
+      if (ops.some((o) => o.op !== 0)) this.smartUpdate(ops, true);
+      else this.otime = this.now();
+      this.endChange();
       return 'done';
     }
     if (ops[a.blocking]!.nowait) fail(Errno.EAGAIN, 'would block');
     const w = new Waiter(ops, pid, holder, done);
     w.blocking = a.blocking;
-    this.queue.push(w);
-    this.notify();
+    this.queues.add(w);
+    this.endChange();
     return w;
   }
 
   /** Takes a waiter off the queue (timeout: EAGAIN/ETIMEDOUT, signal: EINTR); it takes nothing. */
   cancel(w: Waiter, errno: number): void {
     if (!w.queued) return;
-    w.queued = false;
-    const i = this.queue.indexOf(w);
-    if (i >= 0) this.queue.splice(i, 1);
-    this.notify();
-    w.done(errno);
+    this.queues.unlink(w);
+    this.woken.push([w, errno]);
+    this.endChange();
   }
 
-  /** Tries ops on a copy; commits on success. Throws ERANGE/EOVERFLOW. */
+  /** Tries ops on a copy; commits on success (values, pids, adjustments). Throws ERANGE/EOVERFLOW. */
   private attempt(ops: readonly SemOp[], pid: number, holder: UndoHolder | null): Attempt {
     const vals = new Map<number, number>();
     const adjs = new Map<number, number>();
@@ -149,41 +173,100 @@ export class SemSet {
     for (const [num, v] of vals) this.values[num] = v;
     for (const o of ops) this.pids[o.num] = pid;
     for (const [num, adj] of adjs) holder!.add(this, num, adj - holder!.get(this, num));
-    this.otime = this.now();
     return { ok: true };
   }
 
-  /** Wakes every waiter that can now complete, in Linux's order (see the file comment). */
-  private wake(): void {
-    let restart = true;
-    while (restart) {
-      restart = false;
-      for (let i = 0; i < this.queue.length; i++) {
-        const w = this.queue[i]!;
-        let errno = 0;
-        try {
-          const a = this.attempt(w.ops, w.pid, w.holder);
-          if (!a.ok) {
-            w.blocking = a.blocking;
-            continue;
-          }
-        } catch (err) {
-          errno = err instanceof ErrnoError ? err.errno : Errno.EINVAL;
-        }
-        this.queue.splice(i, 1);
-        w.queued = false;
-        w.done(errno);
-        if (errno === 0 && w.ops.some((o) => o.op !== 0)) {
-          restart = true;
-          break;
-        }
-        i--;
-      }
+  /** perform_atomic_semop on a queued waiter: 0, an errno, or BLOCKED (blocking op noted). */
+  private retry(w: Waiter): number {
+    try {
+      const a = this.attempt(w.ops, w.pid, w.holder);
+      if (a.ok) return 0;
+      w.blocking = a.blocking;
+      // an IPC_NOWAIT operation behind the one it slept on fails the whole waiter, as at once
+      return w.ops[a.blocking]!.nowait ? Errno.EAGAIN : BLOCKED;
+    } catch (err) {
+      return err instanceof ErrnoError ? err.errno : Errno.EINVAL;
     }
   }
 
-  private changed(): void {
-    this.wake();
+  /** wake_const_ops: completes the waiters of one const list that can; true if one succeeded. */
+  private wakeConst(list: readonly Waiter[]): boolean {
+    let completed = false;
+    for (let i = 0; i < list.length; ) {
+      const w = list[i]!;
+      const r = this.retry(w);
+      if (r === BLOCKED) {
+        i++;
+        continue;
+      }
+      this.queues.unlink(w);
+      this.woken.push([w, r]);
+      if (r === 0) completed = true;
+    }
+    return completed;
+  }
+
+  /** do_smart_wakeup_zero: the changed semaphores (all when nums is null) that are now 0. */
+  private wakeZero(ops: readonly SemOp[] | null): boolean {
+    let completed = false;
+    let gotZero = false;
+    const nums = ops ? ops.map((o) => o.num) : this.values.keys();
+    for (const n of nums) {
+      if (this.values[n] !== 0) continue;
+      gotZero = true;
+      if (this.wakeConst(this.queues.constOf(n))) completed = true;
+    }
+    if (gotZero && this.wakeConst(this.queues.setConst)) completed = true;
+    return completed;
+  }
+
+  /** update_queue: retries one alter list (num -1: the set's) in order; true if one succeeded. */
+  private updateQueue(num: number): boolean {
+    let completed = false;
+    for (;;) {
+      const list = num < 0 ? this.queues.setAlter : this.queues.alterOf(num);
+      let restart = false;
+      for (let i = 0; i < list.length; ) {
+        // a per-semaphore list holds only decrements: none can proceed at 0
+        if (num >= 0 && this.values[num] === 0) return completed;
+        const w = list[i]!;
+        const r = this.retry(w);
+        if (r === BLOCKED) {
+          i++;
+          continue;
+        }
+        this.queues.unlink(w);
+        if (r === 0) {
+          completed = true;
+          this.wakeZero(w.ops);
+          // check_restart: complex waiters (still queued, or this one) may want the new values
+          restart = this.queues.setAlter.length > 0 || w.ops.length > 1;
+        }
+        this.woken.push([w, r]);
+        if (restart) break;
+      }
+      if (!restart) return completed;
+    }
+  }
+
+  /** do_smart_update after a change: ops are the operations that made it (null: unknown, check all). */
+  private smartUpdate(ops: readonly SemOp[] | null, stampOtime: boolean): void {
+    let completed = this.wakeZero(ops);
+    if (this.queues.setAlter.length) {
+      if (this.updateQueue(-1)) completed = true;
+    } else if (!ops) {
+      for (let n = 0; n < this.nsems; n++) if (this.queues.alterOf(n).length && this.updateQueue(n)) completed = true;
+    } else {
+      // only what increased can let a decrement through
+      for (const o of ops) if (o.op > 0 && this.updateQueue(o.num)) completed = true;
+    }
+    if (stampOtime || completed) this.otime = this.now();
+  }
+
+  /** The end of an operation on the set (Linux's sem_unlock + wake_up_q). */
+  private endChange(): void {
+    this.queues.settle();
+    for (const [w, errno] of this.woken.splice(0)) w.done(errno);
     this.notify();
   }
 
@@ -193,53 +276,64 @@ export class SemSet {
 
   /** GETNCNT: waiters blocked on decrementing num. */
   ncnt(num: number): number {
-    return this.queue.filter((w) => w.ops[w.blocking]!.num === num && w.ops[w.blocking]!.op < 0).length;
+    return this.queues.ncnt(num);
   }
 
   /** GETZCNT: waiters blocked waiting for num to be zero. */
   zcnt(num: number): number {
-    return this.queue.filter((w) => w.ops[w.blocking]!.num === num && w.ops[w.blocking]!.op === 0).length;
+    return this.queues.zcnt(num);
   }
 
   private checkValue(v: number): void {
     if (!Number.isInteger(v) || v < 0 || v > this.opts.max) fail(Errno.ERANGE, `value must be in 0..${this.opts.max}`);
   }
 
-  /** SETVAL: clears every holder's adjustment of num (as Linux does), then wakes waiters. */
+  /**
+   * SETVAL in semctl_setval's order: ERANGE before the set lookup (EIDRM here) and the semaphore
+   * number (EINVAL). Clears every holder's adjustment of num, then retries waiters.
+   */
   setval(num: number, value: number, pid: number): void {
-    if (this.removed) fail(Errno.EIDRM);
-    if (!Number.isInteger(num) || num < 0 || num >= this.nsems) fail(Errno.EINVAL, `no semaphore ${num}`);
     this.checkValue(value);
+    if (this.removed) fail(Errno.EIDRM, 'semaphore removed');
+    if (!Number.isInteger(num) || num < 0 || num >= this.nsems) fail(Errno.EINVAL, `no semaphore ${num}`);
     for (const h of this.holders) h.clear(this, num);
     this.values[num] = value;
     this.pids[num] = pid;
     this.ctime = this.now();
-    this.changed();
+    this.smartUpdate(null, false);
+    this.endChange();
   }
 
-  /** SETALL: all values at once (all checked before any is set). */
+  /** SETALL: all values at once (all checked before any is set), as semctl_main. */
   setall(values: readonly number[], pid: number): void {
-    if (this.removed) fail(Errno.EIDRM);
+    if (this.removed) fail(Errno.EIDRM, 'semaphore removed');
     if (values.length !== this.nsems) fail(Errno.EINVAL, `SETALL needs ${this.nsems} values`);
     values.forEach((v) => this.checkValue(v));
-    for (const h of this.holders) for (let n = 0; n < this.nsems; n++) h.clear(this, n);
     values.forEach((v, n) => {
       this.values[n] = v;
       this.pids[n] = pid;
     });
+    for (const h of this.holders) for (let n = 0; n < this.nsems; n++) h.clear(this, n);
     this.ctime = this.now();
-    this.changed();
+    this.smartUpdate(null, false);
+    this.endChange();
   }
 
-  /** A released holder's adjustments, clamped to [0, max] as Linux's exit_sem does. */
+  /**
+   * A released holder's adjustments (exit_sem): each non-zero one is added, clamped to [0, max],
+   * and sets that semaphore's pid; then waiters are retried and otime is stamped, even when
+   * nothing was left to add.
+   */
   applyUndo(holder: UndoHolder, adj: ReadonlyMap<number, number>): void {
     this.holders.delete(holder);
-    if (this.removed || adj.size === 0) return;
+    if (this.removed) return;
     for (const [num, a] of adj) {
+      if (a === 0) continue;
       this.values[num] = Math.min(this.opts.max, Math.max(0, this.values[num]! + a));
       this.pids[num] = holder.pid;
     }
-    this.changed();
+    this.smartUpdate(null, true);
+    this.endChange();
   }
 
   /** IPC_RMID / sem_destroy: every waiter fails with EIDRM; adjustments are dropped. */
@@ -248,11 +342,10 @@ export class SemSet {
     this.removed = true;
     for (const h of this.holders) h.forget(this);
     this.holders.clear();
-    const waiting = this.queue.splice(0);
-    for (const w of waiting) {
-      w.queued = false;
-      w.done(Errno.EIDRM);
+    for (const w of this.queues.all()) {
+      this.queues.unlink(w);
+      this.woken.push([w, Errno.EIDRM]);
     }
-    this.notify();
+    this.endChange();
   }
 }

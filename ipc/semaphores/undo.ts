@@ -15,14 +15,23 @@ export class UndoHolder {
     return this.adj.get(set)?.get(num) ?? 0;
   }
 
-  /** Adds delta to the adjustment of (set, num), dropping entries that return to 0. */
-  add(set: SemSet, num: number, delta: number): void {
+  /**
+   * Ties the holder to the set (Linux's find_alloc_undo, done by any semop with SEM_UNDO that finds
+   * the set): from then on its release runs the set's exit path, even with nothing to add back.
+   */
+  attach(set: SemSet): Map<number, number> {
     let m = this.adj.get(set);
     if (!m) {
       m = new Map();
       this.adj.set(set, m);
       set.attachHolder(this);
     }
+    return m;
+  }
+
+  /** Adds delta to the adjustment of (set, num), dropping entries that return to 0. */
+  add(set: SemSet, num: number, delta: number): void {
+    const m = this.attach(set);
     const v = (m.get(num) ?? 0) + delta;
     if (v === 0) m.delete(num);
     else m.set(num, v);
@@ -42,7 +51,7 @@ export class UndoHolder {
     return [...(this.adj.get(set) ?? [])].sort((a, b) => a[0] - b[0]);
   }
 
-  /** The handle is gone: apply every adjustment (the exit path of Linux's exit_sem). */
+  /** The handle is gone: run exit_sem's path on every set it is tied to. */
   release(): void {
     if (this.released) return;
     this.released = true;

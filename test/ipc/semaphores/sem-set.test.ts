@@ -246,8 +246,7 @@ test('property: no wake-up is lost (no queued waiter could proceed with the curr
       const takes: number[] = [];
       run(initial, 10, seq, false, (s) => {
         // a queued decrement must want more than the value; a queued wait-for-zero needs a value > 0
-        const sem = s as unknown as { queue: { ops: SemOp[] }[] };
-        for (const w of sem.queue) {
+        for (const w of s.waiters()) {
           const op = w.ops[0]!.op;
           if (op < 0 ? -op <= s.values[0]! : s.values[0] === 0) throw new Error(`lost wake-up of op ${op} at value ${s.values[0]}`);
         }
@@ -256,4 +255,126 @@ test('property: no wake-up is lost (no queued waiter could proceed with the curr
     }),
   );
   t.pass();
+});
+
+// ---- Linux's order of wake-ups and checks (ipc/sem.c; the differential tests compare with the kernel) ----
+
+/** Value 1; A `0:0 0:+1` and B `0:0` wait; change() brings the value to 0. Linux completes both. */
+function zeroFirst(change: (s: SemSet) => void, initial = [1, 0]): { s: SemSet; order: string[] } {
+  const s = sysv(2, initial);
+  const order: string[] = [];
+  s.semop([{ num: 0, op: 0 }, { num: 0, op: 1 }], 1, null, (e) => order.push(`A ${e}`));
+  s.semop([{ num: 0, op: 0 }], 2, null, (e) => order.push(`B ${e}`));
+  change(s);
+  return { s, order };
+}
+
+for (const [what, change] of [
+  ['SETVAL', (s: SemSet) => s.setval(0, 0, 9)],
+  ['SETALL', (s: SemSet) => s.setall([0, 0], 9)],
+  ['semop', (s: SemSet) => s.semop([{ num: 0, op: -1 }], 9, null, noop)],
+] as [string, (s: SemSet) => void][]) {
+  test(`after ${what} brings a value to 0, wait-for-zero waiters complete before the alter waiters (do_smart_update)`, (t) => {
+    const { s, order } = zeroFirst(change);
+    t.deepEqual(order, ['B 0', 'A 0'], 'B first (a simple wait-for-zero), then A (complex alter)');
+    t.deepEqual(s.values, [1, 0]);
+    t.is(s.pids[0], 1, 'A ran last');
+    t.is(s.waiting, 0);
+  });
+}
+
+test('after an undo released at exit brings a value to 0, wait-for-zero waiters complete first, and otime is stamped', (t) => {
+  let now = 1000;
+  const s = new SemSet({ nsems: 1, max: 32767, overflowErrno: Errno.ERANGE, maxAdj: 32767, maxOps: 500, now: () => now }, [0]);
+  const h = new UndoHolder(7, 'x');
+  s.semop([{ num: 0, op: 1, undo: true }], 7, h, noop);
+  const order: string[] = [];
+  s.semop([{ num: 0, op: 0 }, { num: 0, op: 1 }], 1, null, (e) => order.push(`A ${e}`));
+  s.semop([{ num: 0, op: 0 }], 2, null, (e) => order.push(`B ${e}`));
+  now = 2000;
+  h.release();
+  t.deepEqual(order, ['B 0', 'A 0']);
+  t.deepEqual(s.values, [1]);
+  t.is(s.otime, 2000);
+});
+
+test('a retried waiter that reaches an IPC_NOWAIT operation that would block fails with EAGAIN', (t) => {
+  const s = sysv(2, [0, 0]);
+  let got = -1;
+  s.semop([{ num: 0, op: -1 }, { num: 1, op: -1, nowait: true }], 1, null, (e) => (got = e));
+  t.is(s.ncnt(0), 1);
+  s.semop([{ num: 0, op: 1 }], 2, null, noop);
+  t.is(got, Errno.EAGAIN);
+  t.deepEqual(s.values, [1, 0], 'it took nothing');
+  t.is(s.waiting, 0);
+});
+
+test('exit-time undo (release) stamps otime even with nothing to add back, also after a SEM_UNDO semop that failed', (t) => {
+  let now = 1000;
+  const opts = { nsems: 2, max: 32767, overflowErrno: Errno.ERANGE, maxAdj: 32767, maxOps: 500, now: () => now };
+  const s = new SemSet(opts, [0, 0]);
+  const h = new UndoHolder(7, 'x');
+  t.is(errnoOf(() => s.semop([{ num: 0, op: -1, undo: true, nowait: true }], 7, h, noop)), Errno.EAGAIN);
+  t.is(errnoOf(() => s.semop([{ num: 5, op: -1, undo: true }], 7, h, noop)), Errno.EFBIG, 'EFBIG comes after the undo lookup, as in Linux');
+  t.is(s.otime, 0);
+  now = 2000;
+  h.release();
+  t.is(s.otime, 2000);
+  t.deepEqual(s.pids, [0, 0], 'no adjustment: no pid');
+  // a semop that fails before the set lookup (E2BIG) does not tie the holder
+  const s2 = new SemSet(opts, [0, 0]);
+  const h2 = new UndoHolder(8, 'y');
+  t.is(errnoOf(() => s2.semop(Array.from({ length: 501 }, () => ({ num: 0, op: 0, undo: true })), 8, h2, noop)), Errno.E2BIG);
+  h2.release();
+  t.is(s2.otime, 0);
+  // SETVAL and SETALL stamp otime only when they let a waiter complete
+  now = 3000;
+  s2.setval(0, 1, 1);
+  t.is(s2.otime, 0);
+  s2.semop([{ num: 1, op: -1 }], 2, null, noop);
+  now = 4000;
+  s2.setall([1, 1], 1);
+  t.is(s2.otime, 4000);
+});
+
+test('SETVAL checks the value, then the set, then the semaphore number (semctl_setval)', (t) => {
+  const s = sysv(1, [0]);
+  t.is(errnoOf(() => s.setval(65535, 65536, 1)), Errno.ERANGE);
+  t.is(errnoOf(() => s.setval(1, -1, 1)), Errno.ERANGE);
+  t.is(errnoOf(() => s.setval(1, 1, 1)), Errno.EINVAL);
+  s.remove();
+  t.is(errnoOf(() => s.setval(0, 32768, 1)), Errno.ERANGE);
+  t.is(errnoOf(() => s.setval(1, 1, 1)), Errno.EIDRM);
+  t.is(errnoOf(() => s.setall([32768], 1)), Errno.EIDRM);
+});
+
+test('semop checks in do_semtimedop\'s order: EINVAL, E2BIG, then EIDRM, then EFBIG', (t) => {
+  const s = sysv(1, [0]);
+  s.remove();
+  t.is(errnoOf(() => s.semop([], 1, null, noop)), Errno.EINVAL);
+  t.is(errnoOf(() => s.semop(Array.from({ length: 501 }, () => ({ num: 5, op: 0 })), 1, null, noop)), Errno.E2BIG);
+  t.is(errnoOf(() => s.semop([{ num: 5, op: 0 }], 1, null, noop)), Errno.EIDRM);
+});
+
+test('wait lists: complex waiters merge the per-semaphore lists; ncnt/zcnt count each waiter once, on its blocking operation', (t) => {
+  const s = sysv(3, [0, 0, 1]);
+  const done: string[] = [];
+  const wait = (name: string, ops: SemOp[]): void => void s.semop(ops, 1, null, (e) => done.push(`${name} ${e}`));
+  wait('a', [{ num: 0, op: -1 }]);
+  wait('b', [{ num: 1, op: -1 }]);
+  wait('z', [{ num: 2, op: 0 }]);
+  wait('c', [{ num: 2, op: 0 }, { num: 0, op: -1 }]); // complex: blocks on 2 (zero)
+  t.deepEqual([0, 1, 2].map((n) => [s.ncnt(n), s.zcnt(n)]), [[1, 0], [1, 0], [0, 2]]);
+  s.setval(2, 0, 9); // z and c's first op go; c now blocks on 0
+  t.deepEqual(done, ['z 0']);
+  t.deepEqual([0, 1, 2].map((n) => [s.ncnt(n), s.zcnt(n)]), [[2, 0], [1, 0], [0, 0]]);
+  t.is(s.waiters().length, 3);
+  s.setall([2, 1, 0], 9); // a, b, c all go: a and b were merged into the set's list ahead of c
+  t.deepEqual(done, ['z 0', 'b 0', 'a 0', 'c 0']);
+  t.deepEqual(s.values, [0, 0, 0]);
+  // back in simple mode: a new decrement waits on its semaphore's list
+  wait('d', [{ num: 1, op: -1 }]);
+  t.is(s.ncnt(1), 1);
+  s.semop([{ num: 1, op: 1 }], 9, null, noop);
+  t.deepEqual(done.at(-1), 'd 0');
 });
