@@ -201,6 +201,23 @@ export class SemSet {
     return this.queue.filter((w) => w.ops[w.blocking]!.num === num && w.ops[w.blocking]!.op === 0).length;
   }
 
+  /** GETNCNT and GETZCNT of every semaphore in one pass over the queue (status texts). */
+  waitCounts(): { ncnt: Uint32Array; zcnt: Uint32Array } {
+    const ncnt = new Uint32Array(this.nsems);
+    const zcnt = new Uint32Array(this.nsems);
+    for (const w of this.queue) {
+      const o = w.ops[w.blocking]!;
+      if (o.op < 0) ncnt[o.num]!++;
+      else if (o.op === 0) zcnt[o.num]!++;
+    }
+    return { ncnt, zcnt };
+  }
+
+  /** Holders attached to this set, in attach order (some may hold nothing now). */
+  attachedHolders(): UndoHolder[] {
+    return [...this.holders];
+  }
+
   private checkValue(v: number): void {
     if (!Number.isInteger(v) || v < 0 || v > this.opts.max) fail(Errno.ERANGE, `value must be in 0..${this.opts.max}`);
   }
