@@ -20,12 +20,14 @@
  *    takes the inode lock shared and never waits for a blocked writer on the same inode. GETATTR,
  *    LOOKUP and SETATTR (O_TRUNC) replies set i_size to that size again; a write never grows it
  *    (fuse_write_update_attr only grows i_size to ki_pos + written, at most COMMAND_MAX).
- *  - Consequences: a write(2) longer than COMMAND_MAX (which fails with EMSGSIZE anyway), and any
- *    write on a descriptor opened with O_APPEND (`echo post >> file`), takes the inode lock
- *    exclusively: it waits, uninterruptibly, while a write on the same kernel inode is blocked in
- *    the daemon. A fresh open by path gets its own kernel inode (fs/operations.ts: a fresh node id
- *    per LOOKUP), so this concerns only descriptors shared with a blocked writer and reopens of
- *    them through /proc/PID/fd: do not use O_APPEND there.
+ *  - Consequences: a write(2) longer than COMMAND_MAX (which fails with EMSGSIZE anyway), any
+ *    write on a descriptor opened with O_APPEND (`echo post >> file`), and an open with O_TRUNC
+ *    (do_truncate) take the inode lock exclusively: they wait, uninterruptibly, while a write on
+ *    the same kernel inode is blocked in the daemon, and while one of them waits, the rwsem makes
+ *    later writes on that inode wait behind it. A fresh open by path gets its own kernel inode
+ *    (fs/operations.ts: a fresh node id per LOOKUP), so this concerns only descriptors shared with
+ *    a blocked writer and reopens of them through /proc/PID/fd (`> /proc/self/fd/3` truncates):
+ *    use the descriptor itself (`>&3`), or open without O_APPEND and O_TRUNC.
  *  - Reads take no inode lock in the direct-I/O path (fuse_direct_read_iter).
  */
 import type { OpenMode } from './node.js';
