@@ -71,6 +71,8 @@ fd = os.open(path, os.O_RDWR)
 try:
     waiters = [child(lambda: os.write(fd, b'wait')) for _ in range(3)]
     report('three waiters blocked', until(lambda: field('ncnt') == '3', 5))
+    # blocked in the daemon (interruptible), none in the kernel's position or inode lock (D state)
+    report('each waits for the daemon\'s answer', all(open('/proc/%d/wchan' % p).read() == 'request_wait_answer' for p in waiters))
     reader = child(lambda: os.read(fd, 4096))
     report('a plain read on the shared description returns', reaped(reader) == 0)
     poster = child(lambda: os.write(fd, b'post'))
@@ -103,7 +105,7 @@ finally:
       if (name === 'pwrite') t.is(value, 29, 'pwrite on a stream: ESPIPE');
       else t.true(value, `${name}\n${r.err}`);
     }
-    t.is(r.results.length, 13, r.out + r.err);
+    t.is(r.results.length, 14, r.out + r.err);
   });
 });
 
