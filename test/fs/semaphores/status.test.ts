@@ -135,3 +135,15 @@ except OSError as e:
     t.notRegex(d.stderr(), /TimeoutOverflowWarning/);
   });
 });
+
+test('a stream keeps its own cursor: cat twice on one descriptor reads the status twice; a read after a write starts afresh', async (t) => {
+  await withDaemon(async ({ dir }) => {
+    const f = join(dir, 'semaphores', 'unnamed', create(join(dir, 'semaphores', 'unnamed', '.new'), 'create value=0'));
+    const r = spawnSync('bash', ['-c', 'exec 3<>"$1"; cat <&3; cat <&3; read -r first <&3; echo post >&3; read -r again <&3; echo "$first|$again"; grep value: <&3', 'x', f], { encoding: 'utf8' });
+    t.is(r.status, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    t.is(lines.filter((l) => /^id: [0-9A-F]+$/.test(l)).length, 2, 'two whole texts');
+    t.true(lines.includes(`id: ${f.split('/').pop()}|id: ${f.split('/').pop()}`), 'bash read (byte by byte) from the start, again after the write');
+    t.is(lines.at(-2), 'value: 1', 'the rest of the fresh text after the post');
+  });
+});
