@@ -10,7 +10,7 @@
 import { S_IFREG } from './fuse/abi.js';
 import { StaticDir } from './tree/static-dir.js';
 import { allocIno, type FileHandle, type FileNode, type FsContext, type Stat } from './tree/node.js';
-import { StatusText } from './tree/text-file.js';
+import { StreamedText, wholeText } from './tree/text-file.js';
 import { abortableWait } from './tree/wait.js';
 
 class BlockFile implements FileNode {
@@ -30,10 +30,10 @@ class BlockFile implements FileNode {
   }
 
   open(): FileHandle {
-    const text = new StatusText(() => this.status());
+    const text = new StreamedText(wholeText(() => this.status()));
     return {
       mode: { directIo: true, parallelDirectWrites: true },
-      read: (_ctx, offset, size) => text.read(offset, size),
+      read: (_ctx, _offset, size) => text.read(size),
       write: (ctx, data) => this.write(ctx, data),
       release: () => {},
     };

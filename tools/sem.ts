@@ -3,7 +3,7 @@
  * write(2) of a command (docs/protocol.md), so what the CLI does a script can do with `echo`.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, constants, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -40,6 +40,25 @@ function send(path: string, command: string): void {
     writeSync(fd, `${command}\n`);
   } catch (err) {
     throw new CliError(`${path}: ${command}: ${errText(err)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The whole status text: read until end of file. (readFileSync stops at st_size, and an object
+ * file's st_size is the command limit, not the length of its status: docs/protocol.md.)
+ */
+function readToEnd(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY);
+  try {
+    const parts: Buffer[] = [];
+    for (;;) {
+      const buf = Buffer.allocUnsafe(65536);
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) return Buffer.concat(parts).toString('utf8');
+      parts.push(buf.subarray(0, n));
+    }
   } finally {
     closeSync(fd);
   }
@@ -132,7 +151,7 @@ export function semCommand(): Command {
       run(() => {
         let text: string;
         try {
-          text = readFileSync(semPath(mount(), name), 'utf8');
+          text = readToEnd(semPath(mount(), name));
         } catch (err) {
           throw new CliError(`${name}: ${errText(err)}`);
         }

@@ -33,7 +33,19 @@ export const WANTED_INIT_FLAGS =
   // An aborted connection reads as ECONNABORTED rather than ENODEV, so the two can be told apart.
   InitFlag.ABORT_ERROR |
   // Buffered writes up to max_write per request (direct-io files ignore it).
-  InitFlag.BIG_WRITES;
+  InitFlag.BIG_WRITES |
+  // max_pages from our INIT reply instead of 32 (128 KiB): see DEFAULT_MAX_WRITE.
+  InitFlag.MAX_PAGES;
+
+/**
+ * max_write, and max_pages to match. The kernel cuts a direct-I/O write(2) into WRITE requests of
+ * at most max_write bytes and max_pages pages; with 1 MiB (256 pages, the kernel's default
+ * fs.fuse.max_pages_limit) a write(2) of any legal command (at most 256 KiB, fs/tree/command-framing.ts)
+ * arrives whole in one WRITE, and a longer one fails on its first WRITE, so the write(2) fails
+ * whole rather than reporting a partial count. The read buffer is this plus the headers.
+ */
+export const DEFAULT_MAX_WRITE = 1024 * 1024;
+const PAGE_SIZE = 4096;
 
 export interface SessionOptions {
   log: Logger;
@@ -126,7 +138,7 @@ export class Session {
   constructor(readonly channel: Channel, private readonly ops: FuseOperations, options: SessionOptions) {
     this.log = options.log;
     this.debug = this.log.isLevelEnabled('debug');
-    this.maxWrite = options.maxWrite ?? 128 * 1024;
+    this.maxWrite = options.maxWrite ?? DEFAULT_MAX_WRITE;
     this.wantFlags = options.wantFlags ?? WANTED_INIT_FLAGS;
     this.ready = new Promise((resolve) => (this.resolveReady = resolve));
     this.ended$ = new Promise((resolve) => (this.resolveEnded = resolve));
@@ -294,7 +306,8 @@ export class Session {
     const reply = (minor: number, flags: number): Buffer =>
       encodeReply(header.unique, encode.init({
         major: FUSE_KERNEL_VERSION, minor, maxReadahead: init.maxReadahead, flags,
-        maxBackground: 0, congestionThreshold: 0, maxWrite: this.maxWrite, timeGran: 1, maxPages: 0,
+        maxBackground: 0, congestionThreshold: 0, maxWrite: this.maxWrite, timeGran: 1,
+        maxPages: Math.min(0xffff, Math.ceil(this.maxWrite / PAGE_SIZE)),
       }));
     if (init.major > FUSE_KERNEL_VERSION) {
       this.log.info({ kernel: init.major }, 'kernel speaks a newer major; offering ours');

@@ -1,11 +1,14 @@
 /**
  * A clone-style file (`.new` in each kind directory): write one create command, read back what it
  * made (a name, an id, a semid). The result belongs to the open handle, so concurrent creators
- * never see each other's answers. Before any write a read shows the command's usage.
+ * never see each other's answers. Before any write a read shows the command's usage. A command
+ * file like the objects' (tree/command-file.ts: a stream; tree/command-framing.ts: framing).
  */
 import { Errno, fail } from '../../ipc/errno.js';
 import { S_IFREG } from '../fuse/abi.js';
-import { StatusText } from '../tree/text-file.js';
+import { COMMAND_FILE_MODE, COMMAND_FILE_SIZE } from '../tree/command-file.js';
+import { CommandFramer } from '../tree/command-framing.js';
+import { StreamedText, wholeText } from '../tree/text-file.js';
 import { allocIno, type FileHandle, type FileNode, type FsContext, type Stat } from '../tree/node.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -18,28 +21,31 @@ export class CreateFile implements FileNode {
   constructor(private readonly usage: string, private readonly run: (ctx: FsContext, words: string[]) => string) {}
 
   stat(): Stat {
-    return { mode: S_IFREG | 0o666, uid: 0, gid: 0, size: 0, nlink: 1, atimeMs: this.born, mtimeMs: this.born, ctimeMs: this.born };
+    return { mode: S_IFREG | 0o666, uid: 0, gid: 0, size: COMMAND_FILE_SIZE, nlink: 1, atimeMs: this.born, mtimeMs: this.born, ctimeMs: this.born };
   }
 
   open(): FileHandle {
     let result = `usage: ${this.usage}`;
-    const text = new StatusText(() => `${result}\n`);
+    const text = new StreamedText(wholeText(() => `${result}\n`));
+    const framer = new CommandFramer();
     return {
-      mode: { directIo: true },
-      read: (_ctx, offset, size) => text.read(offset, size),
+      mode: COMMAND_FILE_MODE,
+      read: (_ctx, _offset, size) => text.read(size),
       write: (ctx, data) => {
+        text.invalidate();
+        const bytes = framer.take(ctx.caller.pid, data);
+        if (bytes === null) return data.length;
         let command: string;
         try {
-          command = utf8.decode(data);
+          command = utf8.decode(bytes);
         } catch {
           fail(Errno.EINVAL, 'a create command is UTF-8 text (names that are not UTF-8 are refused)');
         }
         const words = command.trim().split(/\s+/).filter(Boolean);
         result = this.run(ctx, words);
-        text.invalidate();
         return data.length;
       },
-      release: () => {},
+      release: () => framer.clear(),
     };
   }
 }

@@ -9,10 +9,13 @@ import { ALTER, READ, checkOwner, checkPerm, ipcSet, permitted, type IpcPerm, ty
 import type { SemOp, SemSet } from '../../ipc/semaphores/sem-set.js';
 import { UndoHolder } from '../../ipc/semaphores/undo.js';
 import { S_IFREG } from '../fuse/abi.js';
+import { COMMAND_FILE_MODE, COMMAND_FILE_SIZE } from '../tree/command-file.js';
+import { CommandFramer } from '../tree/command-framing.js';
+import { setLongTimeout } from '../tree/long-timer.js';
 import { allocIno, type FileHandle, type FileNode, type FsContext, type Stat, type StatChange } from '../tree/node.js';
-import { StatusText } from '../tree/text-file.js';
+import { StreamedText } from '../tree/text-file.js';
 import { parseCommand, type Command } from './commands.js';
-import { semStatus } from './status.js';
+import { semStatusPieces } from './status.js';
 
 /** POLLIN: a wait would not block now; POLLOUT: a post never blocks. */
 const POLLIN = 0x1;
@@ -31,9 +34,10 @@ export interface SemObject {
   remove(): void;
 }
 
+/** The process name as bytes (latin1, one char per byte); status.ts escapes it when printing. */
 function commOf(pid: number): string {
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    return readFileSync(`/proc/${pid}/comm`, 'latin1').replace(/\n$/, '');
   } catch {
     return '?';
   }
@@ -54,7 +58,7 @@ export class SemFile implements FileNode {
       mode: S_IFREG | (perm.mode & 0o777),
       uid: perm.uid,
       gid: perm.gid,
-      size: 0,
+      size: COMMAND_FILE_SIZE,
       nlink: 1,
       atimeMs: this.atime,
       mtimeMs: Math.max(set.otime, set.ctime),
@@ -93,24 +97,35 @@ export class SemFile implements FileNode {
   }
 }
 
+/**
+ * One open of a semaphore file: a stream (tree/command-file.ts), so every user of a shared open
+ * file description can read, write and block at the same time.
+ */
 export class SemHandle implements FileHandle {
-  readonly mode = { directIo: true, parallelDirectWrites: true };
+  readonly mode = COMMAND_FILE_MODE;
   private holder: UndoHolder | null = null;
   private pollWatcher: (() => void) | null = null;
-  private readonly text: StatusText;
+  private readonly text: StreamedText;
+  private readonly framer = new CommandFramer();
 
   constructor(private readonly obj: SemObject) {
-    this.text = new StatusText(() => semStatusOf(obj));
+    this.text = new StreamedText((scope) => semStatusPieces(obj, scope));
   }
 
-  read(_ctx: FsContext, offset: number, size: number): Buffer {
-    return this.text.read(offset, size);
+  /** A stream: the offset is always 0; the text keeps the cursor. */
+  read(_ctx: FsContext, _offset: number, size: number): Buffer {
+    return this.text.read(size);
   }
 
-  /** Synchronous unless the command has to wait: most replies go out in the same tick. */
+  /**
+   * Runs the command this write completes (tree/command-framing.ts), or holds a piece of it.
+   * Synchronous unless the command has to wait: most replies go out in the same tick.
+   */
   write(ctx: FsContext, data: Buffer): number | Promise<number> {
-    const cmd = parseCommand(data.toString('utf8'), this.obj.kind);
     this.text.invalidate();
+    const framed = this.framer.take(ctx.caller.pid, data);
+    if (framed === null) return data.length;
+    const cmd = parseCommand(framed.toString('utf8'), this.obj.kind);
     const waiting = this.run(ctx, cmd);
     return waiting ? waiting.then(() => data.length) : data.length;
   }
@@ -160,12 +175,12 @@ export class SemHandle implements FileHandle {
   private semop(ctx: FsContext, ops: SemOp[], holder: UndoHolder | null, timeoutMs: number | null, timeoutErrno: number): Promise<void> | void {
     const { set } = this.obj;
     let settle: (errno: number) => void = () => {};
-    let timer: NodeJS.Timeout | null = null;
+    let cancelTimer: (() => void) | null = null;
     const onAbort = (): void => {
       if (w !== 'done') set.cancel(w, Errno.EINTR);
     };
     const w = set.semop(ops, ctx.caller.tgid, holder, (errno) => {
-      if (timer) clearTimeout(timer);
+      cancelTimer?.();
       ctx.signal.removeEventListener('abort', onAbort);
       settle(errno);
     });
@@ -176,7 +191,8 @@ export class SemHandle implements FileHandle {
     if (ctx.signal.aborted) set.cancel(w, Errno.EINTR);
     else if (timeoutMs === 0) set.cancel(w, timeoutErrno);
     else {
-      if (timeoutMs !== null) timer = setTimeout(() => set.cancel(w, timeoutErrno), timeoutMs);
+      // any length: a timeout past setTimeout's 2^31-1 ms is a chain of timers (tree/long-timer.ts)
+      if (timeoutMs !== null) cancelTimer = setLongTimeout(timeoutMs, () => set.cancel(w, timeoutErrno));
       ctx.signal.addEventListener('abort', onAbort, { once: true });
     }
     return result;
@@ -203,10 +219,7 @@ export class SemHandle implements FileHandle {
 
   release(): void {
     if (this.pollWatcher) this.obj.set.watchers.delete(this.pollWatcher);
+    this.framer.clear();
     this.holder?.release();
   }
-}
-
-export function semStatusOf(obj: SemObject): string {
-  return semStatus(obj.label, obj.set, obj.perm, obj.key);
 }

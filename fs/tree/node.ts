@@ -47,15 +47,25 @@ interface NodeBase {
   permits?(who: { uid: number; gid: number; groups?: readonly number[] }, mask: number): boolean;
 }
 
-/** How the kernel should treat one open file (the FOPEN_* reply flags, per open). */
+/**
+ * How the kernel should treat one open file (the FOPEN_* reply flags, per open). Command files
+ * (object files, `.new`) use COMMAND_FILE_MODE (command-file.ts explains the kernel behaviour).
+ */
 export interface OpenMode {
   /** Every read and write reaches the handle (no page cache): needed for status and command files. */
   directIo?: boolean;
   /** pread/pwrite and lseek fail with ESPIPE. */
   nonSeekable?: boolean;
-  /** A stream: the kernel does not keep or serialise a file position. */
+  /**
+   * A stream: the kernel keeps no file position and takes no position lock (fdget_pos), so users
+   * of a shared open file description never wait for each other; reads and writes arrive with
+   * offset 0, and the handle keeps its own read cursor.
+   */
   stream?: boolean;
-  /** Writes to this file may run in parallel (no inode lock held across them). */
+  /**
+   * Direct-I/O writes take the inode lock shared instead of exclusive, as long as they do not pass
+   * the file's size (stream writes start at 0) and are not O_APPEND.
+   */
   parallelDirectWrites?: boolean;
   /** Keep page cache across opens (only for content that does not change). */
   keepCache?: boolean;

@@ -284,6 +284,16 @@ export class SemSet {
     return this.queues.zcnt(num);
   }
 
+  /** GETNCNT and GETZCNT of every semaphore in one pass over the queue (status texts). */
+  waitCounts(): { ncnt: Uint32Array; zcnt: Uint32Array } {
+    return this.queues.counts(this.nsems);
+  }
+
+  /** Holders attached to this set, in attach order (some may hold nothing now). */
+  attachedHolders(): UndoHolder[] {
+    return [...this.holders];
+  }
+
   private checkValue(v: number): void {
     if (!Number.isInteger(v) || v < 0 || v > this.opts.max) fail(Errno.ERANGE, `value must be in 0..${this.opts.max}`);
   }

@@ -93,6 +93,20 @@ export class WaitQueues {
     return this.constOf(num).length + this.setAlter.filter((w) => blocksOn(w, num, true)).length + this.setConst.filter((w) => blocksOn(w, num, true)).length;
   }
 
+  /** GETNCNT and GETZCNT of every semaphore at once: O(nsems + waiters), for status texts. */
+  counts(nsems: number): { ncnt: Uint32Array; zcnt: Uint32Array } {
+    const ncnt = new Uint32Array(nsems);
+    const zcnt = new Uint32Array(nsems);
+    for (const [n, l] of this.semAlter) ncnt[n] = l.length;
+    for (const [n, l] of this.semConst) zcnt[n] = l.length;
+    for (const w of [...this.setAlter, ...this.setConst]) {
+      const op = w.ops[w.blocking]!;
+      if (op.op < 0 && w.list === this.setAlter) ncnt[op.num]!++;
+      else if (op.op === 0) zcnt[op.num]!++;
+    }
+    return { ncnt, zcnt };
+  }
+
   /** merge_queues: each semaphore's alter list in turn goes to the front of the set's. */
   private merge(): void {
     const nums = [...this.semAlter.keys()].sort((a, b) => a - b);
