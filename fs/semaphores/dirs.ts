@@ -6,6 +6,8 @@
  * Each has `.new`, a clone file that creates atomically with an initial value.
  */
 import { Errno, fail } from '../../ipc/errno.js';
+import type { IpcQuota } from '../../ipc/limits.js';
+import type { Charge } from '../../ipc/quota.js';
 import { checkOwner, type IpcPerm } from '../../ipc/semaphores/perms.js';
 import { IPC_CREAT, IPC_EXCL, IPC_PRIVATE, SysvRegistry, newPosix, newUnnamedId, type SysvSemaphore } from '../../ipc/semaphores/registry.js';
 import { S_IFDIR, S_IFLNK } from '../fuse/abi.js';
@@ -40,9 +42,14 @@ function checkName(name: string): void {
 }
 
 /** A POSIX semaphore's file; label[1] is its name or id, remove what rm/rmid means for its kind. */
-function posixFile(ctx: FsContext, label: [string, string], value: number, mode: number, remove: (file: SemFile) => void): SemFile {
-  const sem = newPosix(label[1], value, mode, ctx.caller);
-  const file: SemFile = new SemFile({ set: sem.set, perm: sem.perm, kind: 'posix', label, remove: () => remove(file) });
+function posixFile(ctx: FsContext, quota: IpcQuota, label: [string, string], value: number, mode: number, remove: (file: SemFile) => void): SemFile {
+  const sem = newPosix(label[1], value, mode, ctx.caller, quota);
+  const file: SemFile = new SemFile({
+    set: sem.set, perm: sem.perm, kind: 'posix', label, remove: () => {
+      remove(file);
+      sem.charge.release(); // once, however often rmid/unlink runs
+    },
+  });
   return file;
 }
 
@@ -52,9 +59,11 @@ export class NamedDir implements DirNode {
   private readonly children = new Map<string, SemFile | NamedDir>();
   private mtime = Date.now();
   private readonly createFile: CreateFile | null;
+  /** what its creator was charged (one object); named/ itself has none */
+  charge: Charge | null = null;
 
   /** prefix: the POSIX name of this directory ('' for named/ itself, '/app' below it) */
-  constructor(readonly prefix: string, readonly perm: { uid: number; gid: number; mode: number }) {
+  constructor(readonly prefix: string, readonly perm: { uid: number; gid: number; mode: number }, private readonly quota: IpcQuota) {
     this.createFile = prefix === ''
       ? new CreateFile('create NAME [value=N] [mode=OCTAL] [excl]', (ctx, words) => this.createCommand(ctx, words))
       : null;
@@ -71,7 +80,8 @@ export class NamedDir implements DirNode {
     return this.children.get(name);
   }
 
-  entries(): Iterable<[string, FsNode]> {
+  /** Lazy and live (Map order): see DirNode.entries. */
+  entries(): IterableIterator<[string, FsNode]> {
     return this.children.entries();
   }
 
@@ -79,7 +89,7 @@ export class NamedDir implements DirNode {
     checkName(name);
     const posixName = `${this.prefix}/${name}`;
     // sem_unlink: the name goes; open handles keep working until closed
-    const file = posixFile(ctx, ['name', posixName], value, mode, (self) => {
+    const file = posixFile(ctx, this.quota, ['name', posixName], value, mode, (self) => {
       if (this.children.get(name) === self) this.children.delete(name);
     });
     this.children.set(name, file);
@@ -94,7 +104,8 @@ export class NamedDir implements DirNode {
 
   mkdir(ctx: FsContext, name: string, mode: number): DirNode {
     checkName(name);
-    const dir = new NamedDir(`${this.prefix}/${name}`, { uid: ctx.caller.uid, gid: ctx.caller.gid, mode: mode & 0o7777 });
+    const dir = new NamedDir(`${this.prefix}/${name}`, { uid: ctx.caller.uid, gid: ctx.caller.gid, mode: mode & 0o7777 }, this.quota);
+    dir.charge = this.quota.charge(ctx.caller.uid, { objects: 1 }, 'mkdir');
     this.children.set(name, dir);
     this.mtime = Date.now();
     return dir;
@@ -113,6 +124,7 @@ export class NamedDir implements DirNode {
     if (!d || d.kind !== 'dir') fail(Errno.ENOTDIR);
     if (d.children.size) fail(Errno.ENOTEMPTY);
     this.children.delete(name);
+    d.charge?.release();
     this.mtime = Date.now();
   }
 
@@ -145,6 +157,7 @@ export class UnnamedDir implements DirNode {
   private readonly sems = new Map<string, SemFile>();
   private mtime = Date.now();
   private readonly perm = { uid: 0, gid: 0, mode: KIND_DIR_MODE };
+  constructor(private readonly quota: IpcQuota) {}
   private readonly createFile = new CreateFile('create [value=N] [mode=OCTAL]', (ctx, words) => {
     const { positional, opts } = options(words.slice(1), ['value', 'mode']);
     if (words[0] !== 'create' || positional.length) fail(Errno.EINVAL, 'usage: create [value=N] [mode=OCTAL]');
@@ -161,13 +174,13 @@ export class UnnamedDir implements DirNode {
     return name === NEW ? this.createFile : this.sems.get(name);
   }
 
-  entries(): Iterable<[string, FsNode]> {
+  entries(): IterableIterator<[string, FsNode]> {
     return this.sems.entries();
   }
 
   private add(ctx: FsContext, id: string, value: number, mode: number): SemFile {
     // sem_destroy: gone for everyone; waiters fail with EIDRM
-    const file = posixFile(ctx, ['id', id], value, mode, (self) => {
+    const file = posixFile(ctx, this.quota, ['id', id], value, mode, (self) => {
       this.sems.delete(id);
       self.obj.set.remove();
       this.mtime = Date.now();
@@ -226,9 +239,14 @@ class ByKeyDir implements DirNode {
     return sem ? this.link(sem) : undefined;
   }
 
-  entries(): Iterable<[string, FsNode]> {
-    for (const s of this.links.keys()) if (this.registry.get(s.id) !== s) this.links.delete(s);
-    return this.registry.all().filter((s) => s.key !== IPC_PRIVATE).map((s): [string, FsNode] => [hexKey(s.key), this.link(s)]);
+  /** The set is gone: its link goes with it. */
+  forget(sem: SysvSemaphore): void {
+    this.links.delete(sem);
+  }
+
+  /** Lazy and live over the registry's sets (see DirNode.entries). */
+  *entries(): IterableIterator<[string, FsNode]> {
+    for (const s of this.registry.values()) if (s.key !== IPC_PRIVATE) yield [hexKey(s.key), this.link(s)];
   }
 }
 
@@ -260,6 +278,7 @@ export class SysvDir implements DirNode {
         remove: () => {
           this.registry.remove(sem);
           this.files.delete(sem);
+          this.byKey.forget(sem);
         },
       });
       this.files.set(sem, f);
@@ -275,10 +294,10 @@ export class SysvDir implements DirNode {
     return sem ? this.file(sem) : undefined;
   }
 
-  entries(): Iterable<[string, FsNode]> {
-    const list: [string, FsNode][] = [['by-key', this.byKey]];
-    for (const sem of this.registry.all()) list.push([String(sem.id), this.file(sem)]);
-    return list;
+  /** Lazy and live over the registry's sets (see DirNode.entries). */
+  *entries(): IterableIterator<[string, FsNode]> {
+    yield ['by-key', this.byKey];
+    for (const sem of this.registry.values()) yield [String(sem.id), this.file(sem)];
   }
 
   /** IPC_RMID by rm: owner, creator or root. */
@@ -314,5 +333,5 @@ export interface SemaphoreDirs {
 }
 
 export function semaphoreDirs(registry = new SysvRegistry()): SemaphoreDirs {
-  return { named: new NamedDir('', { uid: 0, gid: 0, mode: KIND_DIR_MODE }), unnamed: new UnnamedDir(), sysv: new SysvDir(registry) };
+  return { named: new NamedDir('', { uid: 0, gid: 0, mode: KIND_DIR_MODE }, registry.quota), unnamed: new UnnamedDir(registry.quota), sysv: new SysvDir(registry) };
 }
