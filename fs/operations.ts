@@ -396,7 +396,10 @@ export class IpcfsOperations implements FuseOperations {
     if (!d) fail(Errno.EBADF);
     const list = new DirentList(req.args.size);
     const offset = req.args.offset;
-    if (offset !== d.pos || !d.iter) this.seekDir(d, offset);
+    if (offset !== d.pos || !d.iter) {
+      if (offset > 0) req.log.debug({ offset, pos: d.pos }, 'readdir: seek (restarts the directory\'s iterator)');
+      this.seekDir(d, offset);
+    }
     const ino = d.dir.ino;
     // '..': the kernel fills in the parent itself; its ino is not used
     if (d.pos === 0 && list.add(ino, 1, DIR_TYPE, '.')) d.pos = 1;
