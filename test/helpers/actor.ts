@@ -6,6 +6,7 @@
  *   write FD TEXT            -> bytes written      read FD       -> the text read from offset 0
  *   close FD                 -> ok                 mkdir PATH / rmdir PATH / unlink PATH -> ok
  *   create CLONE TEXT        -> what the clone file answers (open, write, read back, close)
+ *   createn N CLONE TEXT     -> N (the same create N times, answers not read)
  *   dir PATH -> a directory stream id (opendir(3)); dirread ID N -> up to N names; dirclose ID
  * Each answer is one JSON line: {"ok": value} or {"err": "ENOSPC"}.
  */
@@ -39,6 +40,14 @@ function run(w) {
       return out;
     }
     case 'dirclose': dirs.get(w[1] | 0).closeSync(); dirs.delete(w[1] | 0); return 'ok';
+    case 'createn': {
+      const n = w[1] | 0, text = w.slice(3).join(' ') + '\n';
+      for (let i = 0; i < n; i++) {
+        const fd = fs.openSync(w[2], O_RDWR);
+        try { fs.writeSync(fd, text); } finally { fs.closeSync(fd); }
+      }
+      return n;
+    }
     case 'create': {
       const fd = fs.openSync(w[1], O_RDWR);
       try {
