@@ -43,12 +43,14 @@ const USAGE: [string, Resource][] = [
   ['semaphores', 'semaphores'],
   ['handles', 'handles'],
   ['dir-streams', 'dirStreams'],
+  ['undo', 'undo'],
 ];
 const UID_USAGE: [string, Resource][] = [
   ['uid-objects', 'objects'],
   ['uid-semaphores', 'semaphores'],
   ['uid-handles', 'handles'],
   ['uid-dir-streams', 'dirStreams'],
+  ['uid-undo', 'undo'],
 ];
 
 export function semLimitsText(l: Limits): string {

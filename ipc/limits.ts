@@ -10,6 +10,7 @@
 import { Errno } from './errno.js';
 import { Quota, type ResourceLimit } from './quota.js';
 import { LINUX_SEM_LIMITS, type SemLimits } from './semaphores/limits.js';
+import type { UndoBudget } from './semaphores/undo.js';
 
 export interface IpcfsOwnLimits {
   /** IPC objects of every kind (and named/ subdirectories), all users */
@@ -26,6 +27,10 @@ export interface IpcfsOwnLimits {
   uidHandles: number;
   /** open directories one uid may hold on the mount */
   uidDirStreams: number;
+  /** undo adjustment entries (one per handle and semaphore), all users */
+  undo: number;
+  /** undo adjustment entries the handles one uid made hold */
+  uidUndo: number;
 }
 
 export type Limits = SemLimits & IpcfsOwnLimits;
@@ -38,6 +43,8 @@ export const DEFAULT_OWN_LIMITS: Readonly<IpcfsOwnLimits> = Object.freeze({
   uidSemaphores: 1048576,
   uidHandles: 1024,
   uidDirStreams: 256,
+  undo: 4194304,
+  uidUndo: 262144,
 });
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({ ...LINUX_SEM_LIMITS, ...DEFAULT_OWN_LIMITS });
@@ -57,6 +64,8 @@ export const LIMIT_NAMES: Readonly<Record<keyof Limits, string>> = Object.freeze
   uidSemaphores: 'uid-semaphores',
   uidHandles: 'uid-handles',
   uidDirStreams: 'uid-dir-streams',
+  undo: 'undo',
+  uidUndo: 'uid-undo',
 });
 
 /** Largest value a limit may take (semvmx and semaem are shorts in Linux's ABI). */
@@ -79,7 +88,7 @@ export function parseLimits(text: string, base: Limits = DEFAULT_LIMITS): Limits
 }
 
 /** What the quota counts. */
-export type Resource = 'objects' | 'semSets' | 'semaphores' | 'handles' | 'dirStreams';
+export type Resource = 'objects' | 'semSets' | 'semaphores' | 'handles' | 'dirStreams' | 'undo';
 
 export type IpcQuota = Quota<Resource>;
 
@@ -92,5 +101,15 @@ export function quotaFor(l: Limits): IpcQuota {
     semaphores: obj(l.semmns, l.uidSemaphores, 'SEMMNS (semaphores)'),
     handles: file(l.handles, l.uidHandles, 'open files'),
     dirStreams: file(l.dirStreams, l.uidDirStreams, 'open directories'),
+    // semop's answer when it cannot allocate the undo structure
+    undo: { global: l.undo, perUid: l.uidUndo, globalErrno: Errno.ENOMEM, uidErrno: Errno.ENOMEM, label: 'undo entries' },
   });
+}
+
+/** A handle's undo entries as quota of uid: taken when entries appear, given back as they go. */
+export function undoBudget(quota: IpcQuota, uid: number): UndoBudget {
+  return {
+    take: (n) => void quota.charge(uid, { undo: n }, 'semop SEM_UNDO'),
+    give: (n) => quota.credit(uid, { undo: n }),
+  };
 }

@@ -79,7 +79,10 @@ export class Quota<R extends string = string> {
     return new Charge(this, uid, { ...amounts });
   }
 
-  /** Only Charge.release calls this. */
+  /**
+   * Gives back what a charge took: Charge.release, or an owner that keeps its own exact count of
+   * what it took in several charges (UndoHolder, through undoBudget in ipc/limits.ts).
+   */
   credit(uid: number, amounts: Amounts<R>): void {
     this.move(uid, amounts, -1);
   }

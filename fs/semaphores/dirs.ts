@@ -9,6 +9,7 @@ import { Errno, fail } from '../../ipc/errno.js';
 import type { IpcQuota } from '../../ipc/limits.js';
 import type { Charge } from '../../ipc/quota.js';
 import { checkOwner, type IpcPerm } from '../../ipc/semaphores/perms.js';
+import { undoBudget } from '../../ipc/limits.js';
 import { IPC_CREAT, IPC_EXCL, IPC_PRIVATE, SysvRegistry, newPosix, newUnnamedId, type SysvSemaphore } from '../../ipc/semaphores/registry.js';
 import { S_IFDIR, S_IFLNK } from '../fuse/abi.js';
 import { allocIno, type DirNode, type FsContext, type FsNode, type Stat, type SymlinkNode } from '../tree/node.js';
@@ -49,6 +50,7 @@ function posixFile(ctx: FsContext, quota: IpcQuota, label: [string, string], val
       remove(file);
       sem.charge.release(); // once, however often rmid/unlink runs
     },
+    undoBudget: (uid) => undoBudget(quota, uid),
   });
   return file;
 }
@@ -280,6 +282,7 @@ export class SysvDir implements DirNode {
           this.files.delete(sem);
           this.byKey.forget(sem);
         },
+        undoBudget: (uid) => undoBudget(this.registry.quota, uid),
       });
       this.files.set(sem, f);
     }

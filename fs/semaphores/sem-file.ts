@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Errno, ErrnoError } from '../../ipc/errno.js';
 import { ALTER, READ, checkOwner, checkPerm, ipcSet, type IpcPerm } from '../../ipc/semaphores/perms.js';
 import type { SemOp, SemSet } from '../../ipc/semaphores/sem-set.js';
-import { UndoHolder } from '../../ipc/semaphores/undo.js';
+import { UndoHolder, type UndoBudget } from '../../ipc/semaphores/undo.js';
 import { S_IFREG } from '../fuse/abi.js';
 import { allocIno, type FileHandle, type FileNode, type FsContext, type Stat, type StatChange } from '../tree/node.js';
 import { StatusText } from '../tree/text-file.js';
@@ -29,6 +29,8 @@ export interface SemObject {
   readonly key?: number;
   /** rmid: what removing means for this kind (unlink, destroy, IPC_RMID) */
   remove(): void;
+  /** where a handle's undo entries are counted, for the uid that makes them (unbounded when absent) */
+  undoBudget?(uid: number): UndoBudget;
 }
 
 function commOf(pid: number): string {
@@ -99,7 +101,7 @@ export class SemHandle implements FileHandle {
   private holderFor(ctx: FsContext): UndoHolder {
     if (!this.holder) {
       const pid = ctx.caller.tgid;
-      this.holder = new UndoHolder(pid, commOf(pid));
+      this.holder = new UndoHolder(pid, commOf(pid), this.obj.undoBudget?.(ctx.caller.uid) ?? null);
     }
     return this.holder;
   }

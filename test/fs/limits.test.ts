@@ -212,3 +212,35 @@ test('directory streams: EMFILE past nobody\'s limit, ENFILE past everyone\'s; c
     }
   }, { args: ['--allow-other', '--limits', 'dir-streams=5,uid-dir-streams=2'] });
 });
+
+test('undo entries: past nobody\'s limit a semop with undo is ENOMEM (Linux\'s semop answer) and changes nothing; close gives them back', async (t) => {
+  await withDaemon(async ({ dir }) => {
+    const sysv = join(dir, 'semaphores', 'sysv');
+    const [nobody, root] = (await actors(NOBODY, [])) as [Actor, Actor];
+    const value = () => /^value: (.*)$/m.exec(readFileSync(join(sysv, id), 'utf8'))?.[1];
+    const id = (await root.ok('create', join(sysv, '.new'), 'semget private 5 mode=0666')) as string;
+    try {
+      const fd = await nobody.ok('open', join(sysv, id), 'rw');
+      await nobody.ok('write', fd, 'op 0:+1:undo 1:+1:undo');
+      await nobody.ok('write', fd, 'op 0:+1:undo 2:+1:undo'); // 3 entries: sems 0, 1, 2
+      t.like(await usageOf(nobody, dir), { 'uid-undo-used': 3 });
+      t.deepEqual(await nobody.do('write', fd, 'op 4:+1 3:+1:undo'), { err: 'ENOMEM' });
+      t.is(value(), '2 1 1 0 0', 'the refused op changed nothing');
+      await nobody.ok('write', fd, 'op 0:-1:undo'); // an existing entry costs nothing more
+      await nobody.ok('write', fd, 'op 1:-1:undo'); // an entry back to 0 goes
+      t.like(await usageOf(nobody, dir), { 'uid-undo-used': 2 });
+      await nobody.ok('write', fd, 'op 3:+1:undo');
+      const rfd = await root.ok('open', join(sysv, id), 'rw');
+      await root.ok('write', rfd, 'op 0:+1:undo 1:+1:undo 2:+1:undo 3:+1:undo 4:+1:undo'); // root is not held by nobody's limit
+      await nobody.ok('close', fd);
+      t.like(await usageOf(nobody, dir), { 'uid-undo-used': 0 });
+      t.is(usage(dir)['undo-used'], 5, 'root\'s five');
+      t.is(value(), '1 1 1 1 1', 'nobody\'s adjustments were undone at close: root\'s +1s remain');
+      await root.ok('close', rfd);
+      t.is(usage(dir)['undo-used'], 0);
+    } finally {
+      await nobody.stop();
+      await root.stop();
+    }
+  }, { args: ['--allow-other', '--limits', 'uid-undo=3'] });
+});

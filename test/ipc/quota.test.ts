@@ -122,3 +122,30 @@ test('a Quota of its own kinds: message queues and shared memory plug in as more
   q.charge(0, { msgQueues: 1 });
   t.is(errnoOf(() => q.charge(0, { msgQueues: 1 })), Errno.ENOSPC);
 });
+
+test('undo entries: a semop needing more than the budget is ENOMEM and changes nothing; SETVAL, removal and release give entries back once', async (t) => {
+  const { SysvRegistry, IPC_PRIVATE } = await import('../../ipc/semaphores/registry.js');
+  const { UndoHolder } = await import('../../ipc/semaphores/undo.js');
+  const { undoBudget } = await import('../../ipc/limits.js');
+  const q = quotaFor(parseLimits('uid-undo=3,undo=5'));
+  const r = new SysvRegistry(DEFAULT_LIMITS, Date.now, q);
+  const sem = r.semget(IPC_PRIVATE, 5, 0o600, { uid: 0, gid: 0, pid: 1 });
+  const h = new UndoHolder(1, 'x', undoBudget(q, 1000));
+  const op = (...nums: number[]) => sem.set.semop(nums.map((num) => ({ num, op: 1, undo: true })), 1, h, () => {});
+  op(0, 1, 2);
+  t.is(q.usedBy(1000, 'undo'), 3);
+  t.is(errnoOf(() => op(3)), Errno.ENOMEM);
+  t.deepEqual(sem.set.values, [1, 1, 1, 0, 0], 'nothing changed');
+  op(0);
+  t.is(q.usedBy(1000, 'undo'), 3, 'an existing entry costs nothing');
+  sem.set.setval(1, 0, 1);
+  t.is(q.usedBy(1000, 'undo'), 2, 'SETVAL forgets the adjustment');
+  const other = new UndoHolder(2, 'y', undoBudget(q, 1001));
+  sem.set.semop([{ num: 4, op: 1, undo: true }, { num: 3, op: 1, undo: true }, { num: 1, op: 1, undo: true }], 2, other, () => {});
+  t.is(errnoOf(() => sem.set.semop([{ num: 0, op: 1, undo: true }], 2, other, () => {})), Errno.ENOMEM, 'the global limit (5)');
+  r.remove(sem);
+  t.is(q.used('undo'), 0, 'removal forgets every adjustment on the set');
+  h.release();
+  other.release();
+  t.is(q.used('undo'), 0, 'and release does not give back twice');
+});
