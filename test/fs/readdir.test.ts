@@ -135,3 +135,13 @@ test('RELEASEDIR gives the directory stream back; an unknown fh is EBADF for REA
   t.is(s.ops.quota.used('dirStreams'), 0, 'given back once');
   t.throws(() => s.readdir(fh, 0, 4096), { message: /EBADF/ });
 });
+
+test('the end of the session gives back every open directory stream', (t) => {
+  const s = setup();
+  s.open();
+  s.open();
+  t.is(s.ops.quota.used('dirStreams'), 2);
+  s.ops.destroy();
+  t.is(s.ops.quota.used('dirStreams'), 0);
+  t.is(s.ops.openDirs, 0);
+});
