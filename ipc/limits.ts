@@ -43,8 +43,8 @@ export const DEFAULT_OWN_LIMITS: Readonly<IpcfsOwnLimits> = Object.freeze({
   uidSemaphores: 1048576,
   uidHandles: 1024,
   uidDirStreams: 256,
-  undo: 4194304,
-  uidUndo: 262144,
+  undo: 1048576,
+  uidUndo: 131072,
 });
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({ ...LINUX_SEM_LIMITS, ...DEFAULT_OWN_LIMITS });
