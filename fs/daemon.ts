@@ -4,7 +4,7 @@
  * connection, which ends every request still waiting with ENOTCONN.
  */
 import type { Logger } from 'pino';
-import type { SemLimits } from '../ipc/semaphores/limits.js';
+import { DEFAULT_LIMITS, quotaFor, type Limits } from '../ipc/limits.js';
 import { FuseDevice } from './fuse/device.js';
 import { closeSync } from 'node:fs';
 import { mount, unmount, unmountAsync } from './fuse/mount.js';
@@ -22,7 +22,8 @@ export interface DaemonOptions {
   viaFusermount?: boolean;
   /** See FuseDevice: microseconds of busy-polling /dev/fuse after activity (0 = never). */
   busyPollUs?: number;
-  semLimits?: SemLimits;
+  /** every limit (ipc/limits.ts); the defaults when absent */
+  limits?: Limits;
   log: Logger;
 }
 
@@ -39,8 +40,12 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
   let ops: IpcfsOperations;
   let session: Session;
   try {
-    ops = new IpcfsOperations(buildTree({ testFiles: o.testFiles, semLimits: o.semLimits }), log, {
+    const limits = o.limits ?? DEFAULT_LIMITS;
+    // one quota for the objects the tree makes and the handles operations open
+    const quota = quotaFor(limits);
+    ops = new IpcfsOperations(buildTree({ testFiles: o.testFiles, limits, quota }), log, {
       kernelChecksPermissions: o.defaultPermissions ?? true,
+      quota,
     });
     session = new Session(new FuseDevice(mounted.fd, o.busyPollUs), ops, { log });
   } catch (err) {

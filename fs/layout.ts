@@ -3,6 +3,7 @@
  * placeholder StaticDir with the kind's own DirNode.
  *
  *   semaphores/{named,unnamed,sysv}   shared-memory/{named,sysv}   mqueue/{named,sysv}
+ *   limits/{sem,ipcfs}                the daemon's limits and usage (fs/limits-dir.ts)
  *
  * The kind directories are mode 1777 like /dev/shm: anyone may create objects, only an object's
  * owner (or root) may remove it (the VFS enforces the sticky bit under default_permissions).
@@ -14,14 +15,20 @@ import { testFilesDir } from './test-files.js';
 import { semaphoreDirs } from './semaphores/dirs.js';
 import { SysvRegistry } from '../ipc/semaphores/registry.js';
 import type { SemLimits } from '../ipc/semaphores/limits.js';
+import { DEFAULT_LIMITS, quotaFor, type IpcQuota, type Limits } from '../ipc/limits.js';
+import { limitsDir } from './limits-dir.js';
 
 export const KIND_DIR_MODE = 0o1777;
 
 export interface LayoutOptions {
   /** Adds /.ipcfs-test (test-only files). */
   testFiles?: boolean;
-  /** System V semaphore limits (SEMMSL, SEMOPM, ...); Linux's defaults when absent. */
+  /** Every limit (ipc/limits.ts); the defaults when absent. */
+  limits?: Limits;
+  /** System V semaphore limits (SEMMSL, SEMOPM, ...) over `limits`. */
   semLimits?: SemLimits;
+  /** Where objects are charged; a fresh one from the limits when absent (give IpcfsOperations the same). */
+  quota?: IpcQuota;
   /** Replacements for the kind directories, by path ("semaphores/named", ...). */
   kinds?: Record<string, DirNode>;
 }
@@ -38,7 +45,9 @@ export const KIND_PATHS = [
 
 export function buildTree(options: LayoutOptions = {}): StaticDir {
   const root = new StaticDir(0o755, FUSE_ROOT_ID);
-  const sems = semaphoreDirs(new SysvRegistry(options.semLimits));
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits, ...options.semLimits };
+  const quota = options.quota ?? quotaFor(limits);
+  const sems = semaphoreDirs(new SysvRegistry(limits, Date.now, quota));
   const kinds: Record<string, DirNode> = {
     'semaphores/named': sems.named,
     'semaphores/unnamed': sems.unnamed,
@@ -56,6 +65,7 @@ export function buildTree(options: LayoutOptions = {}): StaticDir {
     }
     g.add(kind, kinds[path] ?? new StaticDir(KIND_DIR_MODE));
   }
+  root.add('limits', limitsDir(limits, quota));
   if (options.testFiles) root.add('.ipcfs-test', testFilesDir());
   return root;
 }

@@ -1,6 +1,7 @@
 /**
  * FUSE requests onto the tree (fs/tree). This file owns what FUSE needs and the tree must not
- * know: node ids and their lookup counts, file handles (fh), directory snapshots, poll handles.
+ * know: node ids and their lookup counts, file handles (fh), directory streams, poll handles, and
+ * the quota of open files and directories (each charged to the opener's uid until its RELEASE).
  *
  * Node ids. A directory keeps one node id while the kernel remembers it. A file gets a *fresh*
  * node id on every LOOKUP, with entry_valid = 0, so every open of it gets its own kernel inode:
@@ -10,7 +11,9 @@
  * one stable inode number. Node ids are never reused, so generation is always 0.
  */
 import type { Logger } from 'pino';
-import { FUSE_ROOT_ID, OpenOutFlag, POLL_SCHEDULE_NOTIFY, S_IFMT, S_IFREG, SetattrValid, direntType } from './fuse/abi.js';
+import { DEFAULT_LIMITS, quotaFor, type IpcQuota } from '../ipc/limits.js';
+import type { Charge } from '../ipc/quota.js';
+import { FUSE_ROOT_ID, OpenOutFlag, POLL_SCHEDULE_NOTIFY, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, SetattrValid, direntType } from './fuse/abi.js';
 import { Errno, FuseError, fail } from './fuse/errno.js';
 import type { FuseOperations, FuseRequest } from './fuse/ops.js';
 import type {
@@ -47,6 +50,8 @@ export interface OperationsOptions {
    * search check (a cached dentry would let a walk pass a directory it may not search).
    */
   kernelChecksPermissions?: boolean;
+  /** Where open files and directory streams are charged (the one the tree's objects use). */
+  quota?: IpcQuota;
 }
 
 /** poll(2) bits. */
@@ -66,7 +71,30 @@ interface OpenFile {
   handle: FileHandle;
   /** kernel poll handles waiting for a wake-up, from POLL with FUSE_POLL_SCHEDULE_NOTIFY */
   pollKh: number | null;
+  /** one handle of the opener's quota */
+  charge: Charge;
 }
+
+/**
+ * An open directory: O(1) memory whatever the directory's size. READDIR offsets: 1 after ".",
+ * 2 after "..", k + 2 after the k-th entry. The stream keeps the directory's live iterator
+ * positioned at `pos`: a READDIR at that offset continues it (each entry costs O(1), so a whole
+ * listing is linear), any other offset (a seekdir, a rewind) restarts it and skips. A live Map
+ * iterator sees removals and appends, so an entry present for the whole listing is listed once.
+ */
+interface DirStream {
+  dir: DirNode;
+  /** the offset the next entry gets as its predecessor's cookie; -1 = no iterator yet */
+  pos: number;
+  iter: Iterator<[string, FsNode]> | null;
+  /** taken from iter but did not fit in the last reply: the first of the next one */
+  pending: [string, FsNode] | null;
+  /** one directory stream of the opener's quota */
+  charge: Charge;
+}
+
+const DIR_TYPE = direntType(S_IFDIR);
+const typeOf = (n: FsNode): number => direntType(n.kind === 'dir' ? S_IFDIR : n.kind === 'symlink' ? S_IFLNK : S_IFREG);
 
 export function openFlagsOf(mode: OpenMode): number {
   let f = 0;
@@ -83,15 +111,17 @@ export class IpcfsOperations implements FuseOperations {
   /** Directories' node ids (one per directory while the kernel knows it). */
   private readonly dirIds = new Map<FsNode, number>();
   private readonly files = new Map<number, OpenFile>();
-  private readonly dirs = new Map<number, { ino: number; entries: [string, FsNode][] }>();
+  private readonly dirs = new Map<number, DirStream>();
   private nextNodeId = FUSE_ROOT_ID + 1;
   private nextFh = 1;
   private notifier: Notifier = () => -Errno.ENOTCONN;
 
   private readonly dirEntryValidMs: number;
+  readonly quota: IpcQuota;
 
   constructor(root: DirNode, private readonly log: Logger, options: OperationsOptions = {}) {
     this.dirEntryValidMs = options.kernelChecksPermissions === false ? 0 : DIR_ENTRY_VALID_MS;
+    this.quota = options.quota ?? quotaFor(DEFAULT_LIMITS);
     this.nodes.set(FUSE_ROOT_ID, { node: root, nlookup: 1 });
     this.dirIds.set(root, FUSE_ROOT_ID);
   }
@@ -104,6 +134,9 @@ export class IpcfsOperations implements FuseOperations {
   /** Open file handles (for tests and the status of the daemon). */
   get openFiles(): number {
     return this.files.size;
+  }
+  get openDirs(): number {
+    return this.dirs.size;
   }
   get knownNodes(): number {
     return this.nodes.size;
@@ -294,26 +327,49 @@ export class IpcfsOperations implements FuseOperations {
 
   // ---- files ----
 
-  /** OPEN: fuse_open_out with the node's FOPEN_* flags for this open. EISDIR for directories. */
+  /**
+   * OPEN: fuse_open_out with the node's FOPEN_* flags for this open. EISDIR for directories;
+   * EMFILE/ENFILE past the opener's or everyone's open-file limit (nothing opened).
+   */
   async open(req: FuseRequest<OpenIn>): Promise<OpenOut> {
     const node = this.node(req.nodeid);
     if (node.kind !== 'file') fail(node.kind === 'dir' ? Errno.EISDIR : Errno.ELOOP);
     checkAccess(node, req.caller, openMask(req.args.flags), 'open'); // may_open; CREATE skips it as Linux does
-    return this.register(await node.open(req, req.args.flags));
+    const charge = this.chargeHandle(req);
+    try {
+      return this.register(await node.open(req, req.args.flags), charge);
+    } catch (err) {
+      charge.release();
+      throw err;
+    }
   }
 
-  private register(handle: FileHandle): OpenOut {
+  /** Taken before anything is opened or made, so a refusal changes nothing. */
+  private chargeHandle(req: FuseRequest<unknown>): Charge {
+    return this.quota.charge(req.caller.uid, { handles: 1 }, 'open');
+  }
+
+  private register(handle: FileHandle, charge: Charge): OpenOut {
     const fh = this.nextFh++;
-    this.files.set(fh, { handle, pollKh: null });
+    this.files.set(fh, { handle, pollKh: null, charge });
     return { fh, openFlags: openFlagsOf(handle.mode) };
   }
 
-  /** CREATE: fuse_entry_out + fuse_open_out: the object is made and opened in one request. */
+  /**
+   * CREATE: fuse_entry_out + fuse_open_out: the object is made and opened in one request.
+   * The handle is charged first: past the open-file limit (EMFILE/ENFILE) no object is made.
+   */
   async create(req: FuseRequest<CreateIn>): Promise<{ entry: EntryOut; open: OpenOut }> {
-    const node = await this.createIn(req, req.args.name, req.args.mode, req.args.flags);
-    if (node.kind !== 'file') fail(Errno.EISDIR);
-    const handle = await node.open(req, req.args.flags);
-    return { entry: this.entry(node), open: this.register(handle) };
+    const charge = this.chargeHandle(req);
+    try {
+      const node = await this.createIn(req, req.args.name, req.args.mode, req.args.flags);
+      if (node.kind !== 'file') fail(Errno.EISDIR);
+      const handle = await node.open(req, req.args.flags);
+      return { entry: this.entry(node), open: this.register(handle, charge) };
+    } catch (err) {
+      charge.release();
+      throw err;
+    }
   }
 
   private file(fh: number): OpenFile {
@@ -345,6 +401,7 @@ export class IpcfsOperations implements FuseOperations {
     const f = this.files.get(req.args.fh);
     if (!f) return;
     this.files.delete(req.args.fh);
+    f.charge.release();
     try {
       f.handle.release(req);
     } catch (err) {
@@ -379,35 +436,71 @@ export class IpcfsOperations implements FuseOperations {
 
   // ---- directories ----
 
-  /** OPENDIR: a snapshot of the entries, so READDIR offsets stay meaningful while objects come and go. */
+  /**
+   * OPENDIR: a directory stream (no snapshot: see DirStream). EMFILE/ENFILE past the opener's or
+   * everyone's limit of open directories.
+   */
   opendir(req: FuseRequest<OpenIn>): OpenOut {
     const dir = this.dir(req.nodeid);
     checkAccess(dir, req.caller, MAY_READ, 'list'); // listing is reading the directory
+    const charge = this.quota.charge(req.caller.uid, { dirStreams: 1 }, 'opendir');
     const fh = this.nextFh++;
-    this.dirs.set(fh, { ino: dir.ino, entries: [...dir.entries()] });
+    this.dirs.set(fh, { dir, pos: -1, iter: null, pending: null, charge });
     return { fh, openFlags: 0 };
   }
 
-  /** READDIR: whole fuse_dirent records up to size; off of each = index of the next entry. */
+  /**
+   * READDIR: whole fuse_dirent records up to size, from offset (see DirStream); an empty reply at
+   * the end. The kernel asks again from the cookie of the last entry it could pass on, which is
+   * where the stream stands unless the caller's buffer was smaller than ours (then it restarts).
+   */
   readdir(req: FuseRequest<ReadIn>): Buffer {
     const d = this.dirs.get(req.args.fh);
     if (!d) fail(Errno.EBADF);
     const list = new DirentList(req.args.size);
-    const all: [string, number, number][] = [
-      ['.', d.ino, direntType(0o040000)],
-      ['..', d.ino, direntType(0o040000)], // the kernel fills in '..' itself; its ino is not used
-      ...d.entries.map(([name, node]): [string, number, number] => [name, node.ino, direntType(node.stat().mode)]),
-    ];
-    for (let i = req.args.offset; i < all.length; i++) {
-      const [name, ino, type] = all[i]!;
-      if (!list.add(ino, i + 1, type, name)) break;
+    const offset = req.args.offset;
+    if (offset !== d.pos || !d.iter) {
+      if (offset > 0) req.log.debug({ offset, pos: d.pos }, 'readdir: seek (restarts the directory\'s iterator)');
+      this.seekDir(d, offset);
+    }
+    const ino = d.dir.ino;
+    // '..': the kernel fills in the parent itself; its ino is not used
+    if (d.pos === 0 && list.add(ino, 1, DIR_TYPE, '.')) d.pos = 1;
+    if (d.pos === 1 && list.add(ino, 2, DIR_TYPE, '..')) d.pos = 2;
+    if (d.pos < 2) return list.done();
+    for (;;) {
+      let e = d.pending;
+      d.pending = null;
+      // taken earlier and removed since: not listed (it was not there for the whole listing)
+      if (e && d.dir.lookup(e[0]) !== e[1]) e = null;
+      if (!e) {
+        const next = d.iter!.next();
+        if (next.done) break;
+        e = next.value;
+      }
+      if (!list.add(e[1].ino, d.pos + 1, typeOf(e[1]), e[0])) {
+        d.pending = e;
+        break;
+      }
+      d.pos++;
     }
     return list.done();
   }
 
-  /** RELEASEDIR: empty reply. */
+  /** A fresh iterator at offset: skips offset - 2 entries (a seek costs what it skips). */
+  private seekDir(d: DirStream, offset: number): void {
+    d.iter = d.dir.entries()[Symbol.iterator]();
+    d.pending = null;
+    d.pos = Math.min(offset, 2);
+    while (d.pos < offset && !d.iter.next().done) d.pos++;
+  }
+
+  /** RELEASEDIR: empty reply; the stream's quota goes back. */
   releasedir(req: FuseRequest<ReleaseIn>): void {
+    const d = this.dirs.get(req.args.fh);
+    if (!d) return;
     this.dirs.delete(req.args.fh);
+    d.charge.release();
   }
 
   /** FSYNCDIR: nothing to sync. */
@@ -432,8 +525,13 @@ export class IpcfsOperations implements FuseOperations {
   /** The session ended: release every open handle, as the kernel would have. */
   destroy(): void {
     const gone = { caller: { uid: 0, gid: 0, pid: 0, tgid: 0, groups: [] }, signal: AbortSignal.abort(), log: this.log };
+    for (const [fh, d] of this.dirs) {
+      this.dirs.delete(fh);
+      d.charge.release();
+    }
     for (const [fh, f] of this.files) {
       this.files.delete(fh);
+      f.charge.release();
       try {
         f.handle.release(gone);
       } catch (err) {

@@ -6,12 +6,22 @@ import { DEFAULT_BUSY_POLL_US } from '../fs/fuse/device.js';
 import { MountError, mountState, unmount } from '../fs/fuse/mount.js';
 import { LOG_LEVELS, createLogger } from './log.js';
 import { semCommand } from './sem.js';
-import { parseSemLimits, type SemLimits } from '../ipc/semaphores/limits.js';
+import { DEFAULT_LIMITS, LIMIT_NAMES, parseLimits, type Limits } from '../ipc/limits.js';
 
 export function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a non-negative integer');
   return n;
+}
+
+/** Checks one --limits list at parse time; repeated options accumulate (applied in order). */
+function limitsOption(v: string, previous: string[] | undefined): string[] {
+  try {
+    parseLimits(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return [...(previous ?? []), v];
 }
 
 const program = new Command();
@@ -31,15 +41,10 @@ program
   .option('--no-default-permissions', 'do not let the kernel check mode bits (ipcfs then checks ACCESS itself)')
   .option('--fusermount', 'mount through fusermount3 even as root', false)
   .option('--test-files', 'add /.ipcfs-test with test-only files (tests and benchmarks)', false)
-  .option('--sem-limits <list>', 'System V semaphore limits over Linux\'s defaults, e.g. semmsl=250,semopm=32 (semmsl, semmns, semopm, semmni, semvmx, semaem)', (v: string) => {
-    try {
-      return parseSemLimits(v);
-    } catch (err) {
-      throw new InvalidArgumentError((err as Error).message);
-    }
-  })
+  .option('--limits <list>', `limits over the defaults (docs/protocol.md, Limits), e.g. semmni=8,uid-handles=64 (${Object.values(LIMIT_NAMES).join(', ')})`, limitsOption)
+  .option('--sem-limits <list>', 'the same as --limits (kept for the semaphore limits: semmsl, semmns, semopm, semmni, semvmx, semaem)', limitsOption)
   .option('--busy-poll-us <n>', 'after activity, poll /dev/fuse this many microseconds before sleeping (0 = off)', parsePositiveInt, DEFAULT_BUSY_POLL_US)
-  .action(async (dir: string, opts: { allowOther: boolean; defaultPermissions: boolean; fusermount: boolean; testFiles: boolean; busyPollUs: number; semLimits?: SemLimits }) => {
+  .action(async (dir: string, opts: { allowOther: boolean; defaultPermissions: boolean; fusermount: boolean; testFiles: boolean; busyPollUs: number; limits?: string[]; semLimits?: string[] }) => {
     const log = createLogger(program.opts<{ logLevel: string }>().logLevel);
     try {
       process.exitCode = await runDaemon({
@@ -49,7 +54,8 @@ program
         viaFusermount: opts.fusermount,
         testFiles: opts.testFiles,
         busyPollUs: opts.busyPollUs,
-        semLimits: opts.semLimits,
+        // --sem-limits first, --limits over it; each in command-line order
+        limits: [...(opts.semLimits ?? []), ...(opts.limits ?? [])].reduce<Limits>((l, text) => parseLimits(text, l), DEFAULT_LIMITS),
         log,
       });
     } catch (err) {

@@ -6,7 +6,10 @@
  * Each has `.new`, a clone file that creates atomically with an initial value.
  */
 import { Errno, fail } from '../../ipc/errno.js';
+import type { IpcQuota } from '../../ipc/limits.js';
+import type { Charge } from '../../ipc/quota.js';
 import { checkOwner, type IpcPerm } from '../../ipc/semaphores/perms.js';
+import { undoBudget } from '../../ipc/limits.js';
 import { IPC_CREAT, IPC_EXCL, IPC_PRIVATE, SysvRegistry, newPosix, newUnnamedId, type SysvSemaphore } from '../../ipc/semaphores/registry.js';
 import { S_IFDIR, S_IFLNK } from '../fuse/abi.js';
 import { checkCreate, checkSearch } from '../tree/access.js';
@@ -61,9 +64,15 @@ function checkName(name: string): void {
 }
 
 /** A POSIX semaphore's file; label[1] is its name or id, remove what rm/rmid means for its kind. */
-function posixFile(ctx: FsContext, label: [string, string], value: number, mode: number, remove: (file: SemFile) => void): SemFile {
-  const sem = newPosix(label[1], value, mode, ctx.caller);
-  const file: SemFile = new SemFile({ set: sem.set, perm: sem.perm, kind: 'posix', label, remove: () => remove(file) });
+function posixFile(ctx: FsContext, quota: IpcQuota, label: [string, string], value: number, mode: number, remove: (file: SemFile) => void): SemFile {
+  const sem = newPosix(label[1], value, mode, ctx.caller, quota);
+  const file: SemFile = new SemFile({
+    set: sem.set, perm: sem.perm, kind: 'posix', label, remove: () => {
+      remove(file);
+      sem.charge.release(); // once, however often rmid/unlink runs
+    },
+    undoBudget: (uid) => undoBudget(quota, uid),
+  });
   return file;
 }
 
@@ -75,9 +84,11 @@ export class NamedDir implements DirNode {
   /** Subdirectories, counted as they come and go: stat (nlink) runs on every permission check. */
   private subdirs = 0;
   private readonly createFile: CreateFile | null;
+  /** what its creator was charged (one object); named/ itself has none */
+  charge: Charge | null = null;
 
   /** prefix: the POSIX name of this directory ('' for named/ itself, '/app' below it) */
-  constructor(readonly prefix: string, readonly perm: { uid: number; gid: number; mode: number }) {
+  constructor(readonly prefix: string, readonly perm: { uid: number; gid: number; mode: number }, private readonly quota: IpcQuota) {
     this.createFile = prefix === ''
       ? new CreateFile('create NAME [value=N] [mode=OCTAL] [excl]', (ctx, words) => this.createCommand(ctx, words))
       : null;
@@ -92,7 +103,8 @@ export class NamedDir implements DirNode {
     return this.children.get(name);
   }
 
-  entries(): Iterable<[string, FsNode]> {
+  /** Lazy and live (Map order): see DirNode.entries. */
+  entries(): IterableIterator<[string, FsNode]> {
     return this.children.entries();
   }
 
@@ -100,7 +112,7 @@ export class NamedDir implements DirNode {
     checkName(name);
     const posixName = `${this.prefix}/${name}`;
     // sem_unlink: the name goes; open handles keep working until closed
-    const file = posixFile(ctx, ['name', posixName], value, mode, (self) => {
+    const file = posixFile(ctx, this.quota, ['name', posixName], value, mode, (self) => {
       if (this.children.get(name) === self) this.children.delete(name);
     });
     this.children.set(name, file);
@@ -115,7 +127,8 @@ export class NamedDir implements DirNode {
 
   mkdir(ctx: FsContext, name: string, mode: number): NamedDir {
     checkName(name);
-    const dir = new NamedDir(`${this.prefix}/${name}`, { uid: ctx.caller.uid, gid: ctx.caller.gid, mode: mode & 0o7777 });
+    const dir = new NamedDir(`${this.prefix}/${name}`, { uid: ctx.caller.uid, gid: ctx.caller.gid, mode: mode & 0o7777 }, this.quota);
+    dir.charge = this.quota.charge(ctx.caller.uid, { objects: 1 }, 'mkdir');
     this.children.set(name, dir);
     this.subdirs++;
     this.mtime = Date.now();
@@ -139,8 +152,11 @@ export class NamedDir implements DirNode {
   }
 
   private removeDir(name: string): void {
+    const d = this.children.get(name);
+    if (!d || d.kind !== 'dir') return;
     this.children.delete(name);
     this.subdirs--;
+    d.charge?.release();
     this.mtime = Date.now();
   }
 
@@ -200,6 +216,7 @@ export class UnnamedDir implements DirNode {
   private readonly sems = new Map<string, SemFile>();
   private mtime = Date.now();
   private readonly perm = { uid: 0, gid: 0, mode: KIND_DIR_MODE };
+  constructor(private readonly quota: IpcQuota) {}
   private readonly createFile = new CreateFile('create [value=N] [mode=OCTAL]', (ctx, words) => {
     const { positional, opts } = options(words.slice(1), { value: 'value', mode: 'value' });
     if (words[0] !== 'create' || positional.length) fail(Errno.EINVAL, 'usage: create [value=N] [mode=OCTAL]');
@@ -216,13 +233,13 @@ export class UnnamedDir implements DirNode {
     return name === NEW ? this.createFile : this.sems.get(name);
   }
 
-  entries(): Iterable<[string, FsNode]> {
+  entries(): IterableIterator<[string, FsNode]> {
     return this.sems.entries();
   }
 
   private add(ctx: FsContext, id: string, value: number, mode: number): SemFile {
     // sem_destroy: gone for everyone; waiters fail with EIDRM
-    const file = posixFile(ctx, ['id', id], value, mode, (self) => {
+    const file = posixFile(ctx, this.quota, ['id', id], value, mode, (self) => {
       this.sems.delete(id);
       self.obj.set.remove();
       this.mtime = Date.now();
@@ -282,9 +299,14 @@ class ByKeyDir implements DirNode {
     return sem ? this.link(sem) : undefined;
   }
 
-  entries(): Iterable<[string, FsNode]> {
-    for (const s of this.links.keys()) if (this.registry.get(s.id) !== s) this.links.delete(s);
-    return this.registry.all().filter((s) => s.key !== IPC_PRIVATE).map((s): [string, FsNode] => [hexKey(s.key), this.link(s)]);
+  /** The set is gone: its link goes with it. */
+  forget(sem: SysvSemaphore): void {
+    this.links.delete(sem);
+  }
+
+  /** Lazy and live over the registry's sets (see DirNode.entries). */
+  *entries(): IterableIterator<[string, FsNode]> {
+    for (const s of this.registry.values()) if (s.key !== IPC_PRIVATE) yield [hexKey(s.key), this.link(s)];
   }
 }
 
@@ -316,7 +338,9 @@ export class SysvDir implements DirNode {
         remove: () => {
           this.registry.remove(sem);
           this.files.delete(sem);
+          this.byKey.forget(sem);
         },
+        undoBudget: (uid) => undoBudget(this.registry.quota, uid),
       });
       this.files.set(sem, f);
     }
@@ -331,10 +355,10 @@ export class SysvDir implements DirNode {
     return sem ? this.file(sem) : undefined;
   }
 
-  entries(): Iterable<[string, FsNode]> {
-    const list: [string, FsNode][] = [['by-key', this.byKey]];
-    for (const sem of this.registry.all()) list.push([String(sem.id), this.file(sem)]);
-    return list;
+  /** Lazy and live over the registry's sets (see DirNode.entries). */
+  *entries(): IterableIterator<[string, FsNode]> {
+    yield ['by-key', this.byKey];
+    for (const sem of this.registry.values()) yield [String(sem.id), this.file(sem)];
   }
 
   /** IPC_RMID by rm: owner, creator or root. */
@@ -367,5 +391,5 @@ export interface SemaphoreDirs {
 }
 
 export function semaphoreDirs(registry = new SysvRegistry()): SemaphoreDirs {
-  return { named: new NamedDir('', { uid: 0, gid: 0, mode: KIND_DIR_MODE }), unnamed: new UnnamedDir(), sysv: new SysvDir(registry) };
+  return { named: new NamedDir('', { uid: 0, gid: 0, mode: KIND_DIR_MODE }, registry.quota), unnamed: new UnnamedDir(registry.quota), sysv: new SysvDir(registry) };
 }

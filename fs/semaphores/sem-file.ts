@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Errno, ErrnoError, fail } from '../../ipc/errno.js';
 import { ALTER, READ, checkOwner, checkPerm, ipcSet, permitted, type IpcPerm, type Who } from '../../ipc/semaphores/perms.js';
 import type { SemOp, SemSet } from '../../ipc/semaphores/sem-set.js';
-import { UndoHolder } from '../../ipc/semaphores/undo.js';
+import { UndoHolder, type UndoBudget } from '../../ipc/semaphores/undo.js';
 import { S_IFREG } from '../fuse/abi.js';
 import { COMMAND_FILE_MODE, COMMAND_FILE_SIZE } from '../tree/command-file.js';
 import { CommandFramer } from '../tree/command-framing.js';
@@ -32,6 +32,8 @@ export interface SemObject {
   readonly key?: number;
   /** rmid: what removing means for this kind (unlink, destroy, IPC_RMID) */
   remove(): void;
+  /** where a handle's undo entries are counted, for the uid that makes them (unbounded when absent) */
+  undoBudget?(uid: number): UndoBudget;
 }
 
 /** The process name as bytes (latin1, one char per byte); status.ts escapes it when printing. */
@@ -133,7 +135,7 @@ export class SemHandle implements FileHandle {
   private holderFor(ctx: FsContext): UndoHolder {
     if (!this.holder) {
       const pid = ctx.caller.tgid;
-      this.holder = new UndoHolder(pid, commOf(pid));
+      this.holder = new UndoHolder(pid, commOf(pid), this.obj.undoBudget?.(ctx.caller.uid) ?? null);
     }
     return this.holder;
   }

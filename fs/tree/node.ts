@@ -101,7 +101,11 @@ export interface SymlinkNode extends NodeBase {
 export interface DirNode extends NodeBase {
   readonly kind: 'dir';
   lookup(name: string): FsNode | undefined;
-  /** The entries, in a stable order (readdir offsets index into a snapshot of it). */
+  /**
+   * The entries, lazily, in a stable order, as a live iterator (a Map's, or a generator over one):
+   * an open directory stream keeps it between READDIRs, so it must see removals and appends
+   * and cost O(1) per entry. Never an array of all entries.
+   */
   entries(): Iterable<[string, FsNode]>;
   /** open(O_CREAT) and mknod: absent = EPERM. mode already has the umask applied. */
   create?(ctx: FsContext, name: string, mode: number, flags: number): FsNode | Promise<FsNode>;

@@ -3,6 +3,8 @@
  * semaphores by name, unnamed ones by id. Pure bookkeeping; permission checks are ipcperms'.
  */
 import { Errno, fail } from '../errno.js';
+import { DEFAULT_LIMITS, quotaFor, type IpcQuota } from '../limits.js';
+import type { Charge } from '../quota.js';
 import { LINUX_SEM_LIMITS, SEM_VALUE_MAX, type SemLimits } from './limits.js';
 import { checkPerm, type IpcPerm, type Who } from './perms.js';
 import { SemSet } from './sem-set.js';
@@ -16,6 +18,8 @@ const SEQ_MULTIPLIER = 32768;
 export interface Semaphore {
   set: SemSet;
   perm: IpcPerm;
+  /** what its creator was charged (objects, semaphores); released when it is removed */
+  charge: Charge;
 }
 
 export interface SysvSemaphore extends Semaphore {
@@ -36,9 +40,13 @@ export class SysvRegistry {
   private readonly byKey = new Map<number, SysvSemaphore>();
   private readonly slots: (SysvSemaphore | null)[] = [];
   private seq = 0;
-  private totalSems = 0;
 
-  constructor(readonly limits: SemLimits = LINUX_SEM_LIMITS, private readonly now: () => number = Date.now) {}
+  /** quota: where sets are charged (to their creator's uid); its own, from limits, when absent */
+  constructor(
+    readonly limits: SemLimits = LINUX_SEM_LIMITS,
+    private readonly now: () => number = Date.now,
+    readonly quota: IpcQuota = quotaFor({ ...DEFAULT_LIMITS, ...limits }),
+  ) {}
 
   get(id: number): SysvSemaphore | undefined {
     return this.byId.get(id);
@@ -50,6 +58,11 @@ export class SysvRegistry {
 
   all(): SysvSemaphore[] {
     return [...this.byId.values()];
+  }
+
+  /** The sets in creation order, lazily: a live iterator sees removals and appends (Map order). */
+  values(): IterableIterator<SysvSemaphore> {
+    return this.byId.values();
   }
 
   /** semget(key, nsems, semflg): flags are IPC_CREAT | IPC_EXCL | mode. */
@@ -66,17 +79,16 @@ export class SysvRegistry {
       if (!(flags & IPC_CREAT)) fail(Errno.ENOENT, `no set with key 0x${key.toString(16)}`);
     }
     if (nsems === 0) fail(Errno.EINVAL, 'nsems must be at least 1 to create a set');
-    if (this.byId.size >= this.limits.semmni) fail(Errno.ENOSPC, `SEMMNI (${this.limits.semmni}) sets exist`);
-    if (this.totalSems + nsems > this.limits.semmns) fail(Errno.ENOSPC, `SEMMNS (${this.limits.semmns}) semaphores exist`);
+    // SEMMNI, SEMMNS and the creator's own limits: ENOSPC as Linux's semget, nothing changed
+    const charge = this.quota.charge(who.uid, { objects: 1, semSets: 1, semaphores: nsems }, 'semget');
     let slot = this.slots.indexOf(null);
     if (slot < 0) slot = this.slots.length;
     const id = slot + SEQ_MULTIPLIER * (this.seq++ % 65536);
     const set = new SemSet({ nsems, max: this.limits.semvmx, overflowErrno: Errno.ERANGE, maxAdj: this.limits.semaem, maxOps: this.limits.semopm, now: this.now });
-    const sem: SysvSemaphore = { id, key, set, perm: newPerm(who, flags) };
+    const sem: SysvSemaphore = { id, key, set, perm: newPerm(who, flags), charge };
     this.slots[slot] = sem;
     this.byId.set(id, sem);
     if (key !== IPC_PRIVATE) this.byKey.set(key, sem);
-    this.totalSems += nsems;
     return sem;
   }
 
@@ -86,7 +98,7 @@ export class SysvRegistry {
     this.byId.delete(sem.id);
     if (this.byKey.get(sem.key) === sem) this.byKey.delete(sem.key);
     this.slots[sem.id % SEQ_MULTIPLIER] = null;
-    this.totalSems -= sem.set.nsems;
+    sem.charge.release();
     sem.set.remove();
   }
 }
@@ -102,8 +114,11 @@ export interface PosixSemaphore extends Semaphore {
   name: string;
 }
 
-export function newPosix(name: string, value: number, mode: number, who: Who, now?: () => number): PosixSemaphore {
-  return { name, set: newPosixSet(value, LINUX_SEM_LIMITS, now), perm: newPerm(who, mode) };
+/** A POSIX semaphore charged to who (one object, one semaphore); the caller releases sem.charge when it goes. */
+export function newPosix(name: string, value: number, mode: number, who: Who, quota: IpcQuota, now?: () => number): PosixSemaphore {
+  const set = newPosixSet(value, LINUX_SEM_LIMITS, now);
+  const charge = quota.charge(who.uid, { objects: 1, semaphores: 1 }, 'sem_open');
+  return { name, set, perm: newPerm(who, mode), charge };
 }
 
 /** A fresh unnamed-semaphore id: 8 upper-case hex digits, not in use. */

@@ -170,6 +170,7 @@ export class SemSet {
       }
       vals.set(o.num, result);
     }
+    if (adjs.size) holder!.reserve(this, adjs); // may refuse (ENOMEM): nothing changed yet
     for (const [num, v] of vals) this.values[num] = v;
     for (const o of ops) this.pids[o.num] = pid;
     for (const [num, adj] of adjs) holder!.add(this, num, adj - holder!.get(this, num));

@@ -4,12 +4,33 @@
  */
 import type { SemSet } from './sem-set.js';
 
+/**
+ * Where a holder's adjustment entries are counted (each costs the daemon memory): take throws
+ * (ENOMEM, as Linux's semop when it cannot allocate the undo structure) past a limit.
+ */
+export interface UndoBudget {
+  take(n: number): void;
+  give(n: number): void;
+}
+
 export class UndoHolder {
   /** per set: adjustment per semaphore number */
   private readonly adj = new Map<SemSet, Map<number, number>>();
   released = false;
 
-  constructor(readonly pid: number, readonly comm: string) {}
+  constructor(readonly pid: number, readonly comm: string, private readonly budget: UndoBudget | null = null) {}
+
+  /**
+   * Before a semop commits: takes budget for the entries its new adjustments (num -> adj) would
+   * create; throws, changing nothing, when the budget refuses. Entries that go later give it back.
+   */
+  reserve(set: SemSet, adjs: ReadonlyMap<number, number>): void {
+    if (!this.budget) return;
+    const m = this.adj.get(set);
+    let grow = 0;
+    for (const [num, adj] of adjs) if (adj !== 0 && !m?.has(num)) grow++;
+    if (grow) this.budget.take(grow);
+  }
 
   get(set: SemSet, num: number): number {
     return this.adj.get(set)?.get(num) ?? 0;
@@ -33,17 +54,20 @@ export class UndoHolder {
   add(set: SemSet, num: number, delta: number): void {
     const m = this.attach(set);
     const v = (m.get(num) ?? 0) + delta;
-    if (v === 0) m.delete(num);
-    else m.set(num, v);
+    if (v === 0) {
+      if (m.delete(num)) this.budget?.give(1);
+    } else m.set(num, v);
   }
 
   /** SETVAL/SETALL: the adjustment of (set, num) is forgotten. */
   clear(set: SemSet, num: number): void {
-    this.adj.get(set)?.delete(num);
+    if (this.adj.get(set)?.delete(num)) this.budget?.give(1);
   }
 
   /** The set is gone (IPC_RMID): nothing to apply for it. */
   forget(set: SemSet): void {
+    const m = this.adj.get(set);
+    if (m?.size) this.budget?.give(m.size);
     this.adj.delete(set);
   }
 
@@ -55,7 +79,10 @@ export class UndoHolder {
   release(): void {
     if (this.released) return;
     this.released = true;
-    for (const [set, m] of this.adj) set.applyUndo(this, m);
+    for (const [set, m] of this.adj) {
+      set.applyUndo(this, m);
+      if (m.size) this.budget?.give(m.size);
+    }
     this.adj.clear();
   }
 }

@@ -23,7 +23,7 @@ function procState(pid: number): string | null {
 
 test('the tree: semaphores, shared-memory and mqueue with their kind directories', async (t) => {
   await withDaemon(async ({ dir }) => {
-    t.deepEqual(readdirSync(dir).filter((n) => !n.startsWith('.')).sort(), ['mqueue', 'semaphores', 'shared-memory']);
+    t.deepEqual(readdirSync(dir).filter((n) => !n.startsWith('.')).sort(), ['limits', 'mqueue', 'semaphores', 'shared-memory']);
     t.deepEqual(readdirSync(join(dir, 'semaphores')).sort(), ['named', 'sysv', 'unnamed']);
     t.deepEqual(readdirSync(join(dir, 'shared-memory')).sort(), ['named', 'sysv']);
     t.deepEqual(readdirSync(join(dir, 'mqueue')).sort(), ['named', 'sysv']);
