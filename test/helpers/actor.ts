@@ -21,7 +21,7 @@ const dirs = new Map();
 let nextDir = 1;
 function readAt0(fd) {
   const buf = Buffer.alloc(65536);
-  return buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0)).toString();
+  return buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, null)).toString();
 }
 function run(w) {
   switch (w[0]) {

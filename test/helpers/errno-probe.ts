@@ -27,7 +27,7 @@ def clone(path, cmd):
     fd = os.open(p(path), os.O_RDWR)
     try:
         os.write(fd, cmd.encode('latin1'))
-        return os.pread(fd, 4096, 0).decode().strip()
+        return os.read(fd, 4096).decode().strip()
     finally: os.close(fd)
 def norm(r):
     if r is None or type(r) is int: return 'ok'
