@@ -10,7 +10,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const UNIT_TESTS = [
   'dist/test/fs/fuse/requests.test.js',
   'dist/test/fs/fuse/replies.test.js',
-  'dist/test/fs/fuse/codec-fixtures.test.js',
+  'dist/test/fs/fuse/codec-layout.test.js',
   'dist/test/fs/fuse/abi-probe.test.js',
   'dist/test/fs/fuse/bytes.test.js',
   'dist/test/fs/fuse/session.test.js',
