@@ -137,8 +137,15 @@ export async function eventually(check: () => boolean, ms = 5000): Promise<boole
   return check();
 }
 
+export interface ShellChild {
+  child: ChildProcess;
+  /** stdout so far */
+  out(): string;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>;
+}
+
 /** A shell command as a child we own, with its exit awaited. */
-export function sh(cmd: string, opts: { prefix?: string[] } = {}): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> } {
+export function sh(cmd: string, opts: { prefix?: string[] } = {}): ShellChild {
   const argv = [...(opts.prefix ?? []), 'sh', '-c', cmd];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -148,5 +155,35 @@ export function sh(cmd: string, opts: { prefix?: string[] } = {}): { child: Chil
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>((resolve) =>
     child.on('close', (code, signal) => resolve({ code, signal, out, err })),
   );
-  return { child, done };
+  return { child, out: () => out, done };
+}
+
+/**
+ * Handshake: resolves with the first match of re in the child's stdout, or null after ms (or when
+ * the child exits without printing it).
+ */
+export async function printed(c: ShellChild, re: RegExp, ms = 5000): Promise<RegExpExecArray | null> {
+  let exited = false;
+  void c.done.then(() => (exited = true));
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const m = re.exec(c.out());
+    if (m) return m;
+    if (exited || Date.now() >= deadline) return null;
+    await sleep(5);
+  }
+}
+
+/** The kernel function a task sleeps in (/proc/PID/wchan), '' when it runs or is gone. */
+export function wchan(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/wchan`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Handshake: true once task pid sleeps in a kernel function matching re (e.g. /poll/ for poll(2)). */
+export function sleepsIn(pid: number, re: RegExp, ms = 5000): Promise<boolean> {
+  return eventually(() => re.test(wchan(pid)), ms);
 }
