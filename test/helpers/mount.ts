@@ -42,6 +42,8 @@ export interface DaemonOptions {
   /** Use this mountpoint instead of a fresh one. */
   dir?: string;
   cli?: string;
+  /** The daemon's --log-level (default warn); its log goes to stderr (Daemon.stderr()). */
+  logLevel?: string;
   /** When the mount counts as served (default: a live FUSE mount whose semaphores/ stats). */
   ready?: (dir: string) => boolean;
 }
@@ -52,7 +54,7 @@ export function freshDir(prefix = 'ipcfs-test-'): string {
 
 export async function startDaemon(o: DaemonOptions = {}): Promise<Daemon> {
   const dir = o.dir ?? freshDir();
-  const argv = [...(o.prefix ?? []), process.execPath, o.cli ?? CLI, '--log-level', 'warn', 'mount', dir, '--test-files', ...(o.args ?? [])];
+  const argv = [...(o.prefix ?? []), process.execPath, o.cli ?? CLI, '--log-level', o.logLevel ?? 'warn', 'mount', dir, '--test-files', ...(o.args ?? [])];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
