@@ -7,6 +7,7 @@
 import test from 'ava';
 import { Layout, type StructLayout, type StructName } from '../../../fs/fuse/abi.js';
 import { ByteReader } from '../../../fs/fuse/bytes.js';
+import { DecodeError } from '../../../fs/fuse/errno.js';
 import { decode, decodeInHeader } from '../../../fs/fuse/requests.js';
 import { DirentList, encode, notify } from '../../../fs/fuse/replies.js';
 
@@ -192,4 +193,50 @@ test('DirentList and the notifications write their structs at the Layout offsets
   t.deepEqual(fieldsOf(t, 'fuse_notify_poll_wakeup_out', notify.pollWakeup(valueOf(1, 8)), out), { kh: valueOf(1, 8) });
   t.deepEqual(fieldsOf(t, 'fuse_notify_inval_inode_out', notify.invalInode(valueOf(1, 8), valueOf(2, 8), valueOf(3, 8)), out), { ino: valueOf(1, 8), off: valueOf(2, 8), len: valueOf(3, 8) });
   t.deepEqual(fieldsOf(t, 'fuse_notify_inval_entry_out', notify.invalEntry(valueOf(1, 8), 'ab'), out), { parent: valueOf(1, 8), namelen: 2, flags: 0 });
+});
+
+/** How far each decoder reads its struct unconditionally (INIT's flags2 is optional, unused[] never read). */
+const readsUpTo: Partial<Record<keyof typeof decode, string>> = { init: 'flags', setxattr: 'flags' };
+
+test('a body cut before any field is refused naming that field, its width and offset', (t) => {
+  const cases: [keyof typeof decode, StructName][] = [
+    ...decoders.map(([d, s]): [keyof typeof decode, StructName] => [d, s]),
+    ['write', 'fuse_write_in'], ['setxattr', 'fuse_setxattr_in'], ['batchForget', 'fuse_batch_forget_in'],
+  ];
+  for (const [decoder, struct] of cases) {
+    for (const [name, offset, width] of Layout[struct].fields as StructLayout['fields']) {
+      const body = Buffer.alloc(offset);
+      const e = t.throws(() => (decode[decoder] as (r: ByteReader) => unknown)(new ByteReader(body)), { instanceOf: DecodeError }, `${decoder} cut at ${name}`);
+      t.is(e?.message, `short request: ${name} needs ${width} bytes at offset ${offset}, 0 left`, `${decoder} cut at ${name}`);
+      if (readsUpTo[decoder] === name) break;
+    }
+  }
+});
+
+test('a name without its NUL is refused naming which name', (t) => {
+  const newdir = Buffer.alloc(8);
+  const r2 = Buffer.alloc(16);
+  const cases: [keyof typeof decode, Buffer, string][] = [
+    ['rename', Buffer.concat([newdir, Buffer.from('a')]), 'oldname'],
+    ['rename', Buffer.concat([newdir, cstr('a'), Buffer.from('b')]), 'newname'],
+    ['rename2', Buffer.concat([r2, Buffer.from('a')]), 'oldname'],
+    ['rename2', Buffer.concat([r2, cstr('a'), Buffer.from('b')]), 'newname'],
+    ['mknod', Buffer.concat([Buffer.alloc(16), Buffer.from('n')]), 'name'],
+    ['mkdir', Buffer.concat([Buffer.alloc(8), Buffer.from('d')]), 'name'],
+    ['create', Buffer.concat([Buffer.alloc(16), Buffer.from('c')]), 'name'],
+    ['getxattr', Buffer.concat([Buffer.alloc(8), Buffer.from('x')]), 'name'],
+    ['setxattr', Buffer.concat([Buffer.alloc(8), Buffer.from('x')]), 'name'],
+  ];
+  for (const [decoder, body, what] of cases) {
+    t.throws(() => (decode[decoder] as (r: ByteReader) => unknown)(new ByteReader(body)), { instanceOf: DecodeError, message: `${what} is not NUL-terminated` }, `${decoder} ${what}`);
+  }
+});
+
+test('SETXATTR whose value is shorter than its size, and BATCH_FORGET past its entries, name what is missing', (t) => {
+  const sx = Buffer.concat([Buffer.from([5, 0, 0, 0, 0, 0, 0, 0]), cstr('u.x'), Buffer.from('abc')]);
+  t.throws(() => decode.setxattr(new ByteReader(sx)), { instanceOf: DecodeError, message: 'short request: value needs 5 bytes at offset 12, 3 left' });
+  const bf = Buffer.concat([Buffer.from([2, 0, 0, 0, 0, 0, 0, 0]), Buffer.alloc(16)]);
+  t.throws(() => decode.batchForget(new ByteReader(bf)), { instanceOf: DecodeError, message: 'BATCH_FORGET says 2 entries, has room for 1' });
+  const u64 = Buffer.concat([Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]), Buffer.from([0, 0, 0, 0, 0, 0, 0x20, 0]), Buffer.alloc(8)]);
+  t.throws(() => decode.batchForget(new ByteReader(u64)), { instanceOf: DecodeError, message: 'nodeid does not fit 53 bits' });
 });
