@@ -4,6 +4,7 @@
  * wrong width or at the wrong offset changes the bytes and fails the test. Reserved fields are 0.
  */
 import test from 'ava';
+import { DT_DIR, DT_LNK, DT_REG, S_IFDIR, S_IFLNK, S_IFREG, direntType } from '../../../fs/fuse/abi.js';
 import { DirentList, encode, encodeError, encodeReply, notify } from '../../../fs/fuse/replies.js';
 import { fixture } from '../../helpers/fixture.js';
 
@@ -215,4 +216,12 @@ test('notifications: unique 0, error = notify code, then every field of the noti
     00 00 00 00 00 00 00 00   // off = 0 (default)
     ff ff ff ff ff ff ff ff   // len = -1 (default: all)
   `));
+});
+
+test('direntType: d_type from st_mode for READDIR', (t) => {
+  t.is(direntType(S_IFDIR | 0o755), DT_DIR);
+  t.is(direntType(S_IFLNK | 0o777), DT_LNK);
+  t.is(direntType(S_IFREG | 0o644), DT_REG);
+  t.is(direntType(0o140000 | 0o644), DT_REG, 'anything else (a socket here) is listed as a regular file');
+  t.deepEqual([DT_DIR, DT_REG, DT_LNK], [4, 8, 10]);
 });

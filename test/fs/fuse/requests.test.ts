@@ -60,6 +60,24 @@ test('INIT from an old kernel (16 bytes, no flags2)', (t) => {
   t.deepEqual(decode.init(new ByteReader(body)), { major: 7, minor: 31, maxReadahead: 131072, flags: 0x40000, flags2: 0 });
 });
 
+test('INIT from a 7.36 kernel that sends exactly 20 bytes: flags2 is read', (t) => {
+  const body = fixture(`
+    07 00 00 00               // major = 7
+    24 00 00 00               // minor = 36
+    00 00 01 00               // max_readahead = 65536
+    00 00 00 40               // flags = INIT_EXT
+    05 00 00 00               // flags2 = 5
+  `);
+  t.deepEqual(decode.init(new ByteReader(body)), { major: 7, minor: 36, maxReadahead: 65536, flags: 0x40000000, flags2: 5 });
+});
+
+test('a DecodeError is an EIO ErrnoError named DecodeError', (t) => {
+  const e = new DecodeError('x');
+  t.is(e.name, 'DecodeError');
+  t.is(e.errno, Errno.EIO);
+  t.is(e.message, 'x');
+});
+
 test('WRITE whose size disagrees with the data carried is refused', (t) => {
   const body = fixture(`
     05 00 00 00 00 00 00 00   // fh
