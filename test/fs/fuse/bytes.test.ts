@@ -69,6 +69,7 @@ test('ByteReader: a cstring is read from the current offset up to its NUL, which
   t.is(r.cstring(), 'ab');
   t.is(r.remaining, 3);
   t.is(r.cstring(), 'cd');
+  t.is(new ByteReader(Buffer.from('\0x')).cstring(), '', 'an empty name at offset 0');
   t.is(r.remaining, 0);
 });
 

@@ -239,4 +239,6 @@ test('SETXATTR whose value is shorter than its size, and BATCH_FORGET past its e
   t.throws(() => decode.batchForget(new ByteReader(bf)), { instanceOf: DecodeError, message: 'BATCH_FORGET says 2 entries, has room for 1' });
   const u64 = Buffer.concat([Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]), Buffer.from([0, 0, 0, 0, 0, 0, 0x20, 0]), Buffer.alloc(8)]);
   t.throws(() => decode.batchForget(new ByteReader(u64)), { instanceOf: DecodeError, message: 'nodeid does not fit 53 bits' });
+  const big = Buffer.concat([Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]), Buffer.alloc(8), Buffer.from([0, 0, 0, 0, 0, 0, 0x20, 0])]);
+  t.throws(() => decode.batchForget(new ByteReader(big)), { instanceOf: DecodeError, message: 'nlookup does not fit 53 bits' });
 });

@@ -71,6 +71,11 @@ test('INIT from a 7.36 kernel that sends exactly 20 bytes: flags2 is read', (t) 
   t.deepEqual(decode.init(new ByteReader(body)), { major: 7, minor: 36, maxReadahead: 65536, flags: 0x40000000, flags2: 5 });
 });
 
+test('decode.empty: one frozen empty object for requests without a body', (t) => {
+  t.deepEqual(decode.empty(), {});
+  t.true(Object.isFrozen(decode.empty()));
+});
+
 test('a DecodeError is an EIO ErrnoError named DecodeError', (t) => {
   const e = new DecodeError('x');
   t.is(e.name, 'DecodeError');

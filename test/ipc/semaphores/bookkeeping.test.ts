@@ -52,7 +52,8 @@ test('parseSemLimits: fields over the base, and every kind of bad field refused 
   t.deepEqual(parseSemLimits('semmni=7,,semaem=9'), { ...LINUX_SEM_LIMITS, semmni: 7, semaem: 9 });
   t.deepEqual(parseSemLimits('semvmx=5', { ...LINUX_SEM_LIMITS, semopm: 3 }), { ...LINUX_SEM_LIMITS, semopm: 3, semvmx: 5 });
   t.is(parseSemLimits('semmns=1').semmns, 1, '1 is the smallest allowed');
-  for (const bad of ['semopm', 'semopm=', '=3', 'semopm=x', 'semopm=1x', 'semopm=-1', 'semopm=0', 'toString=1', 'semfoo=1']) {
+  t.is(parseSemLimits('semmni=17').semmni, 17, 'several digits');
+  for (const bad of ['semopm', 'semopm=', '=3', 'semopm=x', 'semopm=1x', 'semopm=x1', 'semopm=-1', 'semopm=0', 'toString=1', 'semfoo=1']) {
     t.throws(() => parseSemLimits(bad), { message: new RegExp(`^bad semaphore limit "${bad}" \\(semmsl, semmns, semopm, semmni, semvmx, semaem, positive integers\\)$`) }, bad);
   }
   t.is(SEM_VALUE_MAX, 2 ** 31 - 1);
@@ -189,12 +190,14 @@ test('semget: nsems checked against SEMMSL and integrality; SEMMNI; access bits 
   const stranger = { uid: 5, gid: 5, pid: 2 };
   t.is(r.semget(0x30, 1, 0o004, stranger), k, 'others may read');
   for (const flags of [0o002, 0o020, 0o200, 0o400 | 0o002]) {
-    t.is(errnoOf(() => r.semget(0x30, 1, flags, stranger)), Errno.EACCES, flags.toString(8));
+    const denied = thrown(() => r.semget(0x30, 1, flags, stranger));
+    t.deepEqual([denied.errno, denied.message], [Errno.EACCES, 'semget: permission denied'], flags.toString(8));
   }
   const e = thrown(() => r.semget(IPC_PRIVATE, 1, 0o600, who));
   t.is(e.errno, Errno.ENOSPC);
   t.is(e.message, 'SEMMNI (2) sets exist');
   t.is(thrown(() => r.semget(0x31, 1, 0, who)).message, 'no set with key 0x31');
+  t.is(thrown(() => r.semget(0x31, 0, IPC_CREAT, who)).message, 'nsems must be at least 1 to create a set');
   t.is(thrown(() => r.semget(0x30, 1, IPC_CREAT | IPC_EXCL, who)).message, 'key 0x30 exists');
   t.is(thrown(() => r.semget(0x30, 2, 0, who)).message, 'set has 1 semaphores');
 });

@@ -267,3 +267,44 @@ test('a POSIX-style set reports its own overflow errno', (t) => {
   const ops: SemOp[] = [{ num: 0, op: -2 }];
   t.is(s.semop(ops, 1, null, noop), 'done');
 });
+
+test('the wake-up scan restarts after a waiter whose ops mix a wait-for-zero and a change', (t) => {
+  const s = make(2, [0, 1]);
+  const got: string[] = [];
+  s.semop([{ num: 0, op: -1 }], 1, null, () => got.push('A takes 0'));
+  s.semop([{ num: 1, op: 0 }, { num: 0, op: 1 }], 2, null, () => got.push('B: 1 is zero, gives 0'));
+  s.setval(1, 0, 9);
+  t.deepEqual(got, ['B: 1 is zero, gives 0', 'A takes 0'], 'A, ahead of B in the queue, got what B gave');
+  t.deepEqual(s.values, [0, 0]);
+});
+
+test('ncnt counts only decrements and zcnt only zero-waits, each on its own semaphore', (t) => {
+  const s = make(2, [0, 1]);
+  s.semop([{ num: 1, op: 0 }], 1, null, noop); // zero-wait on 1
+  s.semop([{ num: 0, op: -1 }], 2, null, noop); // decrement on 0
+  t.deepEqual([s.ncnt(0), s.ncnt(1), s.zcnt(0), s.zcnt(1)], [1, 0, 0, 1]);
+});
+
+test('release of a holder whose adjustments all returned to 0 applies nothing and wakes nobody', (t) => {
+  const s = make(1, [5]);
+  const h = new UndoHolder(1, 'h');
+  s.semop([{ num: 0, op: -1, undo: true }], 1, h, noop);
+  s.semop([{ num: 0, op: 1, undo: true }], 1, h, noop);
+  let calls = 0;
+  s.watchers.add(() => calls++);
+  h.release();
+  t.is(calls, 0);
+  t.deepEqual(s.values, [5]);
+});
+
+test('remove completes each waiter once: it is off the queue and a later cancel does nothing', (t) => {
+  const s = make(1, [0]);
+  const got: number[] = [];
+  const w = s.semop([{ num: 0, op: -1 }], 1, null, (e) => got.push(e));
+  s.remove();
+  if (w === 'done') return t.fail();
+  t.false(w.queued);
+  s.cancel(w, Errno.EINTR);
+  t.deepEqual(got, [Errno.EIDRM]);
+  t.is(s.waiting, 0);
+});
