@@ -40,6 +40,15 @@ test('a header of exactly 40 bytes is a whole request (no body)', (t) => {
   t.is(decodeInHeader(h).len, 40);
 });
 
+test('a header whose unique or nodeid does not fit 53 bits is refused naming the field', (t) => {
+  const h = Buffer.from(lookupRequest);
+  h.writeUInt32LE(0x200000, 12); // unique's high word: 2^53
+  t.throws(() => decodeInHeader(h), { instanceOf: DecodeError, message: 'unique does not fit 53 bits' });
+  const n = Buffer.from(lookupRequest);
+  n.writeUInt32LE(0x200000, 20); // nodeid's high word
+  t.throws(() => decodeInHeader(n), { instanceOf: DecodeError, message: 'nodeid does not fit 53 bits' });
+});
+
 test('a header whose len disagrees with the bytes read is refused', (t) => {
   const e = t.throws(() => decodeInHeader(lookupRequest.subarray(0, 45)), { instanceOf: DecodeError, message: /says 46/ });
   t.is(e?.errno, Errno.EIO);
