@@ -3,7 +3,9 @@ import { constants } from 'node:os';
 /** Linux errno numbers by name (positive). */
 export const Errno = constants.errno as Readonly<Record<keyof typeof constants.errno, number>>;
 
-const names = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v, k]));
+/** Number -> name. Where two names share a number (EAGAIN/EWOULDBLOCK) the first, Linux's usual one, wins. */
+const names = new Map<number, string>();
+for (const [k, v] of Object.entries(constants.errno)) if (!names.has(v)) names.set(v, k);
 
 /** The symbolic name of a positive errno, e.g. 11 -> "EAGAIN". */
 export function errnoName(errno: number): string {

@@ -145,24 +145,86 @@ export const FSYNC_FDATASYNC = 1 << 0;
 /** Bit 0 of an INTERRUPT's own unique (FUSE_INT_REQ_BIT in the kernel). */
 export const INT_REQ_BIT = 1;
 
+/** One field of a kernel struct: its C name, its offset and its width in bytes (arrays: the whole array). */
+export type FieldLayout = readonly [name: string, offset: number, width: number];
+export interface StructLayout {
+  readonly size: number;
+  readonly fields: readonly FieldLayout[];
+}
+
+/**
+ * The layout of every linux/fuse.h struct ipcfs reads or writes: sizeof, and each field's offset
+ * and width, in declaration order. test/fs/fuse/abi-probe.test.ts compiles a C program from this
+ * table against the machine's <linux/fuse.h> and fails on any difference; the codec tests check
+ * the decoders and encoders against the same table. Size below is derived from it.
+ */
+// Stryker disable all: the C probe checks every name and number here against the header.
+export const Layout = {
+  fuse_in_header: { size: 40, fields: [['len', 0, 4], ['opcode', 4, 4], ['unique', 8, 8], ['nodeid', 16, 8], ['uid', 24, 4], ['gid', 28, 4], ['pid', 32, 4], ['total_extlen', 36, 2], ['padding', 38, 2]] },
+  fuse_out_header: { size: 16, fields: [['len', 0, 4], ['error', 4, 4], ['unique', 8, 8]] },
+  fuse_attr: { size: 88, fields: [['ino', 0, 8], ['size', 8, 8], ['blocks', 16, 8], ['atime', 24, 8], ['mtime', 32, 8], ['ctime', 40, 8], ['atimensec', 48, 4], ['mtimensec', 52, 4], ['ctimensec', 56, 4], ['mode', 60, 4], ['nlink', 64, 4], ['uid', 68, 4], ['gid', 72, 4], ['rdev', 76, 4], ['blksize', 80, 4], ['flags', 84, 4]] },
+  fuse_entry_out: { size: 128, fields: [['nodeid', 0, 8], ['generation', 8, 8], ['entry_valid', 16, 8], ['attr_valid', 24, 8], ['entry_valid_nsec', 32, 4], ['attr_valid_nsec', 36, 4], ['attr', 40, 88]] },
+  fuse_attr_out: { size: 104, fields: [['attr_valid', 0, 8], ['attr_valid_nsec', 8, 4], ['dummy', 12, 4], ['attr', 16, 88]] },
+  fuse_open_out: { size: 16, fields: [['fh', 0, 8], ['open_flags', 8, 4], ['padding', 12, 4]] },
+  fuse_write_out: { size: 8, fields: [['size', 0, 4], ['padding', 4, 4]] },
+  fuse_kstatfs: { size: 80, fields: [['blocks', 0, 8], ['bfree', 8, 8], ['bavail', 16, 8], ['files', 24, 8], ['ffree', 32, 8], ['bsize', 40, 4], ['namelen', 44, 4], ['frsize', 48, 4], ['padding', 52, 4], ['spare', 56, 24]] },
+  fuse_statfs_out: { size: 80, fields: [['st', 0, 80]] },
+  fuse_init_in: { size: 64, fields: [['major', 0, 4], ['minor', 4, 4], ['max_readahead', 8, 4], ['flags', 12, 4], ['flags2', 16, 4], ['unused', 20, 44]] },
+  fuse_init_out: { size: 64, fields: [['major', 0, 4], ['minor', 4, 4], ['max_readahead', 8, 4], ['flags', 12, 4], ['max_background', 16, 2], ['congestion_threshold', 18, 2], ['max_write', 20, 4], ['time_gran', 24, 4], ['max_pages', 28, 2], ['map_alignment', 30, 2], ['flags2', 32, 4], ['unused', 36, 28]] },
+  fuse_poll_out: { size: 8, fields: [['revents', 0, 4], ['padding', 4, 4]] },
+  fuse_getxattr_out: { size: 8, fields: [['size', 0, 4], ['padding', 4, 4]] },
+  fuse_ioctl_out: { size: 16, fields: [['result', 0, 4], ['flags', 4, 4], ['in_iovs', 8, 4], ['out_iovs', 12, 4]] },
+  fuse_dirent: { size: 24, fields: [['ino', 0, 8], ['off', 8, 8], ['namelen', 16, 4], ['type', 20, 4]] },
+  fuse_notify_poll_wakeup_out: { size: 8, fields: [['kh', 0, 8]] },
+  fuse_notify_inval_inode_out: { size: 24, fields: [['ino', 0, 8], ['off', 8, 8], ['len', 16, 8]] },
+  fuse_notify_inval_entry_out: { size: 16, fields: [['parent', 0, 8], ['namelen', 8, 4], ['flags', 12, 4]] },
+  fuse_getattr_in: { size: 16, fields: [['getattr_flags', 0, 4], ['dummy', 4, 4], ['fh', 8, 8]] },
+  fuse_setattr_in: { size: 88, fields: [['valid', 0, 4], ['padding', 4, 4], ['fh', 8, 8], ['size', 16, 8], ['lock_owner', 24, 8], ['atime', 32, 8], ['mtime', 40, 8], ['ctime', 48, 8], ['atimensec', 56, 4], ['mtimensec', 60, 4], ['ctimensec', 64, 4], ['mode', 68, 4], ['unused4', 72, 4], ['uid', 76, 4], ['gid', 80, 4], ['unused5', 84, 4]] },
+  fuse_mknod_in: { size: 16, fields: [['mode', 0, 4], ['rdev', 4, 4], ['umask', 8, 4], ['padding', 12, 4]] },
+  fuse_mkdir_in: { size: 8, fields: [['mode', 0, 4], ['umask', 4, 4]] },
+  fuse_rename_in: { size: 8, fields: [['newdir', 0, 8]] },
+  fuse_rename2_in: { size: 16, fields: [['newdir', 0, 8], ['flags', 8, 4], ['padding', 12, 4]] },
+  fuse_open_in: { size: 8, fields: [['flags', 0, 4], ['open_flags', 4, 4]] },
+  fuse_create_in: { size: 16, fields: [['flags', 0, 4], ['mode', 4, 4], ['umask', 8, 4], ['open_flags', 12, 4]] },
+  fuse_read_in: { size: 40, fields: [['fh', 0, 8], ['offset', 8, 8], ['size', 16, 4], ['read_flags', 20, 4], ['lock_owner', 24, 8], ['flags', 32, 4], ['padding', 36, 4]] },
+  fuse_write_in: { size: 40, fields: [['fh', 0, 8], ['offset', 8, 8], ['size', 16, 4], ['write_flags', 20, 4], ['lock_owner', 24, 8], ['flags', 32, 4], ['padding', 36, 4]] },
+  fuse_release_in: { size: 24, fields: [['fh', 0, 8], ['flags', 8, 4], ['release_flags', 12, 4], ['lock_owner', 16, 8]] },
+  fuse_flush_in: { size: 24, fields: [['fh', 0, 8], ['unused', 8, 4], ['padding', 12, 4], ['lock_owner', 16, 8]] },
+  fuse_fsync_in: { size: 16, fields: [['fh', 0, 8], ['fsync_flags', 8, 4], ['padding', 12, 4]] },
+  fuse_setxattr_in: { size: 16, fields: [['size', 0, 4], ['flags', 4, 4], ['setxattr_flags', 8, 4], ['padding', 12, 4]] },
+  fuse_getxattr_in: { size: 8, fields: [['size', 0, 4], ['padding', 4, 4]] },
+  fuse_access_in: { size: 8, fields: [['mask', 0, 4], ['padding', 4, 4]] },
+  fuse_interrupt_in: { size: 8, fields: [['unique', 0, 8]] },
+  fuse_ioctl_in: { size: 32, fields: [['fh', 0, 8], ['flags', 8, 4], ['cmd', 12, 4], ['arg', 16, 8], ['in_size', 24, 4], ['out_size', 28, 4]] },
+  fuse_poll_in: { size: 24, fields: [['fh', 0, 8], ['kh', 8, 8], ['flags', 16, 4], ['events', 20, 4]] },
+  fuse_forget_in: { size: 8, fields: [['nlookup', 0, 8]] },
+  fuse_batch_forget_in: { size: 8, fields: [['count', 0, 4], ['dummy', 4, 4]] },
+  fuse_forget_one: { size: 16, fields: [['nodeid', 0, 8], ['nlookup', 8, 8]] },
+} as const satisfies Record<string, StructLayout>;
+// Stryker restore all
+export type StructName = keyof typeof Layout;
+
+/** fuse.h FUSE_COMPAT_SETXATTR_IN_SIZE: without FUSE_SETXATTR_EXT the kernel sends size and flags only. */
+export const COMPAT_SETXATTR_IN_SIZE = 8;
+
 /** struct sizes (bytes). */
 export const Size = {
-  inHeader: 40,
-  outHeader: 16,
-  attr: 88,
-  entryOut: 40 + 88,
-  attrOut: 16 + 88,
-  openOut: 16,
-  writeOut: 8,
-  statfsOut: 80,
-  initOut: 64,
-  pollOut: 8,
-  getxattrOut: 8,
-  ioctlOut: 16,
-  dirent: 24,
-  notifyPollWakeup: 8,
-  notifyInvalInode: 24,
-  notifyInvalEntry: 16,
+  inHeader: Layout.fuse_in_header.size,
+  outHeader: Layout.fuse_out_header.size,
+  attr: Layout.fuse_attr.size,
+  entryOut: Layout.fuse_entry_out.size,
+  attrOut: Layout.fuse_attr_out.size,
+  openOut: Layout.fuse_open_out.size,
+  writeOut: Layout.fuse_write_out.size,
+  statfsOut: Layout.fuse_statfs_out.size,
+  initOut: Layout.fuse_init_out.size,
+  pollOut: Layout.fuse_poll_out.size,
+  getxattrOut: Layout.fuse_getxattr_out.size,
+  ioctlOut: Layout.fuse_ioctl_out.size,
+  dirent: Layout.fuse_dirent.size,
+  notifyPollWakeup: Layout.fuse_notify_poll_wakeup_out.size,
+  notifyInvalInode: Layout.fuse_notify_inval_inode_out.size,
+  notifyInvalEntry: Layout.fuse_notify_inval_entry_out.size,
 } as const;
 
 /** File type bits of st_mode, and d_type values for READDIR. */

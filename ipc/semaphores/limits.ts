@@ -31,7 +31,7 @@ export function parseSemLimits(text: string, base: SemLimits = LINUX_SEM_LIMITS)
   const out: SemLimits = { ...base };
   for (const part of text.split(',').filter(Boolean)) {
     const [k, v] = part.split('=');
-    if (!k || !(k in out) || !v || !/^\d+$/.test(v) || Number(v) < 1) throw new Error(`bad semaphore limit "${part}" (${Object.keys(out).join(', ')}, positive integers)`);
+    if (!k || !Object.hasOwn(out, k) || !v || !/^\d+$/.test(v) || Number(v) < 1) throw new Error(`bad semaphore limit "${part}" (${Object.keys(out).join(', ')}, positive integers)`);
     out[k as keyof SemLimits] = Number(v);
   }
   return out;

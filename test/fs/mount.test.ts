@@ -140,6 +140,7 @@ test('SIGTERM unmounts, even with a client blocked (which is released with an er
     t.is(await d.exited, 0);
     const r = await client.done;
     t.not(r.code, 0, 'the blocked write failed');
+    t.regex(r.err, /echo: I\/O error/, 'with EIO: the daemon answered it while shutting down');
     t.false(isMountpoint(d.dir));
   } finally {
     await stopDaemon(d);

@@ -42,6 +42,8 @@ export interface DaemonOptions {
   /** Use this mountpoint instead of a fresh one. */
   dir?: string;
   cli?: string;
+  /** The daemon's --log-level (default warn); its log goes to stderr (Daemon.stderr()). */
+  logLevel?: string;
   /** When the mount counts as served (default: a live FUSE mount whose semaphores/ stats). */
   ready?: (dir: string) => boolean;
 }
@@ -52,7 +54,7 @@ export function freshDir(prefix = 'ipcfs-test-'): string {
 
 export async function startDaemon(o: DaemonOptions = {}): Promise<Daemon> {
   const dir = o.dir ?? freshDir();
-  const argv = [...(o.prefix ?? []), process.execPath, o.cli ?? CLI, '--log-level', 'warn', 'mount', dir, '--test-files', ...(o.args ?? [])];
+  const argv = [...(o.prefix ?? []), process.execPath, o.cli ?? CLI, '--log-level', o.logLevel ?? 'warn', 'mount', dir, '--test-files', ...(o.args ?? [])];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -137,8 +139,15 @@ export async function eventually(check: () => boolean, ms = 5000): Promise<boole
   return check();
 }
 
+export interface ShellChild {
+  child: ChildProcess;
+  /** stdout so far */
+  out(): string;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>;
+}
+
 /** A shell command as a child we own, with its exit awaited. */
-export function sh(cmd: string, opts: { prefix?: string[] } = {}): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> } {
+export function sh(cmd: string, opts: { prefix?: string[] } = {}): ShellChild {
   const argv = [...(opts.prefix ?? []), 'sh', '-c', cmd];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -148,5 +157,35 @@ export function sh(cmd: string, opts: { prefix?: string[] } = {}): { child: Chil
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>((resolve) =>
     child.on('close', (code, signal) => resolve({ code, signal, out, err })),
   );
-  return { child, done };
+  return { child, out: () => out, done };
+}
+
+/**
+ * Handshake: resolves with the first match of re in the child's stdout, or null after ms (or when
+ * the child exits without printing it).
+ */
+export async function printed(c: ShellChild, re: RegExp, ms = 5000): Promise<RegExpExecArray | null> {
+  let exited = false;
+  void c.done.then(() => (exited = true));
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const m = re.exec(c.out());
+    if (m) return m;
+    if (exited || Date.now() >= deadline) return null;
+    await sleep(5);
+  }
+}
+
+/** The kernel function a task sleeps in (/proc/PID/wchan), '' when it runs or is gone. */
+export function wchan(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/wchan`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Handshake: true once task pid sleeps in a kernel function matching re (e.g. /poll/ for poll(2)). */
+export function sleepsIn(pid: number, re: RegExp, ms = 5000): Promise<boolean> {
+  return eventually(() => re.test(wchan(pid)), ms);
 }

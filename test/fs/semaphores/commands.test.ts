@@ -43,6 +43,6 @@ test('semaphore limits parse over Linux defaults', (t) => {
   t.is(l.semmsl, 250);
   t.is(l.semopm, 32);
   t.is(l.semvmx, 32767);
-  t.throws(() => parseSemLimits('semfoo=1'));
-  t.throws(() => parseSemLimits('semopm=0'));
+  t.throws(() => parseSemLimits('semfoo=1'), { message: /bad semaphore limit "semfoo=1"/ });
+  t.throws(() => parseSemLimits('semopm=0'), { message: /bad semaphore limit "semopm=0"/ });
 });

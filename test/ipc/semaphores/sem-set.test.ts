@@ -175,7 +175,8 @@ test('permissions: owner and creator classes, group, others, root; IPC_SET owner
   t.false(permitted(perm, { uid: 2, gid: 2 }, 4));
   t.true(permitted(perm, { uid: 0, gid: 0 }, 6));
   t.notThrows(() => checkOwner(perm, { uid: 1001, gid: 0 }, 'x'));
-  t.throws(() => checkOwner(perm, { uid: 2, gid: 100 }, 'x'), { instanceOf: ErrnoError });
+  const e = t.throws(() => checkOwner(perm, { uid: 2, gid: 100 }, 'x'), { instanceOf: ErrnoError });
+  t.is(e?.errno, Errno.EPERM);
 });
 
 type Step = { kind: 'take' | 'give' | 'trytake' | 'release' | 'cancel' | 'post' | 'set'; h: number; n: number };
