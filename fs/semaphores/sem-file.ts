@@ -9,7 +9,7 @@ import { ALTER, READ, checkOwner, checkPerm, ipcSet, type IpcPerm } from '../../
 import type { SemOp, SemSet } from '../../ipc/semaphores/sem-set.js';
 import { UndoHolder } from '../../ipc/semaphores/undo.js';
 import { S_IFREG } from '../fuse/abi.js';
-import { allocIno, type FileHandle, type FileNode, type FsContext, type Stat, type StatChange } from '../tree/node.js';
+import { allocIno, type FileHandle, type FileNode, type FsContext, type OpenMode, type Stat, type StatChange } from '../tree/node.js';
 import { StatusText } from '../tree/text-file.js';
 import { parseCommand, type Command } from './commands.js';
 import { semStatus } from './status.js';
@@ -74,8 +74,11 @@ export class SemFile implements FileNode {
   }
 }
 
+/** How the kernel opens a semaphore file (FOPEN_* flags); the bench's C reference and sink use it too. */
+export const SEM_OPEN_MODE: OpenMode = { directIo: true, parallelDirectWrites: true };
+
 export class SemHandle implements FileHandle {
-  readonly mode = { directIo: true, parallelDirectWrites: true };
+  readonly mode = SEM_OPEN_MODE;
   private holder: UndoHolder | null = null;
   private pollWatcher: (() => void) | null = null;
   private readonly text: StatusText;
