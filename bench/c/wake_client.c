@@ -60,7 +60,7 @@ int main(int argc, char **argv) {
   int semid = -1;
   if (sysv && (semid = semget(IPC_PRIVATE, 1, 0600)) < 0) { perror("semget"); return 1; }
   struct shared *sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  uint64_t *t = malloc(sizeof *t * (size_t)n);
+  uint64_t *t = malloc(sizeof *t * (size_t)n), *tp = calloc((size_t)n, sizeof *tp);
   int rc = 0;
   for (long i = 0; i < n && rc == 0; i++) {
     sh->about_to_wait = 0;
@@ -89,6 +89,7 @@ int main(int argc, char **argv) {
     if (rc == 0) {
       if (file) {
         if (write(fd, "post", 4) != 4) { perror("post"); rc = 1; }
+        if (getenv("WAKE_POST")) tp[i] = now_ns() - t0;
       } else {
         struct sembuf op = {0, 1, 0};
         if (semop(semid, &op, 1) != 0) { perror("semop"); rc = 1; }
@@ -104,6 +105,8 @@ int main(int argc, char **argv) {
   if (semid >= 0) semctl(semid, 0, IPC_RMID);
   if (rc) return rc;
   qsort(t, (size_t)n, sizeof *t, cmp_u64);
+  qsort(tp, (size_t)n, sizeof *t, cmp_u64);
+  if (getenv("WAKE_POST")) fprintf(stderr, "post returned: p50 %llu\n", (unsigned long long)tp[n / 2]);
   printf("%llu %llu\n", (unsigned long long)t[n / 2], (unsigned long long)t[n * 9 / 10]);
   return 0;
 }

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <poll.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -195,7 +196,8 @@ static void call_js(poller_t *p, int status);
  * going back to epoll. A client usually sends its next request within microseconds of our reply;
  * finding the daemon awake saves a cross-CPU wake-up, which on virtual machines costs tens of
  * microseconds (see shared/notes/fuse-facts.md). Bounded, and only after activity: an idle
- * daemon sleeps in epoll as before.
+ * daemon sleeps in epoll as before. Each empty poll yields the CPU, so a client on the same CPU is
+ * never starved by the spin.
  */
 static void on_readable(uv_poll_t *h, int status, int events) {
   poller_t *p = (poller_t *)h->data;
@@ -208,6 +210,10 @@ static void on_readable(uv_poll_t *h, int status, int events) {
     if (poll(&pfd, 1, 0) > 0) {
       call_js(p, (pfd.revents & (POLLERR | POLLHUP)) ? UV_EOF : 0);
       deadline = mono_ns() + p->spin_ns;
+    } else {
+      /* Let a client that shares this CPU run (the one we just answered, or a waiter we woke):
+       * without this, a daemon pinned with its clients spins through their time slice. */
+      sched_yield();
     }
   }
 }
