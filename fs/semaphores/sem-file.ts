@@ -9,6 +9,7 @@ import { ALTER, READ, checkOwner, checkPerm, ipcSet, type IpcPerm } from '../../
 import type { SemOp, SemSet } from '../../ipc/semaphores/sem-set.js';
 import { UndoHolder } from '../../ipc/semaphores/undo.js';
 import { S_IFREG } from '../fuse/abi.js';
+import { Completion } from '../fuse/completion.js';
 import { allocIno, type FileHandle, type FileNode, type FsContext, type OpenMode, type Stat, type StatChange } from '../tree/node.js';
 import { StatusText } from '../tree/text-file.js';
 import { parseCommand, type Command } from './commands.js';
@@ -96,7 +97,7 @@ export class SemHandle implements FileHandle {
     const cmd = parseCommand(data.toString('utf8'), this.obj.kind);
     this.text.invalidate();
     const waiting = this.run(ctx, cmd);
-    return waiting ? waiting.then(() => data.length) : data.length;
+    return waiting ? waiting.map(() => data.length) : data.length;
   }
 
   private holderFor(ctx: FsContext): UndoHolder {
@@ -107,7 +108,7 @@ export class SemHandle implements FileHandle {
     return this.holder;
   }
 
-  private run(ctx: FsContext, cmd: Command): Promise<void> | void {
+  private run(ctx: FsContext, cmd: Command): Completion<void> | void {
     const { set, perm } = this.obj;
     const who = ctx.caller;
     switch (cmd.verb) {
@@ -137,7 +138,7 @@ export class SemHandle implements FileHandle {
    * Applies at once (returns nothing), or returns a promise that settles when the operation
    * completes, times out, or is interrupted (a timed-out or interrupted wait takes nothing).
    */
-  private semop(ctx: FsContext, ops: SemOp[], holder: UndoHolder | null, timeoutMs: number | null, timeoutErrno: number): Promise<void> | void {
+  private semop(ctx: FsContext, ops: SemOp[], holder: UndoHolder | null, timeoutMs: number | null, timeoutErrno: number): Completion<void> | void {
     const { set } = this.obj;
     let settle: (errno: number) => void = () => {};
     let timer: NodeJS.Timeout | null = null;
@@ -150,9 +151,9 @@ export class SemHandle implements FileHandle {
       settle(errno);
     });
     if (w === 'done') return;
-    const result = new Promise<void>((resolve, reject) => {
-      settle = (errno) => (errno === 0 ? resolve() : reject(new ErrnoError(errno, errno === Errno.EIDRM ? 'semaphore removed' : undefined)));
-    });
+    // A Completion: the waiter is answered as soon as a post (in another request) completes it.
+    const result = new Completion<void>();
+    settle = (errno) => (errno === 0 ? result.resolve() : result.reject(new ErrnoError(errno, errno === Errno.EIDRM ? 'semaphore removed' : undefined)));
     if (ctx.signal.aborted) set.cancel(w, Errno.EINTR);
     else if (timeoutMs === 0) set.cancel(w, timeoutErrno);
     else {
