@@ -5,7 +5,8 @@
  *                                 (ipcfs semaphore files and the C reference's /sem alike);
  *   wake_client sysv COUNT        a kernel System V semaphore (semop -1 / +1), for context.
  * Each side opens FILE itself, before the timed part. The parent posts once the child is asleep
- * (it flags that it is about to wait; then /proc/CHILD/stat says S). Prints "p50_ns p90_ns".
+ * (it flags that it is about to wait; then /proc/CHILD/stat says S). Prints "p50_ns p90_ns";
+ * with WAKE_POST set, also the p50 of the post's own return on stderr (where the time goes).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
