@@ -20,7 +20,7 @@ import { createUnnamed, semaphoreBench } from './semaphores.js';
 const WRITE_TARGET = 1.5;
 const WAKE_TARGET = 2;
 const WRITES = 20000;
-const WAKES = 300;
+const WAKES = 1000;
 const ROUNDS = 5;
 const BUSY_POLL_US = 50;
 
