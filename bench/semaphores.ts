@@ -8,12 +8,13 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_BUSY_POLL_US } from '../fs/fuse/device.js';
 import { median, runClient, startIpcfs, startReference, type Fs } from './lib.js';
 
 const us = (ns: number): string => (ns / 1000).toFixed(1).padStart(7);
 const verdict = (ratio: number, target: number): string => `${ratio.toFixed(2)}x  ${ratio <= target ? 'within' : 'OVER'} target ${target}x`;
 
-function createUnnamed(mount: string, value: number): string {
+export function createUnnamed(mount: string, value: number): string {
   const fd = openSync(join(mount, 'semaphores', 'unnamed', '.new'), 'r+');
   try {
     writeSync(fd, `create value=${value} mode=0666`);
@@ -31,25 +32,22 @@ function rssMb(pid: number): number {
 
 const pairs = (client: string, file: string): number => runClient([client, file, '20000', 'post', 'trywait'], false)[0]!;
 
-export async function semaphoreBench(bin: { client: string; wake: string; waiters: string; ref: string | null }): Promise<void> {
+export async function semaphoreBench(bin: { client: string; waiters: string; ref: string; openFlags: number }): Promise<void> {
   const fss: Fs[] = [];
   try {
-    const ipcfs = await startIpcfs(false);
+    const ipcfs = await startIpcfs(false, DEFAULT_BUSY_POLL_US);
     fss.push(ipcfs);
-    const ref = bin.ref ? await startReference(bin.ref, false) : null;
-    if (ref) fss.push(ref);
+    const ref = await startReference(bin.ref, false, 'st', bin.openFlags, 'C reference (st)');
+    fss.push(ref);
     const sem = createUnnamed(ipcfs.dir, 0);
     const ours: number[] = [];
     const theirs: number[] = [];
     for (let i = 0; i < 5; i++) {
       ours.push(pairs(bin.client, sem));
-      if (ref) theirs.push(runClient([bin.client, join(ref.dir, 'sink'), '20000', 'post', 'trywait'], false)[0]!);
+      theirs.push(runClient([bin.client, join(ref.dir, 'sink'), '20000', 'post', 'trywait'], false)[0]!);
     }
     const empty = median(ours);
-    console.log(`post+trywait round trip  : ipcfs ${us(empty)} us${ref ? `   C libfuse3 (two writes) ${us(median(theirs))} us   ratio ${verdict(empty / median(theirs), 1.5)}` : '   (no C reference)'}`);
-
-    const wake = runClient([bin.wake, createUnnamed(ipcfs.dir, 0), '300'], false);
-    console.log(`wake-up post -> waiter    : ipcfs ${us(wake[0]!)} us median, ${us(wake[1]!)} us p90`);
+    console.log(`  post+trywait round trip : ipcfs ${us(empty)} us   C libfuse3 st (two writes) ${us(median(theirs))} us   ratio ${verdict(empty / median(theirs), 1.5)}`);
 
     const rssEmpty = rssMb(ipcfs.child.pid!);
     const files: string[] = [];
@@ -67,8 +65,8 @@ export async function semaphoreBench(bin: { client: string; wake: string; waiter
       for (let i = 0; i < 5; i++) loaded.push(pairs(bin.client, sem));
       const l = median(loaded);
       const rss = rssMb(ipcfs.child.pid!);
-      console.log(`10k sems + 1k waiters    : post+trywait ${us(l)} us vs ${us(empty)} us empty, ratio ${verdict(l / empty, 1.5)}`);
-      console.log(`                           daemon RSS ${rss.toFixed(0)} MB (empty ${rssEmpty.toFixed(0)} MB), ${rss < 200 ? 'within' : 'OVER'} target 200 MB`);
+      console.log(`  10k sems + 1k waiters    : post+trywait ${us(l)} us vs ${us(empty)} us empty, ratio ${verdict(l / empty, 1.5)}`);
+      console.log(`                            daemon RSS ${rss.toFixed(0)} MB (empty ${rssEmpty.toFixed(0)} MB), ${rss < 200 ? 'within' : 'OVER'} target 200 MB`);
     } finally {
       waiters.kill('SIGKILL');
     }

@@ -12,6 +12,8 @@ import { StaticDir } from './tree/static-dir.js';
 import { allocIno, type FileHandle, type FileNode, type FsContext, type Stat } from './tree/node.js';
 import { StreamedText, wholeText } from './tree/text-file.js';
 import { abortableWait } from './tree/wait.js';
+import { SEM_OPEN_MODE } from './semaphores/sem-file.js';
+import { COMMAND_FILE_SIZE } from './tree/command-file.js';
 
 class BlockFile implements FileNode {
   readonly kind = 'file';
@@ -22,7 +24,7 @@ class BlockFile implements FileNode {
   interrupted = 0;
 
   stat(): Stat {
-    return { mode: S_IFREG | 0o666, uid: 0, gid: 0, size: 0, nlink: 1, atimeMs: this.born, mtimeMs: this.born, ctimeMs: this.born };
+    return { mode: S_IFREG | 0o666, uid: 0, gid: 0, size: COMMAND_FILE_SIZE, nlink: 1, atimeMs: this.born, mtimeMs: this.born, ctimeMs: this.born };
   }
 
   status(): string {
@@ -32,20 +34,26 @@ class BlockFile implements FileNode {
   open(): FileHandle {
     const text = new StreamedText(wholeText(() => this.status()));
     return {
-      mode: { directIo: true, parallelDirectWrites: true },
+      // Opened as the semaphore files are: the benchmark's sink stands for them.
+      mode: SEM_OPEN_MODE,
       read: (_ctx, _offset, size) => text.read(size),
       write: (ctx, data) => this.write(ctx, data),
       release: () => {},
     };
   }
 
-  private async write(ctx: FsContext, data: Buffer): Promise<number> {
+  /** Synchronous unless it blocks: the benchmark's sink answers in the same tick. */
+  private write(ctx: FsContext, data: Buffer): number | Promise<number> {
     const cmd = data.toString('latin1').trim();
     if (cmd === 'release') {
       for (const w of [...this.waiters]) w(0);
       return data.length;
     }
     if (!cmd.startsWith('block')) return data.length;
+    return this.block(ctx, data);
+  }
+
+  private async block(ctx: FsContext, data: Buffer): Promise<number> {
     try {
       await abortableWait<number>(ctx.signal, (done) => {
         const w = (n: number): void => {

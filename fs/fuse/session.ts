@@ -19,6 +19,7 @@ import {
 import { ByteReader } from './bytes.js';
 import type { Channel } from './channel.js';
 import { RequestCaller } from './caller.js';
+import { Completion } from './completion.js';
 import { DecodeError, Errno, FuseError, errnoName } from './errno.js';
 import type { ConnectionInfo, FuseOperations, FuseRequest, OpSpec } from './ops.js';
 import { OPCODE_NAMES, OPS } from './ops.js';
@@ -223,7 +224,10 @@ export class Session {
     } catch (err) {
       return this.fail(req, err);
     }
-    if (result instanceof Promise) {
+    if (result instanceof Completion) {
+      // Answered the moment it settles, even from inside another request's handler.
+      result.onSettled((o) => (o.ok ? this.succeed(req, o.value) : this.fail(req, o.error)));
+    } else if (result instanceof Promise) {
       result.then(
         (value) => this.succeed(req, value),
         (err) => this.fail(req, err),

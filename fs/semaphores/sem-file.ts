@@ -9,10 +9,11 @@ import { ALTER, READ, checkOwner, checkPerm, ipcSet, permitted, type IpcPerm, ty
 import type { SemOp, SemSet } from '../../ipc/semaphores/sem-set.js';
 import { UndoHolder, type UndoBudget } from '../../ipc/semaphores/undo.js';
 import { S_IFREG } from '../fuse/abi.js';
+import { Completion } from '../fuse/completion.js';
 import { COMMAND_FILE_MODE, COMMAND_FILE_SIZE } from '../tree/command-file.js';
 import { CommandFramer } from '../tree/command-framing.js';
 import { setLongTimeout } from '../tree/long-timer.js';
-import { allocIno, type FileHandle, type FileNode, type FsContext, type Stat, type StatChange } from '../tree/node.js';
+import { allocIno, type FileHandle, type FileNode, type FsContext, type OpenMode, type Stat, type StatChange } from '../tree/node.js';
 import { StreamedText } from '../tree/text-file.js';
 import { parseCommand, type Command } from './commands.js';
 import { semStatusPieces } from './status.js';
@@ -99,12 +100,15 @@ export class SemFile implements FileNode {
   }
 }
 
+/** How the kernel opens a semaphore file (FOPEN_* flags); the bench's C reference and sink use it too. */
+export const SEM_OPEN_MODE: OpenMode = COMMAND_FILE_MODE;
+
 /**
  * One open of a semaphore file: a stream (tree/command-file.ts), so every user of a shared open
  * file description can read, write and block at the same time.
  */
 export class SemHandle implements FileHandle {
-  readonly mode = COMMAND_FILE_MODE;
+  readonly mode = SEM_OPEN_MODE;
   private holder: UndoHolder | null = null;
   private pollWatcher: (() => void) | null = null;
   private readonly text: StreamedText;
@@ -129,7 +133,7 @@ export class SemHandle implements FileHandle {
     if (framed === null) return data.length;
     const cmd = parseCommand(framed.toString('utf8'), this.obj.kind);
     const waiting = this.run(ctx, cmd);
-    return waiting ? waiting.then(() => data.length) : data.length;
+    return waiting ? waiting.map(() => data.length) : data.length;
   }
 
   private holderFor(ctx: FsContext): UndoHolder {
@@ -140,7 +144,7 @@ export class SemHandle implements FileHandle {
     return this.holder;
   }
 
-  private run(ctx: FsContext, cmd: Command): Promise<void> | void {
+  private run(ctx: FsContext, cmd: Command): Completion<void> | void {
     const { set, perm } = this.obj;
     const who = ctx.caller;
     switch (cmd.verb) {
@@ -174,7 +178,7 @@ export class SemHandle implements FileHandle {
    * Applies at once (returns nothing), or returns a promise that settles when the operation
    * completes, times out, or is interrupted (a timed-out or interrupted wait takes nothing).
    */
-  private semop(ctx: FsContext, ops: SemOp[], holder: UndoHolder | null, timeoutMs: number | null, timeoutErrno: number): Promise<void> | void {
+  private semop(ctx: FsContext, ops: SemOp[], holder: UndoHolder | null, timeoutMs: number | null, timeoutErrno: number): Completion<void> | void {
     const { set } = this.obj;
     let settle: (errno: number) => void = () => {};
     let cancelTimer: (() => void) | null = null;
@@ -187,9 +191,9 @@ export class SemHandle implements FileHandle {
       settle(errno);
     });
     if (w === 'done') return;
-    const result = new Promise<void>((resolve, reject) => {
-      settle = (errno) => (errno === 0 ? resolve() : reject(new ErrnoError(errno, errno === Errno.EIDRM ? 'semaphore removed' : undefined)));
-    });
+    // A Completion: the waiter is answered as soon as a post (in another request) completes it.
+    const result = new Completion<void>();
+    settle = (errno) => (errno === 0 ? result.resolve() : result.reject(new ErrnoError(errno, errno === Errno.EIDRM ? 'semaphore removed' : undefined)));
     if (ctx.signal.aborted) set.cancel(w, Errno.EINTR);
     else if (timeoutMs === 0) set.cancel(w, timeoutErrno);
     else {

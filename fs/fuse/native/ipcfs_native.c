@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <poll.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -162,6 +163,7 @@ typedef struct {
   napi_async_context async;
   int fd;
   int64_t spin_ns;   /* busy-poll budget after each wake-up (0 = off) */
+  int one_cpu;       /* the process may run on one CPU only (taskset): yield while spinning */
   int closed;        /* pollStop ran */
   int handle_closed; /* libuv finished closing the handle */
   int collected;     /* the JS handle was garbage collected */
@@ -195,7 +197,8 @@ static void call_js(poller_t *p, int status);
  * going back to epoll. A client usually sends its next request within microseconds of our reply;
  * finding the daemon awake saves a cross-CPU wake-up, which on virtual machines costs tens of
  * microseconds (see shared/notes/fuse-facts.md). Bounded, and only after activity: an idle
- * daemon sleeps in epoll as before.
+ * daemon sleeps in epoll as before. A daemon allowed one CPU only yields on each empty poll, so a
+ * client on that CPU is never starved by the spin.
  */
 static void on_readable(uv_poll_t *h, int status, int events) {
   poller_t *p = (poller_t *)h->data;
@@ -208,6 +211,11 @@ static void on_readable(uv_poll_t *h, int status, int events) {
     if (poll(&pfd, 1, 0) > 0) {
       call_js(p, (pfd.revents & (POLLERR | POLLHUP)) ? UV_EOF : 0);
       deadline = mono_ns() + p->spin_ns;
+    } else if (p->one_cpu) {
+      /* Pinned to one CPU: let a client that shares it run (the one we just answered, or a
+       * waiter we woke); without this the spin takes their time slice. With more CPUs the
+       * clients run elsewhere, and a yield would hand our CPU to unrelated work. */
+      sched_yield();
     }
   }
 }
@@ -267,6 +275,8 @@ static napi_value js_poll_start(napi_env env, napi_callback_info info) {
   int32_t spin_us = 0;
   if (argc >= 3) arg_int(env, argv[2], &spin_us);
   p->spin_ns = spin_us > 0 ? (int64_t)spin_us * 1000 : 0;
+  cpu_set_t cpus;
+  p->one_cpu = sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) == 1;
   p->poll.data = p;
   int rc = uv_poll_init(loop, &p->poll, fd);
   if (rc != 0) {
