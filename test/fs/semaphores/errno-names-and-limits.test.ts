@@ -33,5 +33,5 @@ test('--sem-limits refuses a key that is not a limit, even one every object has 
     },
     (err: Error) => err.message,
   );
-  t.regex(outcome, /^daemon exited 1: .*bad semaphore limit "toString=1"/s);
+  t.regex(outcome, /^daemon exited 1: .*bad limit "toString=1"/s);
 });
