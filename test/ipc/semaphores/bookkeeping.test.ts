@@ -11,25 +11,8 @@ import { IPC_CREAT, IPC_EXCL, IPC_PRIVATE, SysvRegistry, newPosix, newPosixSet, 
 import { SemSet } from '../../../ipc/semaphores/sem-set.js';
 import { UndoHolder } from '../../../ipc/semaphores/undo.js';
 import { DEFAULT_LIMITS, quotaFor } from '../../../ipc/limits.js';
+import { errnoOf, noop, thrown } from '../../helpers/errno.js';
 
-const errnoOf = (fn: () => unknown): number | undefined => {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof ErrnoError ? e.errno : -1;
-  }
-  return undefined;
-};
-const thrown = (fn: () => unknown): ErrnoError => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ErrnoError) return e;
-    throw e;
-  }
-  throw new Error('did not throw');
-};
-const noop = (): void => {};
 
 test('ErrnoError: errno, symbolic code, default message, name; fail throws it', (t) => {
   const e = new ErrnoError(Errno.EAGAIN);

@@ -7,20 +7,11 @@ import test from 'ava';
 import { Errno, ErrnoError } from '../../../ipc/errno.js';
 import { SemSet, type SemOp } from '../../../ipc/semaphores/sem-set.js';
 import { UndoHolder } from '../../../ipc/semaphores/undo.js';
+import { noop, thrown } from '../../helpers/errno.js';
 
-const noop = (): void => {};
 function make(nsems: number, initial: number[] = [], o: { max?: number; maxAdj?: number; maxOps?: number; clock?: { t: number } } = {}): SemSet {
   const clock = o.clock ?? { t: 1000 };
   return new SemSet({ nsems, max: o.max ?? 10, overflowErrno: Errno.ERANGE, maxAdj: o.maxAdj ?? 5, maxOps: o.maxOps ?? 3, now: () => clock.t }, initial);
-}
-function thrown(fn: () => unknown): ErrnoError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ErrnoError) return e;
-    throw e;
-  }
-  throw new Error('did not throw');
 }
 const err = (fn: () => unknown): [number, string] => {
   const e = thrown(fn);

@@ -6,18 +6,10 @@ import { IPC_CREAT, IPC_EXCL, IPC_PRIVATE, SysvRegistry, newPosixSet } from '../
 import { SemSet, type SemOp } from '../../../ipc/semaphores/sem-set.js';
 import { UndoHolder } from '../../../ipc/semaphores/undo.js';
 import { checkOwner, permitted } from '../../../ipc/semaphores/perms.js';
+import { errnoOf, noop } from '../../helpers/errno.js';
 
 const sysv = (nsems: number, initial: number[] = []): SemSet =>
   new SemSet({ nsems, max: 32767, overflowErrno: Errno.ERANGE, maxAdj: 32767, maxOps: 500 }, initial);
-const errnoOf = (fn: () => unknown): number | undefined => {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof ErrnoError ? e.errno : -1;
-  }
-  return undefined;
-};
-const noop = (): void => {};
 
 test('an operation array is all or nothing', (t) => {
   const s = sysv(2, [1, 0]);
