@@ -383,7 +383,10 @@ export class IpcfsOperations implements FuseOperations {
     return this.file(req.args.fh).handle.read(req, req.args.offset, req.args.size, req.args.flags);
   }
 
-  /** WRITE: fuse_write_out.size = bytes taken. A handle that waits holds this inode's i_rwsem. */
+  /**
+   * WRITE: fuse_write_out.size = bytes taken. Object files are streams with parallel direct writes
+   * (tree/command-file.ts): a handle that waits holds the inode lock shared, so others go on.
+   */
   write(req: FuseRequest<WriteIn>): number | Promise<number> {
     return this.file(req.args.fh).handle.write(req, req.args.data, req.args.offset, req.args.flags);
   }

@@ -1,6 +1,6 @@
 /**
  * The command language written to semaphore files (docs/protocol.md is the contract). One command
- * per write(2); tokens separated by blanks; a trailing newline is fine. Parsing is pure and
+ * (tree/command-framing.ts turns writes into commands); tokens separated by blanks. Parsing is pure and
  * throws EINVAL with a message naming what is wrong, before anything changes.
  */
 import { Errno, fail } from '../../ipc/errno.js';
