@@ -39,7 +39,9 @@ test('20000 System V sets: each listed exactly once; listing 5x the entries take
       t.is(big.names.filter((n) => /^\d+$/.test(n)).length, 20000);
       const ratio = big.ms / small.ms;
       t.log(`4000 sets: ${small.ms.toFixed(1)} ms, 20000 sets: ${big.ms.toFixed(1)} ms, ratio ${ratio.toFixed(1)} (linear: 5, quadratic: 25)`);
-      t.true(ratio < 12, `ratio ${ratio.toFixed(1)}`);
+      // wall-clock, best of 5: a busy machine inflates the ratio (12 seen under load), today's main
+      // measured 29.5; the bound sits between
+      t.true(ratio < 20, `ratio ${ratio.toFixed(1)}`);
     } finally {
       await root.stop();
     }
