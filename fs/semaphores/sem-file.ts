@@ -129,7 +129,7 @@ export class SemHandle implements FileHandle {
    */
   write(ctx: FsContext, data: Buffer): number | Promise<number> {
     this.text.invalidate();
-    const framed = this.framer.take(ctx.caller.pid, data);
+    const framed = this.framer.take(ctx.caller.pid, data, ctx.caller.uid);
     if (framed === null) return data.length;
     const cmd = parseCommand(framed.toString('utf8'), this.obj.kind);
     const waiting = this.run(ctx, cmd);
