@@ -3,6 +3,7 @@
  * bounded, refused with Linux's errno, and leave the daemon serving everyone else.
  */
 import { spawn } from 'node:child_process';
+import { python } from '../helpers/python.js';
 import { chmodSync, closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, mountTest, withDaemon } from '../helpers/mount.js';
@@ -64,5 +65,51 @@ test('unfinished commands held across many handles are bounded per uid (ENOBUFS)
     } finally {
       closeSync(fd);
     }
+  }, { args: ['--allow-other'] });
+});
+
+/** VmRSS of a process, in bytes. */
+function rss(pid: number): number {
+  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+}
+
+/** N threads block in `wait` through one shared descriptor, each command padded to `pad` bytes. */
+const PADDED_WAITERS = String.raw`
+import os, sys, threading, json
+path, n, pad = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+fd = os.open(path, os.O_RDWR)
+msg = b'wait' + b' ' * pad + b'\n'
+done = []
+def wait():
+    try: os.write(fd, msg); done.append('ok')
+    except OSError as e: done.append(e.strerror)
+threading.stack_size(65536)
+ts = [threading.Thread(target=wait) for _ in range(n)]
+for t in ts: t.start()
+for t in ts: t.join()
+print(json.dumps(['woke', sorted(set(done)), len(done)]))
+`;
+
+test('a blocked write does not keep its bytes: many waiters with padded commands cost the daemon little', async (t) => {
+  await withDaemon(async ({ dir, child }) => {
+    const sem = join(dir, 'semaphores', 'named', 'padded');
+    closeSync(openSync(sem, 'wx', 0o666));
+    const status = () => readFileSync(sem, 'utf8');
+    const n = 300;
+    const pad = 250_000;
+    const before = rss(child.pid!);
+    const run = python(PADDED_WAITERS, [sem, String(n), String(pad)], 60_000);
+    t.true(await eventually(() => status().includes(`\nncnt: ${n}\n`), 30_000), 'every thread blocks');
+    const grown = rss(child.pid!) - before;
+    // Kept, the commands would be n * pad = 75 MB; the waiters themselves are small records.
+    t.true(grown < (n * pad) / 3, `daemon grew ${Math.round(grown / 1e6)} MB for ${n} blocked waiters`);
+    const fd = openSync(sem, 'r+');
+    try {
+      writeSync(fd, `set ${n}\n`);
+    } finally {
+      closeSync(fd);
+    }
+    const r = await run;
+    t.deepEqual(r.results, [['woke', ['ok'], n]], r.err);
   }, { args: ['--allow-other'] });
 });
