@@ -33,7 +33,7 @@ export class CreateFile implements FileNode {
       read: (_ctx, _offset, size) => text.read(size),
       write: (ctx, data) => {
         text.invalidate();
-        const bytes = framer.take(ctx.caller.pid, data);
+        const bytes = framer.take(ctx.caller.pid, data, ctx.caller.uid);
         if (bytes === null) return data.length;
         let command: string;
         try {

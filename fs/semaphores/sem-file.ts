@@ -129,11 +129,13 @@ export class SemHandle implements FileHandle {
    */
   write(ctx: FsContext, data: Buffer): number | Promise<number> {
     this.text.invalidate();
-    const framed = this.framer.take(ctx.caller.pid, data);
+    const framed = this.framer.take(ctx.caller.pid, data, ctx.caller.uid);
     if (framed === null) return data.length;
     const cmd = parseCommand(framed.toString('utf8'), this.obj.kind);
     const waiting = this.run(ctx, cmd);
-    return waiting ? waiting.map(() => data.length) : data.length;
+    // The wait's continuation keeps the length, not the bytes (a waiter may wait for ever).
+    const length = data.length;
+    return waiting ? waiting.map(() => length) : length;
   }
 
   private holderFor(ctx: FsContext): UndoHolder {

@@ -39,6 +39,46 @@ export const WHOLE_WRITE_MAX = 4096;
 export const HELD_MAX = 4 * COMMAND_MAX;
 
 /**
+ * What one uid's writers may hold on all handles together (64 longest commands), and what all
+ * writers may hold together. HELD_MAX alone bounds a handle, not a user: 1024 handles (uid-handles)
+ * with 1 MiB held each would hold 1 GiB for one unprivileged uid. Root is exempt from the per-uid
+ * limit, as from the other per-uid limits (ipc/quota.ts).
+ */
+export const UID_HELD_MAX = 64 * COMMAND_MAX;
+export const ALL_HELD_MAX = 1024 * COMMAND_MAX;
+
+/** Bytes held by the framers of every handle of the daemon, in total and per writer uid. */
+export class HeldBudget {
+  private total = 0;
+  private readonly byUid = new Map<number, number>();
+
+  constructor(readonly uidMax = UID_HELD_MAX, readonly allMax = ALL_HELD_MAX) {}
+
+  get used(): number {
+    return this.total;
+  }
+
+  usedBy(uid: number): number {
+    return this.byUid.get(uid) ?? 0;
+  }
+
+  /** Whether uid may hold n more bytes. */
+  fits(uid: number, n: number): boolean {
+    return this.total + n <= this.allMax && (uid === 0 || this.usedBy(uid) + n <= this.uidMax);
+  }
+
+  move(uid: number, n: number): void {
+    this.total += n;
+    const v = this.usedBy(uid) + n;
+    if (v) this.byUid.set(uid, v);
+    else this.byUid.delete(uid);
+  }
+}
+
+/** The daemon's one budget (one daemon per process). */
+export const DAEMON_HELD_BUDGET = new HeldBudget();
+
+/**
  * Writers whose command failed before its newline, remembered per handle so that the rest of
  * that command is swallowed. Past this many the oldest is forgotten (a writer that went on writing
  * a failed command after that many other failures could then have its tail taken as a command).
@@ -50,6 +90,8 @@ const NEWLINE = 0x0a;
 interface Held {
   chunks: Buffer[];
   length: number;
+  /** the writer's uid, charged in the budget for these bytes */
+  uid: number;
 }
 
 /** One handle's framing state: the partial commands of its writers. */
@@ -60,12 +102,14 @@ export class CommandFramer {
   private readonly failed = new Map<number, number>();
   private heldTotal = 0;
 
+  constructor(private readonly budget: HeldBudget = DAEMON_HELD_BUDGET) {}
+
   /**
-   * Takes one WRITE of writer thread `tid`. Returns the complete command it ends (without the
+   * Takes one WRITE of writer thread `tid` (of user `uid`, charged for what is held). Returns the complete command it ends (without the
    * newline), or null when the bytes are held (the write then returns its full length). Throws
    * EINVAL, EMSGSIZE or ENOBUFS; after a throw nothing of the writer's command is kept.
    */
-  take(tid: number, data: Buffer): Buffer | null {
+  take(tid: number, data: Buffer, uid = 0): Buffer | null {
     const nl = data.indexOf(NEWLINE);
     const ends = nl >= 0 && nl === data.length - 1;
     if (nl >= 0 && !ends) {
@@ -87,10 +131,14 @@ export class CommandFramer {
     }
     if (!h && data.length < WHOLE_WRITE_MAX) return data;
     if (this.heldTotal + data.length > HELD_MAX) this.failCommand(tid, false, Errno.ENOBUFS, `more than ${HELD_MAX} bytes of partial commands on this file`);
-    const held = h ?? { chunks: [], length: 0 };
+    const held = h ?? { chunks: [], length: 0, uid };
+    if (!this.budget.fits(held.uid, data.length)) {
+      this.failCommand(tid, false, Errno.ENOBUFS, `partial commands past ${this.budget.uidMax} bytes for uid ${held.uid} or ${this.budget.allMax} for everyone`);
+    }
     held.chunks.push(data);
     held.length += data.length;
     this.heldTotal += data.length;
+    this.budget.move(held.uid, data.length);
     this.held.set(tid, held);
     return null;
   }
@@ -102,6 +150,7 @@ export class CommandFramer {
 
   /** RELEASE: the handle is gone, and with it every partial command. */
   clear(): void {
+    for (const h of this.held.values()) this.budget.move(h.uid, -h.length);
     this.held.clear();
     this.failed.clear();
     this.heldTotal = 0;
@@ -121,6 +170,7 @@ export class CommandFramer {
     const h = this.held.get(tid);
     if (!h) return;
     this.heldTotal -= h.length;
+    this.budget.move(h.uid, -h.length);
     this.held.delete(tid);
   }
 }
