@@ -8,10 +8,13 @@
  * ReadScope), whatever the size of the whole text: a 32000-semaphore set's status is never built
  * whole, and a handle keeps only its iterator and the unread rest of one piece.
  *
- * Cursor rules: the first read, the first read after a write on the handle (invalidate), and the
- * first read after one that returned end of file (0 bytes) start the text afresh. So `cat` reads
- * the text once, a program that writes a command and then reads gets the answer from its start,
- * and a second `cat <&3` on the same descriptor reads it again. Each read shows the object as it
+ * Cursor rules: the first read, and the first read after a write on the handle (invalidate), start
+ * the text afresh; once the text has ended, every read returns end of file until the next write,
+ * as at the end of a regular file. So `cat` reads the text once, a program that writes a command
+ * and then reads gets the answer from its start, and a reader that reads until end of file stops
+ * there: Python's buffered `f.read(n)` loop reads once more after the short read that ended the
+ * text, and a text that restarted after end of file would make it read for ever. To read the
+ * status again, open the file again (a stream cannot seek back). Each read shows the object as it
  * is at that read; a text longer than one read may show a change that happened between two reads.
  */
 
@@ -43,7 +46,7 @@ export class StreamedText {
   private pieces: Iterator<string, unknown, undefined> | null = null;
   /** the part of the last piece that did not fit the last read */
   private carry: Buffer | null = null;
-  /** the last read reached the end: the next one returns end of file, then the text restarts */
+  /** the text reached its end: reads return end of file until a write (invalidate) */
   private ended = false;
   private readonly scope = new ReadScope();
 
@@ -51,10 +54,7 @@ export class StreamedText {
 
   read(size: number): Buffer {
     if (size <= 0) return EMPTY;
-    if (this.ended) {
-      this.invalidate();
-      return EMPTY;
-    }
+    if (this.ended) return EMPTY;
     const limit = Math.min(size, MAX_READ_BYTES);
     const pieces = (this.pieces ??= this.source(this.scope));
     const parts: string[] = [];
@@ -71,6 +71,7 @@ export class StreamedText {
         const next = pieces.next();
         if (next.done) {
           this.ended = true;
+          this.pieces = null; // nothing more to pull: let the iterator go
           break;
         }
         const piece = next.value;
@@ -88,10 +89,7 @@ export class StreamedText {
     } finally {
       this.scope.end();
     }
-    if (this.ended && bytes === 0) {
-      this.invalidate();
-      return EMPTY;
-    }
+    if (bytes === 0) return EMPTY;
     return Buffer.concat([head, Buffer.from(parts.join('')), tail]);
   }
 
