@@ -67,8 +67,6 @@ export class Completion<T> extends Promise<T> {
   private settle(o: Outcome<T>): void {
     if (this.outcome) return;
     this.outcome = o;
-    if (o.ok) this.settleResolve(o.value);
-    else this.settleReject(o.error);
     const ls = this.listeners;
     this.listeners = [];
     for (const fn of ls) {
@@ -81,5 +79,8 @@ export class Completion<T> extends Promise<T> {
         });
       }
     }
+    // After the listeners: the session's listener writes the reply, promise reactions run later anyway.
+    if (o.ok) this.settleResolve(o.value);
+    else this.settleReject(o.error);
   }
 }

@@ -188,9 +188,10 @@ export class SemHandle implements FileHandle {
       if (w !== 'done') set.cancel(w, Errno.EINTR);
     };
     const w = set.semop(ops, ctx.caller.tgid, holder, (errno) => {
+      // The reply first (it goes out from inside settle): the clean-up is not on the waiter's path.
+      settle(errno);
       cancelTimer?.();
       ctx.signal.removeEventListener('abort', onAbort);
-      settle(errno);
     });
     if (w === 'done') return;
     // A Completion: the waiter is answered as soon as a post (in another request) completes it.
