@@ -78,3 +78,15 @@ test('newPosix charges one object and one semaphore to its creator (sem_open); a
   p.charge.release();
   t.is(q.used('objects'), 0);
 });
+
+test('a stale remove does not free the slot of the set that now holds it', (t) => {
+  const r = new SysvRegistry();
+  const who = { uid: 0, gid: 0, pid: 1 };
+  const a = r.semget(IPC_PRIVATE, 1, 0o600, who);
+  r.remove(a);
+  const b = r.semget(IPC_PRIVATE, 1, 0o600, who);
+  t.is(b.id % 32768, a.id % 32768, 'b took a\'s slot');
+  r.remove(a);
+  t.is(r.semget(IPC_PRIVATE, 1, 0o600, who).id % 32768, 1, 'the slot is still b\'s');
+  t.is(r.get(b.id), b);
+});

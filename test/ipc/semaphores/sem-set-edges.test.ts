@@ -341,3 +341,30 @@ test('a change wakes the set\'s const list only when a changed semaphore is 0, a
   t.deepEqual(got, ['c 0', 'd 0']);
   t.deepEqual(s.values, [0, 0, 0]);
 });
+
+test('update_queue restarts from the front after each completion while the set\'s list is in use: an earlier waiter goes before a later one', (t) => {
+  const s = make(2, [1, 0]);
+  const got: string[] = [];
+  const wait = (name: string, ops: SemOp[]): void => void s.semop(ops, 1, null, (e) => got.push(`${name} ${e}`));
+  wait('X', [{ num: 0, op: 0 }, { num: 1, op: 1 }]); // waits for 0 on semaphore 0 (complex: the set's list)
+  wait('Y', [{ num: 0, op: -2 }]); // simple, but queued on the set's list behind X
+  wait('Z', [{ num: 0, op: 0 }, { num: 0, op: 1 }]); // would take semaphore 0 away from zero
+  s.semop([{ num: 0, op: 1 }], 2, null, noop);
+  t.deepEqual(got, ['Y 0', 'X 0', 'Z 0'], 'after Y, the scan starts over: X before Z');
+  t.deepEqual(s.values, [1, 1]);
+});
+
+test('waitCounts is GETNCNT and GETZCNT of every semaphore; attachedHolders lists holders in attach order; SETALL on a removed set names EIDRM', (t) => {
+  const s = make(3, [0, 1, 0]);
+  s.semop([{ num: 0, op: -1 }], 1, null, noop);
+  s.semop([{ num: 1, op: 0 }], 1, null, noop);
+  s.semop([{ num: 2, op: 0 }, { num: 0, op: -2 }], 1, null, noop);
+  t.deepEqual(s.waitCounts(), { ncnt: Uint32Array.from([2, 0, 0]), zcnt: Uint32Array.from([0, 1, 0]) });
+  const [a, b] = [new UndoHolder(1, 'a'), new UndoHolder(2, 'b')];
+  s.semop([{ num: 1, op: 0, undo: true }], 2, b, noop);
+  s.semop([{ num: 2, op: 1, undo: true }], 1, a, noop);
+  t.deepEqual(s.attachedHolders(), [b, a]);
+  t.deepEqual(s.undoHolders(), [a], 'b holds nothing');
+  s.remove();
+  t.deepEqual(err(() => s.setall([1, 1, 1], 1)), [Errno.EIDRM, 'semaphore removed']);
+});
