@@ -136,7 +136,7 @@ test('property: the lists, their order and GETNCNT/GETZCNT follow Linux\'s step 
       }
       return true;
     }),
-    { numRuns: 300 },
+    { numRuns: 1000 },
   );
   t.pass();
 });
@@ -196,4 +196,13 @@ test('the first complex waiter merges every semaphore\'s alter list onto the fro
   t.deepEqual(names(q.alterOf(3)), ['d3']);
   t.is<readonly Waiter[] | null, readonly Waiter[] | null>(q.alterOf(2)[0]!.list, q.alterOf(2));
   t.deepEqual(names(q.all()), ['a0', 'c0', 'z1', 'b1', 'e2', 'd3'], 'per semaphore: const list, then alter list');
+});
+
+test('merge goes by semaphore number, not by the order the lists appeared: the highest semaphore\'s waiters end first', (t) => {
+  const q = new WaitQueues();
+  q.add(waiter([{ num: 2, op: -1 }], 0, 'b2'));
+  q.add(waiter([{ num: 0, op: -1 }], 0, 'a0'));
+  q.add(waiter([{ num: 3, op: -1 }], 0, 'd3'));
+  q.add(waiter([{ num: 1, op: -1 }, { num: 0, op: -1 }], 0, 'x'));
+  t.deepEqual(names(q.setAlter), ['d3', 'b2', 'a0', 'x']);
 });
