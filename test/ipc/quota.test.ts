@@ -149,3 +149,52 @@ test('undo entries: a semop needing more than the budget is ENOMEM and changes n
   other.release();
   t.is(q.used('undo'), 0, 'and release does not give back twice');
 });
+
+test('a bad amount or an unknown resource is EINVAL, names it, and takes nothing', (t) => {
+  const q = small();
+  const refused = (fn: () => unknown): [number, string] => {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof ErrnoError) return [err.errno, err.message];
+      throw err;
+    }
+    return [0, ''];
+  };
+  t.deepEqual(refused(() => q.charge(1000, { objects: 1, semaphores: -1 })), [Errno.EINVAL, 'bad amount -1 of semaphores']);
+  t.deepEqual(refused(() => q.charge(1000, { objects: 1, handles: 1.5 })), [Errno.EINVAL, 'bad amount 1.5 of handles']);
+  t.deepEqual(refused(() => q.charge(1000, { objects: 1, handles: NaN })), [Errno.EINVAL, 'bad amount NaN of handles']);
+  t.deepEqual(refused(() => q.charge(1000, { objects: 1, bogus: 1 } as Record<string, number>)), [Errno.EINVAL, 'unknown resource bogus']);
+  t.is(q.used('objects'), 0);
+  t.is(q.uids, 0);
+  t.deepEqual(refused(() => q.charge(1000, { objects: 3 })), [Errno.ENOSPC, 'request: objects limit per user (2) reached for uid 1000'], 'the default request name');
+  t.deepEqual(refused(() => q.charge(0, { objects: 6 }, 'mkdir')), [Errno.ENOSPC, 'mkdir: objects limit (5) reached for everyone']);
+});
+
+test('a charge: its uid and amounts (a copy), live until released; zero amounts and undefined ones cost nothing', (t) => {
+  const q = small();
+  const amounts = { objects: 1, handles: 0 };
+  const c = q.charge(1000, amounts);
+  amounts.objects = 2;
+  t.is(c.uid, 1000);
+  t.deepEqual(c.amounts, { objects: 1, handles: 0 });
+  t.true(c.live);
+  t.is(q.usedBy(1000, 'handles'), 0);
+  t.is(q.usedBy(1000, 'objects'), 1);
+  t.is(q.usedBy(1001, 'objects'), 0);
+  c.release();
+  t.false(c.live);
+  t.is(q.uids, 0);
+  const z = q.charge(1001, { objects: 0, semaphores: undefined });
+  t.is(q.uids, 0, 'a uid charged nothing is not kept');
+  t.is(q.used('objects'), 0);
+  z.release();
+  t.is(q.uids, 0);
+  // root's own usage is counted (for the global limits and limits/ipcfs) though no per-uid limit applies
+  q.charge(0, { semaphores: 9 });
+  t.is(q.usedBy(0, 'semaphores'), 9);
+  t.is(q.uids, 1);
+  q.credit(0, { semaphores: 4 });
+  t.is(q.usedBy(0, 'semaphores'), 5);
+  t.is(q.used('semaphores'), 5);
+});

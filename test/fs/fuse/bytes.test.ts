@@ -93,3 +93,12 @@ test('ByteWriter: each width little-endian at the running offset; zero() skips; 
   t.deepEqual(new ByteWriter(8).u64(2 ** 53 - 1).done(), fixture(`ff ff ff ff ff ff 1f 00 // 2^53 - 1`));
   t.deepEqual(new ByteWriter(8).i64(5n).done(), fixture(`05 00 00 00 00 00 00 00 // 5`));
 });
+
+test('ByteReader.cbytes: the bytes up to the NUL (an empty name at offset 0 too); without a NUL it names the field, "name" by default', (t) => {
+  const r = new ByteReader(Buffer.from([0, 0xff, 0x61, 0]));
+  t.deepEqual([...r.cbytes()], []);
+  t.deepEqual([...r.cbytes('target')], [0xff, 0x61]);
+  t.is(r.remaining, 0);
+  t.throws(() => new ByteReader(Buffer.from([0x61])).cbytes(), { instanceOf: DecodeError, message: 'name is not NUL-terminated' });
+  t.throws(() => new ByteReader(Buffer.from([0x61])).cbytes('target'), { instanceOf: DecodeError, message: 'target is not NUL-terminated' });
+});

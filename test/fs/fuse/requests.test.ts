@@ -455,3 +455,35 @@ test('SETATTR times are signed: a date before 1970 decodes', (t) => {
   t.is(a.atime, -86400);
   t.is(a.mtime, -1);
 });
+
+test('an undecodable name is NUL then its bytes as latin1, exactly; a leading BOM is part of a name', (t) => {
+  const name = (hex: string): string => decode.name(new ByteReader(fixture(`${hex} 00`))).name;
+  t.is(name('ff fe'), '\0\xff\xfe');
+  t.is(name('c0 80'), '\0\xc0\x80');
+  t.is(name('61 e9 62'), '\0a\xe9b', 'latin1 é alone is not UTF-8');
+  t.is(name('ef bb bf 61'), '\uFEFFa', 'the BOM is kept: "\\xef\\xbb\\xbfa" and "a" are two names');
+  t.false(undecodable(''));
+  t.false(undecodable('a\0'));
+  t.true(undecodable('\0'));
+});
+
+test('SYMLINK and LINK: each name is bytes, and a missing NUL or a short node id names the field', (t) => {
+  const sl = decode.symlink(new ByteReader(fixture('ff 00 c3 a9 00 // "\\xff\\0é\\0"')));
+  t.deepEqual(sl, { name: '\0\xff', target: 'é' });
+  t.true(undecodable(decode.symlink(new ByteReader(fixture('6c 00 c0 80 00'))).target));
+  t.throws(() => decode.symlink(new ByteReader(fixture('6c 00 74 61'))), { instanceOf: DecodeError, message: 'target is not NUL-terminated' });
+  t.throws(() => decode.symlink(new ByteReader(fixture('6c 74'))), { instanceOf: DecodeError, message: 'name is not NUL-terminated' });
+  t.throws(() => decode.link(new ByteReader(fixture('2a 00 00'))), { instanceOf: DecodeError, message: 'short request: oldnodeid needs 8 bytes at offset 0, 3 left' });
+  t.throws(() => decode.link(new ByteReader(fixture('2a 00 00 00 00 00 00 00 6c'))), { instanceOf: DecodeError, message: 'name is not NUL-terminated' });
+  t.deepEqual(decode.link(new ByteReader(fixture('01 00 00 00 02 00 00 00 ff 00 // oldnodeid = 0x2_0000_0001, "\\xff"'))), { oldnodeid: 0x2_0000_0001, name: '\0\xff' });
+});
+
+test('offsets: 2^53 is the first that clamps; a SETATTR size clamps the same way', (t) => {
+  const body = Buffer.alloc(88);
+  body.writeBigUInt64LE(2n ** 53n, 16); // size (after valid, padding, fh)
+  t.is(decode.setattr(new ByteReader(body)).size, Number.MAX_SAFE_INTEGER);
+  body.writeBigUInt64LE(2n ** 63n - 10n, 16);
+  t.is(decode.setattr(new ByteReader(body)).size, Number.MAX_SAFE_INTEGER);
+  body.writeBigUInt64LE(0x1_0000_0005n, 16);
+  t.is(decode.setattr(new ByteReader(body)).size, 0x1_0000_0005);
+});

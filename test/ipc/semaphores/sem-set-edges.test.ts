@@ -299,3 +299,63 @@ test('remove completes each waiter once: it is off the queue and a later cancel 
   t.deepEqual(got, [Errno.EIDRM]);
   t.is(s.waiting, 0);
 });
+
+test('SETVAL stamps otime exactly when it lets a waiter complete, on whichever list it waited; a waiter that fails on retry does not count', (t) => {
+  const at2000 = (nsems: number, initial: number[], waits: SemOp[][], change: (s: SemSet) => void): [number, number[]] => {
+    const clock = { t: 1000 };
+    const s = make(nsems, initial, { clock });
+    const got: number[] = [];
+    for (const ops of waits) t.not(s.semop(ops, 1, null, (e) => got.push(e)), 'done');
+    clock.t = 2000;
+    change(s);
+    return [s.otime, got];
+  };
+  t.deepEqual(at2000(1, [1], [[{ num: 0, op: 0 }]], (s) => s.setval(0, 0, 9)), [2000, [0]], 'a semaphore\'s const list');
+  t.deepEqual(at2000(2, [1, 1], [[{ num: 0, op: 0 }, { num: 1, op: 0 }]], (s) => s.setval(0, 0, 9)), [0, []], 'the set\'s const list, still blocked');
+  t.deepEqual(at2000(2, [0, 1], [[{ num: 0, op: 0 }, { num: 1, op: 0 }]], (s) => s.setval(1, 0, 9)), [2000, [0]], 'the set\'s const list');
+  t.deepEqual(at2000(1, [0], [[{ num: 0, op: -1 }]], (s) => s.setval(0, 1, 9)), [2000, [0]], 'a semaphore\'s alter list');
+  t.deepEqual(at2000(2, [0, 0], [[{ num: 0, op: -1 }, { num: 1, op: -1 }]], (s) => s.setval(0, 1, 9)), [0, []], 'the set\'s alter list, still blocked');
+  t.deepEqual(at2000(2, [1, 0], [[{ num: 0, op: -1 }, { num: 1, op: -1 }]], (s) => s.setall([1, 1], 9)), [2000, [0]], 'the set\'s alter list');
+  t.deepEqual(at2000(2, [0, 6], [[{ num: 0, op: -1 }, { num: 1, op: 5 }]], (s) => s.setval(0, 1, 9)), [0, [Errno.ERANGE]], 'an alter waiter that now fails (ERANGE)');
+  t.deepEqual(at2000(2, [1, 1], [[{ num: 0, op: 0 }, { num: 1, op: 0, nowait: true }]], (s) => s.setval(0, 0, 9)), [0, [Errno.EAGAIN]], 'a const waiter that now fails (EAGAIN)');
+  t.deepEqual(at2000(1, [0], [[{ num: 0, op: -1 }]], (s) => s.semop([{ num: 0, op: 1 }], 9, null, noop)), [2000, [0]], 'a semop stamps anyway');
+});
+
+test('a change wakes the set\'s const list only when a changed semaphore is 0, and each semaphore\'s lists only for what changed', (t) => {
+  const s = make(3, [1, 1, 1]);
+  const got: string[] = [];
+  s.semop([{ num: 0, op: 0 }, { num: 1, op: 0 }], 1, null, (e) => got.push(`c ${e}`)); // set's const list, blocks on 0
+  s.semop([{ num: 2, op: -2 }], 1, null, (e) => got.push(`d ${e}`)); // semaphore 2's alter list
+  s.semop([{ num: 1, op: -1 }], 1, null, noop); // 1 -> 0: not the blocking semaphore
+  t.deepEqual(got, []);
+  s.semop([{ num: 0, op: -1 }, { num: 2, op: 1 }], 1, null, noop); // 0 -> 0 and 2 -> 2
+  t.deepEqual(got, ['c 0', 'd 0']);
+  t.deepEqual(s.values, [0, 0, 0]);
+});
+
+test('update_queue restarts from the front after each completion while the set\'s list is in use: an earlier waiter goes before a later one', (t) => {
+  const s = make(2, [1, 0]);
+  const got: string[] = [];
+  const wait = (name: string, ops: SemOp[]): void => void s.semop(ops, 1, null, (e) => got.push(`${name} ${e}`));
+  wait('X', [{ num: 0, op: 0 }, { num: 1, op: 1 }]); // waits for 0 on semaphore 0 (complex: the set's list)
+  wait('Y', [{ num: 0, op: -2 }]); // simple, but queued on the set's list behind X
+  wait('Z', [{ num: 0, op: 0 }, { num: 0, op: 1 }]); // would take semaphore 0 away from zero
+  s.semop([{ num: 0, op: 1 }], 2, null, noop);
+  t.deepEqual(got, ['Y 0', 'X 0', 'Z 0'], 'after Y, the scan starts over: X before Z');
+  t.deepEqual(s.values, [1, 1]);
+});
+
+test('waitCounts is GETNCNT and GETZCNT of every semaphore; attachedHolders lists holders in attach order; SETALL on a removed set names EIDRM', (t) => {
+  const s = make(3, [0, 1, 0]);
+  s.semop([{ num: 0, op: -1 }], 1, null, noop);
+  s.semop([{ num: 1, op: 0 }], 1, null, noop);
+  s.semop([{ num: 2, op: 0 }, { num: 0, op: -2 }], 1, null, noop);
+  t.deepEqual(s.waitCounts(), { ncnt: Uint32Array.from([2, 0, 0]), zcnt: Uint32Array.from([0, 1, 0]) });
+  const [a, b] = [new UndoHolder(1, 'a'), new UndoHolder(2, 'b')];
+  s.semop([{ num: 1, op: 0, undo: true }], 2, b, noop);
+  s.semop([{ num: 2, op: 1, undo: true }], 1, a, noop);
+  t.deepEqual(s.attachedHolders(), [b, a]);
+  t.deepEqual(s.undoHolders(), [a], 'b holds nothing');
+  s.remove();
+  t.deepEqual(err(() => s.setall([1, 1, 1], 1)), [Errno.EIDRM, 'semaphore removed']);
+});

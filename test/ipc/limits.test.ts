@@ -1,0 +1,136 @@
+/**
+ * ipc/limits.ts: the names, defaults and bounds of every limit (docs/protocol.md, Limits), how
+ * parseLimits reads `--limits`, and which errno and message each resource of quotaFor answers with.
+ * Linux's semaphore defaults are read from the machine's <linux/sem.h>, not written here.
+ */
+import test from 'ava';
+import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { Errno, ErrnoError } from '../../ipc/errno.js';
+import { DEFAULT_LIMITS, DEFAULT_OWN_LIMITS, LIMIT_NAMES, parseLimits, quotaFor, undoBudget, type Limits } from '../../ipc/limits.js';
+
+function thrown(fn: () => unknown): ErrnoError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ErrnoError) return e;
+    throw e;
+  }
+  throw new Error('did not throw');
+}
+const refusal = (fn: () => unknown): [string, string] => {
+  const e = thrown(fn);
+  return [e.code, e.message];
+};
+
+/** The names of docs/protocol.md's Limits table, in its order (also limits/ipcfs's order). */
+const DOCUMENTED: [string, keyof Limits][] = [
+  ['semmsl', 'semmsl'], ['semmns', 'semmns'], ['semopm', 'semopm'], ['semmni', 'semmni'], ['semvmx', 'semvmx'], ['semaem', 'semaem'],
+  ['objects', 'objects'], ['handles', 'handles'], ['dir-streams', 'dirStreams'], ['uid-objects', 'uidObjects'],
+  ['uid-semaphores', 'uidSemaphores'], ['uid-handles', 'uidHandles'], ['uid-dir-streams', 'uidDirStreams'], ['undo', 'undo'], ['uid-undo', 'uidUndo'],
+];
+
+/** #define NAME value (or an expression of earlier names) from the machine's <linux/sem.h>. */
+function linuxSemDefines(): Record<string, number> {
+  const src = readFileSync('/usr/include/linux/sem.h', 'utf8');
+  const out: Record<string, number> = {};
+  for (const m of src.matchAll(/^#define\s+(SEM[A-Z]+)\s+([^/\n]+)/gm)) {
+    const expr = m[2]!.trim().replace(/[A-Z]+/g, (n) => String(out[n]));
+    if (/^[\d()*\s]+$/.test(expr)) out[m[1]!] = Function(`return ${expr}`)() as number;
+  }
+  return out;
+}
+
+test('the semaphore defaults are <linux/sem.h>\'s; the rest are docs/protocol.md\'s', (t) => {
+  const h = linuxSemDefines();
+  t.like(DEFAULT_LIMITS, { semmsl: h.SEMMSL, semmns: h.SEMMNS, semopm: h.SEMOPM, semmni: h.SEMMNI, semvmx: h.SEMVMX, semaem: h.SEMAEM });
+  t.deepEqual({ ...DEFAULT_OWN_LIMITS }, {
+    objects: 65536, handles: 65536, dirStreams: 4096, uidObjects: 1024, uidSemaphores: 1048576,
+    uidHandles: 1024, uidDirStreams: 256, undo: 1048576, uidUndo: 131072,
+  });
+  t.is(Object.keys(DEFAULT_LIMITS).length, 15);
+  t.true(Object.isFrozen(DEFAULT_LIMITS) && Object.isFrozen(DEFAULT_OWN_LIMITS) && Object.isFrozen(LIMIT_NAMES));
+});
+
+test('every documented name sets its own limit, in the documented order; later values win', (t) => {
+  t.deepEqual(Object.entries(LIMIT_NAMES).map(([k, v]) => [v, k]), DOCUMENTED);
+  DOCUMENTED.forEach(([name, key], i) => {
+    const l = parseLimits(`${name}=${i + 2}`);
+    t.is(l[key], i + 2, name);
+    t.deepEqual({ ...l, [key]: DEFAULT_LIMITS[key] }, { ...DEFAULT_LIMITS }, `${name} changes nothing else`);
+  });
+  t.deepEqual(parseLimits(''), { ...DEFAULT_LIMITS });
+  t.like(parseLimits(',semmni=8,,uid-handles=3,semmni=9,'), { semmni: 9, uidHandles: 3 }, 'empty parts are skipped');
+  const base = { ...DEFAULT_LIMITS, objects: 7 };
+  t.like(parseLimits('handles=5', base), { objects: 7, handles: 5 }, 'over the given base');
+  t.is(base.handles, DEFAULT_LIMITS.handles, 'the base itself is not changed');
+});
+
+test('values: positive integers of at most 15 digits; semvmx and semaem at most 32767, semmni at most 32768', (t) => {
+  t.is(parseLimits('handles=1').handles, 1);
+  t.is(parseLimits('handles=999999999999999').handles, 999999999999999);
+  t.like(parseLimits('semvmx=32767,semaem=32767,semmni=32768'), { semvmx: 32767, semaem: 32767, semmni: 32768 });
+  const names = DOCUMENTED.map(([n]) => n).join(', ');
+  const bad = (part: string, max?: number): void => {
+    t.throws(() => parseLimits(part), { instanceOf: Error, message: `bad limit "${part}" (names: ${names}; positive integers${max ? `, at most ${max}` : ''})` }, part);
+  };
+  bad('semvmx=32768', 32767);
+  bad('semaem=32768', 32767);
+  bad('semmni=32769', 32768);
+  bad('semmni=0', 32768);
+  bad('semmni', 32768);
+  bad('semmni=', 32768);
+  for (const part of ['handles=0', 'handles=1000000000000000', 'handles=-1', 'handles=1.5', 'handles=5a', 'handles=a5', 'handles= 5', 'handles=1e3', 'nope=1', '=5', 'Handles=5', 'handles', 'toString=1', 'constructor=1']) bad(part);
+  t.throws(() => parseLimits('semmni=8,nope=1'), { message: /^bad limit "nope=1"/ }, 'the bad part is named');
+});
+
+test('property: any list of name=value parts parses to the last value of each name, over the defaults', (t) => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.constantFrom(...DOCUMENTED), fc.integer({ min: 1, max: 32767 }))), (parts) => {
+      const want: Limits = { ...DEFAULT_LIMITS };
+      for (const [[, key], v] of parts) want[key] = v;
+      const got = parseLimits(parts.map(([[name], v]) => `${name}=${v}`).join(','));
+      return JSON.stringify(got) === JSON.stringify(want);
+    }),
+  );
+  t.pass();
+});
+
+test('quotaFor: each resource answers with its errno, label and limit, globally and per uid; root only globally', (t) => {
+  const q = quotaFor(parseLimits('objects=3,uid-objects=2,semmni=2,semmns=9,uid-semaphores=4,handles=3,uid-handles=2,dir-streams=3,uid-dir-streams=2,undo=3,uid-undo=2'));
+  const take = (uid: number, r: Parameters<typeof q.charge>[1]): [string, string] => refusal(() => q.charge(uid, r, 'x'));
+  q.charge(7, { objects: 2, semaphores: 4, handles: 2, dirStreams: 2, undo: 2 });
+  t.deepEqual(take(7, { objects: 1 }), ['ENOSPC', 'x: objects limit per user (2) reached for uid 7']);
+  t.deepEqual(take(7, { semaphores: 1 }), ['ENOSPC', 'x: SEMMNS (semaphores) limit per user (4) reached for uid 7']);
+  t.deepEqual(take(7, { handles: 1 }), ['EMFILE', 'x: open files limit per user (2) reached for uid 7']);
+  t.deepEqual(take(7, { dirStreams: 1 }), ['EMFILE', 'x: open directories limit per user (2) reached for uid 7']);
+  t.deepEqual(take(7, { undo: 1 }), ['ENOMEM', 'x: undo entries limit per user (2) reached for uid 7']);
+  q.charge(7, { semSets: 2 });
+  t.deepEqual(take(0, { semSets: 1 }), ['ENOSPC', 'x: SEMMNI (System V semaphore sets) limit (2) reached for everyone']);
+  q.charge(8, { objects: 1, semaphores: 4, handles: 1, dirStreams: 1, undo: 1 });
+  t.deepEqual(take(0, { objects: 1 }), ['ENOSPC', 'x: objects limit (3) reached for everyone']);
+  t.deepEqual(take(0, { handles: 1 }), ['ENFILE', 'x: open files limit (3) reached for everyone']);
+  t.deepEqual(take(0, { dirStreams: 1 }), ['ENFILE', 'x: open directories limit (3) reached for everyone']);
+  t.deepEqual(take(0, { undo: 1 }), ['ENOMEM', 'x: undo entries limit (3) reached for everyone']);
+  t.deepEqual(take(0, { semaphores: 2 }), ['ENOSPC', 'x: SEMMNS (semaphores) limit (9) reached for everyone']);
+  t.is(q.charge(0, { semaphores: 1 }).uid, 0, 'root up to the global limit exactly');
+  t.is(q.limits.semSets.perUid, Infinity, 'SEMMNI has no per-uid part (Linux has none)');
+});
+
+test('undoBudget: take charges the uid\'s undo (ENOMEM past it, message naming semop SEM_UNDO), give credits it', (t) => {
+  const q = quotaFor(parseLimits('uid-undo=3'));
+  const b = undoBudget(q, 1000);
+  b.take(2);
+  t.is(q.usedBy(1000, 'undo'), 2);
+  t.is(q.used('undo'), 2);
+  t.deepEqual(refusal(() => b.take(2)), ['ENOMEM', 'semop SEM_UNDO: undo entries limit per user (3) reached for uid 1000']);
+  t.is(q.usedBy(1000, 'undo'), 2, 'the refusal took nothing');
+  b.give(1);
+  t.is(q.usedBy(1000, 'undo'), 1);
+  b.take(2);
+  t.is(q.usedBy(1000, 'undo'), 3);
+  b.give(3);
+  t.is(q.used('undo'), 0);
+  t.is(q.uids, 0, 'a uid back to nothing is forgotten');
+  t.is(b.take(0), undefined);
+});
