@@ -7,17 +7,9 @@ import test from 'ava';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { Errno, ErrnoError } from '../../ipc/errno.js';
+import { thrown } from '../helpers/errno.js';
 import { DEFAULT_LIMITS, DEFAULT_OWN_LIMITS, LIMIT_NAMES, parseLimits, quotaFor, undoBudget, type Limits } from '../../ipc/limits.js';
 
-function thrown(fn: () => unknown): ErrnoError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ErrnoError) return e;
-    throw e;
-  }
-  throw new Error('did not throw');
-}
 const refusal = (fn: () => unknown): [string, string] => {
   const e = thrown(fn);
   return [e.code, e.message];
