@@ -24,60 +24,56 @@ export class RequestCaller implements Caller {
 }
 
 /**
- * tid -> tgid, remembered for a second: a client issuing operations in a loop costs one /proc read
- * per second instead of one per request. A tid is reused only after its thread is gone, and a
- * second is far shorter than the kernel's walk through the pid space before reusing one.
+ * What /proc/<tid>/status says of a thread (its process and supplementary groups), from one read,
+ * remembered for a second: a client issuing operations in a loop costs one /proc read per second
+ * instead of one per request, and a setgroups(2) takes effect for new requests within that second.
+ * A tid is reused only after its thread is gone, and a second is far shorter than the kernel's walk
+ * through the pid space before reusing one.
  */
-const TGID_TTL_MS = 1000;
+const STATUS_TTL_MS = 1000;
 const MAX_CACHED = 4096;
-const cache = new Map<number, { tgid: number; at: number }>();
-const groupCache = new Map<number, { groups: readonly number[]; at: number }>();
+interface ThreadStatus {
+  tgid: number;
+  groups: readonly number[];
+  at: number;
+}
+const cache = new Map<number, ThreadStatus>();
+
+function statusOf(tid: number): ThreadStatus {
+  const now = Date.now();
+  const hit = cache.get(tid);
+  if (hit && now - hit.at < STATUS_TTL_MS) return hit;
+  const s = readStatus(tid, now);
+  if (cache.size >= MAX_CACHED) cache.clear();
+  cache.set(tid, s);
+  return s;
+}
 
 /** The thread group (process) of a thread; the tid itself if /proc no longer knows it. */
 export function tgidOf(tid: number): number {
-  if (tid <= 0) return tid;
-  const now = Date.now();
-  const hit = cache.get(tid);
-  if (hit && now - hit.at < TGID_TTL_MS) return hit.tgid;
-  const tgid = readTgid(tid);
-  if (cache.size >= MAX_CACHED) cache.clear();
-  cache.set(tid, { tgid, at: now });
-  return tgid;
+  return tid <= 0 ? tid : statusOf(tid).tgid;
 }
 
 /**
- * A thread's supplementary groups (the `Groups:` line of /proc/<tid>/status), remembered as briefly
- * as its tgid: a setgroups(2) takes effect for new requests within TGID_TTL_MS. None when the
- * request comes from the kernel itself (pid 0) or the thread is gone: the checks then use uid and
- * gid alone, which can only refuse more, never grant more.
+ * A thread's supplementary groups (the `Groups:` line). None when the request comes from the kernel
+ * itself (pid 0) or the thread is gone: the checks then use uid and gid alone, which can only
+ * refuse more, never grant more.
  */
 export function groupsOf(tid: number): readonly number[] {
-  if (tid <= 0) return [];
-  const now = Date.now();
-  const hit = groupCache.get(tid);
-  if (hit && now - hit.at < TGID_TTL_MS) return hit.groups;
-  const groups = readGroups(tid);
-  if (groupCache.size >= MAX_CACHED) groupCache.clear();
-  groupCache.set(tid, { groups, at: now });
-  return groups;
+  return tid <= 0 ? [] : statusOf(tid).groups;
 }
 
-function readGroups(tid: number): readonly number[] {
+function readStatus(tid: number, at: number): ThreadStatus {
   try {
     const status = readFileSync(`/proc/${tid}/status`, 'latin1');
-    const m = /^Groups:[ \t]*([\d \t]*)$/m.exec(status);
-    return m ? m[1]!.split(/\s+/).filter(Boolean).map(Number) : [];
+    const tgid = /^Tgid:\s*(\d+)/m.exec(status);
+    const groups = /^Groups:[ \t]*([\d \t]*)$/m.exec(status);
+    return {
+      tgid: tgid ? Number(tgid[1]) : tid,
+      groups: groups ? groups[1]!.split(/\s+/).filter(Boolean).map(Number) : [],
+      at,
+    };
   } catch {
-    return [];
-  }
-}
-
-function readTgid(tid: number): number {
-  try {
-    const status = readFileSync(`/proc/${tid}/status`, 'latin1');
-    const m = /^Tgid:\s*(\d+)/m.exec(status);
-    return m ? Number(m[1]) : tid;
-  } catch {
-    return tid;
+    return { tgid: tid, groups: [], at };
   }
 }
