@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The ipcfs command line: mount, umount (and, with later issues, the object tools). */
+import './v8-tuning.js'; // first: before any other module's code runs
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MOUNTPOINT, runDaemon } from '../fs/daemon.js';
 import { DEFAULT_BUSY_POLL_US } from '../fs/fuse/device.js';

@@ -1,8 +1,9 @@
 /**
  * /dev/fuse as a Channel. The fd is non-blocking and watched by the main loop's epoll (a uv_poll_t in
  * our addon), so a request is read and dispatched on the thread that handles it, with no threadpool
- * hop. Each wake-up drains the queue until EAGAIN: every queued request is dispatched at once, so a
- * handler that waits (a blocked semaphore) never holds up the requests behind it.
+ * hop. The addon reads a wake-up's first request before entering JS; JS then drains the queue until
+ * EAGAIN: every queued request is dispatched at once, so a handler that waits (a blocked semaphore)
+ * never holds up the requests behind it.
  */
 import { closeSync } from 'node:fs';
 import { Errno, errnoName } from './errno.js';
@@ -34,17 +35,20 @@ export class FuseDevice implements Channel {
 
   setReadSize(bytes: number): void {
     this.buf = Buffer.allocUnsafe(Math.max(bytes, FUSE_MIN_READ_BUFFER));
+    if (this.poller) native.pollSetBuffer(this.poller, this.buf);
   }
 
   start(onMessage: (msg: Buffer) => void, onEnd: (err?: Error) => void): void {
     this.onMessage = onMessage;
     this.onEnd = onEnd;
-    this.poller = native.pollStart(this.fd, () => this.drain(), this.busyPollUs);
+    this.poller = native.pollStart(this.fd, this.buf, (first) => this.drain(first), this.busyPollUs);
   }
 
-  private drain(): void {
+  /** first: the addon's read of this wake-up (a length, 0 or -errno, never EAGAIN or ENOENT). */
+  private drain(first: number): void {
+    let n = first;
     for (let i = 0; i < MAX_READS_PER_WAKEUP && !this.ended; i++) {
-      const n = native.read(this.fd, this.buf);
+      if (i > 0) n = native.read(this.fd, this.buf);
       if (n > 0) {
         // Copy out: the read buffer is reused, a handler may keep its request past this tick.
         this.onMessage(Buffer.from(this.buf.subarray(0, n)));

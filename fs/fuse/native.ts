@@ -9,7 +9,9 @@ export interface Native {
   setNonBlocking(fd: number): number;
   socketPair(): [number, number] | number;
   recvFd(sock: number): number;
-  pollStart(fd: number, onReadable: (status: number) => void, spinMicros: number): unknown;
+  /** callback(result): one request read into buffer (its length), 0 at end of file, or -errno */
+  pollStart(fd: number, buffer: Buffer, onRead: (result: number) => void, spinMicros: number): unknown;
+  pollSetBuffer(handle: unknown, buffer: Buffer): void;
   pollStop(handle: unknown): void;
 }
 

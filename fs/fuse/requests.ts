@@ -19,21 +19,27 @@ export interface InHeader {
 }
 
 export function decodeInHeader(buf: Buffer): InHeader {
+  // One bounds check for the fixed-size header, then plain reads: every request passes here.
   if (buf.length < Size.inHeader) throw new DecodeError(`request of ${buf.length} bytes is shorter than fuse_in_header`);
-  const r = new ByteReader(buf);
   const h: InHeader = {
-    len: r.u32('len'),
-    opcode: r.u32('opcode'),
-    unique: r.u64('unique'),
-    nodeid: r.u64('nodeid'),
-    uid: r.u32('uid'),
-    gid: r.u32('gid'),
-    pid: r.u32('pid'),
-    totalExtlen: r.u16('total_extlen'),
+    len: buf.readUInt32LE(0),
+    opcode: buf.readUInt32LE(4),
+    unique: u64At(buf, 8, 'unique'),
+    nodeid: u64At(buf, 16, 'nodeid'),
+    uid: buf.readUInt32LE(24),
+    gid: buf.readUInt32LE(28),
+    pid: buf.readUInt32LE(32),
+    totalExtlen: buf.readUInt16LE(36),
   };
-  r.u16('padding');
   if (h.len !== buf.length) throw new DecodeError(`header says ${h.len} bytes, read returned ${buf.length}`);
   return h;
+}
+
+/** A u64 at a checked offset that must fit a JS number (ByteReader.u64's rule). */
+function u64At(buf: Buffer, at: number, what: string): number {
+  const hi = buf.readUInt32LE(at + 4);
+  if (hi >= 0x200000) throw new DecodeError(`${what} does not fit 53 bits`);
+  return hi * 2 ** 32 + buf.readUInt32LE(at);
 }
 
 export interface InitIn { major: number; minor: number; maxReadahead: number; flags: number; flags2: number }

@@ -52,6 +52,12 @@ function opFlags(s: string): { undo: boolean; nowait: boolean } {
  * POSIX verbs work on SysV sets too, on semaphore 0.
  */
 export function parseCommand(text: string, kind: 'posix' | 'sysv'): Command {
+  // The bare verbs a jobserver writes all day, spelled exactly: no tokenizing on the path from a
+  // post to its waiter's reply. Anything else (case, blanks, options) takes the general path below.
+  if (text === 'post' || text === 'wait' || text === 'trywait') {
+    const ops = [{ num: 0, op: text === 'post' ? 1 : -1, undo: false, nowait: text === 'trywait' }];
+    return { verb: 'op', ops, timeoutMs: null, timeoutErrno: kind === 'posix' ? Errno.ETIMEDOUT : Errno.EAGAIN };
+  }
   const words = text.trim().split(/\s+/).filter(Boolean);
   const verb = words.shift()?.toLowerCase();
   if (!verb) fail(Errno.EINVAL, 'empty command');

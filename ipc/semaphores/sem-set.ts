@@ -64,6 +64,9 @@ export class Waiter {
 
 type Attempt = { ok: true } | { ok: false; blocking: number };
 
+const APPLIED: Attempt = Object.freeze({ ok: true });
+const BLOCKED_AT_FIRST: Attempt = Object.freeze({ ok: false, blocking: 0 });
+
 /** A retried waiter still has to sleep. */
 const BLOCKED = -1;
 
@@ -154,6 +157,7 @@ export class SemSet {
 
   /** Tries ops on a copy; commits on success (values, pids, adjustments). Throws ERANGE/EOVERFLOW. */
   private attempt(ops: readonly SemOp[], pid: number, holder: UndoHolder | null): Attempt {
+    if (ops.length === 1 && !ops[0]!.undo) return this.attemptOne(ops[0]!, pid);
     const vals = new Map<number, number>();
     const adjs = new Map<number, number>();
     for (let i = 0; i < ops.length; i++) {
@@ -175,6 +179,19 @@ export class SemSet {
     for (const o of ops) this.pids[o.num] = pid;
     for (const [num, adj] of adjs) holder!.add(this, num, adj - holder!.get(this, num));
     return { ok: true };
+  }
+
+  /**
+   * attempt() of one operation without undo: the post and wait of every POSIX semaphore, on the
+   * path from a post to its waiter's reply, so it allocates nothing (attempt's copies are Maps).
+   */
+  private attemptOne(o: SemOp, pid: number): Attempt {
+    const cur = this.values[o.num]!;
+    if (o.op === 0 ? cur !== 0 : cur + o.op < 0) return BLOCKED_AT_FIRST;
+    if (cur + o.op > this.opts.max) fail(this.opts.overflowErrno, `value would exceed ${this.opts.max}`);
+    this.values[o.num] = cur + o.op;
+    this.pids[o.num] = pid;
+    return APPLIED;
   }
 
   /** perform_atomic_semop on a queued waiter: 0, an errno, or BLOCKED (blocking op noted). */

@@ -3,7 +3,8 @@
  *
  *  - poll a character device (/dev/fuse) on the main loop's epoll, so a request
  *    is read on the thread that handles it (no threadpool hop, see
- *    shared/notes/fuse-facts.md), through libuv's public uv_poll_t;
+ *    shared/notes/fuse-facts.md), through libuv's public uv_poll_t, and read the
+ *    first request of a wake-up before entering JS;
  *  - read/write that report errno as a negative return instead of throwing,
  *    because EAGAIN (queue empty) and ENOENT (reply to an interrupted request)
  *    are ordinary on /dev/fuse and happen on the hot path;
@@ -161,6 +162,9 @@ typedef struct {
   napi_env env;
   napi_ref callback;
   napi_async_context async;
+  napi_ref buffer_ref; /* the JS Buffer requests are read into (kept alive while used) */
+  void *buffer;
+  size_t buffer_len;
   int fd;
   int64_t spin_ns;   /* busy-poll budget after each wake-up (0 = off) */
   int one_cpu;       /* the process may run on one CPU only (taskset): yield while spinning */
@@ -190,7 +194,29 @@ static int64_t mono_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void call_js(poller_t *p, int status);
+static void call_js(poller_t *p, int64_t result);
+
+/*
+ * Reads one request into the JS buffer and hands JS the result, or returns 0 without entering JS
+ * when the device has nothing (a spurious wake-up, or a request interrupted between poll and read).
+ * Reading here rather than from JS takes one N-API call off the path from a client's request to its
+ * reply; JS reads any further requests of the burst itself (native.read). libuv reports POLLERR as
+ * status UV_EBADF (and stops watching): the read then tells why (ENODEV once unmounted,
+ * ECONNABORTED once aborted); if it has nothing to say, JS gets the status.
+ */
+static int read_and_call(poller_t *p, int status) {
+  ssize_t n;
+  do {
+    n = read(p->fd, p->buffer, p->buffer_len);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) n = -errno;
+  if (n == -EAGAIN || n == -ENOENT) {
+    if (status == 0) return 0;
+    n = status;
+  }
+  call_js(p, n);
+  return 1;
+}
 
 /*
  * After the JS side has drained the device, keep polling it (non-blocking) for spin_ns before
@@ -203,14 +229,14 @@ static void call_js(poller_t *p, int status);
 static void on_readable(uv_poll_t *h, int status, int events) {
   poller_t *p = (poller_t *)h->data;
   (void)events;
-  call_js(p, status);
+  read_and_call(p, status);
   if (status != 0 || p->spin_ns <= 0) return;
   int64_t deadline = mono_ns() + p->spin_ns;
   while (!p->closed && mono_ns() < deadline) {
     struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
     if (poll(&pfd, 1, 0) > 0) {
-      call_js(p, (pfd.revents & (POLLERR | POLLHUP)) ? UV_EOF : 0);
-      deadline = mono_ns() + p->spin_ns;
+      /* POLLERR/POLLHUP: the read reports why (ENODEV, ECONNABORTED) */
+      if (read_and_call(p, 0)) deadline = mono_ns() + p->spin_ns;
     } else if (p->one_cpu) {
       /* Pinned to one CPU: let a client that shares it run (the one we just answered, or a
        * waiter we woke); without this the spin takes their time slice. With more CPUs the
@@ -220,14 +246,14 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   }
 }
 
-static void call_js(poller_t *p, int status) {
+static void call_js(poller_t *p, int64_t result) {
   napi_env env = p->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   napi_value cb, recv, arg;
   napi_get_reference_value(env, p->callback, &cb);
   napi_get_global(env, &recv); /* napi_make_callback wants an object receiver */
-  napi_create_int32(env, status, &arg);
+  napi_create_int64(env, result, &arg);
   /* napi_make_callback drains the microtask queue afterwards, so promise
    * continuations of the handlers run before the loop sleeps again. An
    * exception thrown by the callback reaches process 'uncaughtException'. */
@@ -239,28 +265,47 @@ static void call_js(poller_t *p, int status) {
   napi_close_handle_scope(env, scope);
 }
 
+/* Points the poller at a Buffer (napi_ref keeps it alive); 0, or -1 if it is not a Buffer. */
+static int set_buffer(poller_t *p, napi_value buf) {
+  void *data;
+  size_t len;
+  if (napi_get_buffer_info(p->env, buf, &data, &len) != napi_ok || len == 0) return -1;
+  napi_ref ref;
+  if (napi_create_reference(p->env, buf, 1, &ref) != napi_ok) return -1;
+  if (p->buffer_ref) napi_delete_reference(p->env, p->buffer_ref);
+  p->buffer_ref = ref;
+  p->buffer = data;
+  p->buffer_len = len;
+  return 0;
+}
+
 static void poller_stop(poller_t *p) {
   if (p->closed) return;
   p->closed = 1;
   uv_poll_stop(&p->poll);
+  if (p->buffer_ref) napi_delete_reference(p->env, p->buffer_ref);
+  p->buffer_ref = NULL;
   napi_delete_reference(p->env, p->callback);
   napi_async_destroy(p->env, p->async);
   uv_close((uv_handle_t *)&p->poll, on_closed);
 }
 
 /*
- * pollStart(fd, callback(status), spinMicros) -> handle; callback runs when fd is readable, and
- * again while it keeps becoming readable within spinMicros of the last call.
+ * pollStart(fd, buffer, callback(result), spinMicros) -> handle. When fd is readable, one request is
+ * read into buffer and callback gets the read's result: the length (> 0), 0 (end of file) or -errno
+ * (a libuv error too); again while fd keeps becoming readable within spinMicros of the last call.
  */
 static napi_value js_poll_start(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd;
   napi_valuetype t;
-  if (argc < 2 || !arg_int(env, argv[0], &fd) ||
-      napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) {
-    napi_throw_type_error(env, NULL, "pollStart(fd, callback)");
+  bool is_buffer = false;
+  if (argc < 3 || !arg_int(env, argv[0], &fd) ||
+      napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer ||
+      napi_typeof(env, argv[2], &t) != napi_ok || t != napi_function) {
+    napi_throw_type_error(env, NULL, "pollStart(fd, buffer, callback, spinMicros)");
     return NULL;
   }
   uv_loop_t *loop;
@@ -273,20 +318,26 @@ static napi_value js_poll_start(napi_env env, napi_callback_info info) {
   p->env = env;
   p->fd = fd;
   int32_t spin_us = 0;
-  if (argc >= 3) arg_int(env, argv[2], &spin_us);
+  if (argc >= 4) arg_int(env, argv[3], &spin_us);
+  if (set_buffer(p, argv[1]) != 0) {
+    free(p);
+    napi_throw_type_error(env, NULL, "pollStart: empty buffer");
+    return NULL;
+  }
   p->spin_ns = spin_us > 0 ? (int64_t)spin_us * 1000 : 0;
   cpu_set_t cpus;
   p->one_cpu = sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) == 1;
   p->poll.data = p;
   int rc = uv_poll_init(loop, &p->poll, fd);
   if (rc != 0) {
+    napi_delete_reference(env, p->buffer_ref);
     free(p);
     napi_throw_error(env, NULL, uv_strerror(rc));
     return NULL;
   }
   napi_value name;
   napi_create_string_utf8(env, "ipcfs:fuse-device", NAPI_AUTO_LENGTH, &name);
-  napi_create_reference(env, argv[1], 1, &p->callback);
+  napi_create_reference(env, argv[2], 1, &p->callback);
   napi_async_init(env, NULL, name, &p->async);
   rc = uv_poll_start(&p->poll, UV_READABLE, on_readable);
   if (rc != 0) {
@@ -297,6 +348,20 @@ static napi_value js_poll_start(napi_env env, napi_callback_info info) {
   napi_value ext;
   CHECK(napi_create_external(env, p, on_collected, NULL, &ext));
   return ext;
+}
+
+/* pollSetBuffer(handle, buffer): read requests into buffer from now on (INIT settles its size). */
+static napi_value js_poll_set_buffer(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *p;
+  if (argc < 2 || napi_get_value_external(env, argv[0], &p) != napi_ok ||
+      ((poller_t *)p)->closed || set_buffer((poller_t *)p, argv[1]) != 0) {
+    napi_throw_type_error(env, NULL, "pollSetBuffer(live handle, non-empty buffer)");
+    return NULL;
+  }
+  return NULL;
 }
 
 /* pollStop(handle): idempotent */
@@ -321,6 +386,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"socketPair", NULL, js_socketpair, NULL, NULL, NULL, napi_default, NULL},
       {"recvFd", NULL, js_recv_fd, NULL, NULL, NULL, napi_default, NULL},
       {"pollStart", NULL, js_poll_start, NULL, NULL, NULL, napi_default, NULL},
+      {"pollSetBuffer", NULL, js_poll_set_buffer, NULL, NULL, NULL, napi_default, NULL},
       {"pollStop", NULL, js_poll_stop, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
