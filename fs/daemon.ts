@@ -55,6 +55,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     throw err;
   }
   ops.setNotifier((msg) => session.notify(msg));
+  ops.setEarlyReplies(session.early);
 
   let exitCode = 0;
   let stopping: Promise<void> | null = null;

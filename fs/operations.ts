@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_LIMITS, quotaFor, type IpcQuota } from '../ipc/limits.js';
 import type { Charge } from '../ipc/quota.js';
 import { FUSE_ROOT_ID, OpenOutFlag, POLL_SCHEDULE_NOTIFY, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, SetattrValid, direntType } from './fuse/abi.js';
+import { NO_EARLY_REPLIES, type EarlyReplies } from './fuse/early-replies.js';
 import { Errno, FuseError, fail } from './fuse/errno.js';
 import type { FuseOperations, FuseRequest } from './fuse/ops.js';
 import type {
@@ -118,6 +119,7 @@ export class IpcfsOperations implements FuseOperations {
   private nextNodeId = FUSE_ROOT_ID + 1;
   private nextFh = 1;
   private notifier: Notifier = () => -Errno.ENOTCONN;
+  private early: EarlyReplies = NO_EARLY_REPLIES;
 
   private readonly dirEntryValidMs: number;
   readonly quota: IpcQuota;
@@ -132,6 +134,11 @@ export class IpcfsOperations implements FuseOperations {
   /** Where poll wake-ups and cache invalidations go (the session, once it runs). */
   setNotifier(n: Notifier): void {
     this.notifier = n;
+  }
+
+  /** The session's early replies (fuse/early-replies.ts): handles bind their fh on OPEN. */
+  setEarlyReplies(early: EarlyReplies): void {
+    this.early = early;
   }
 
   /** Open file handles (for tests and the status of the daemon). */
@@ -355,6 +362,7 @@ export class IpcfsOperations implements FuseOperations {
   private register(handle: FileHandle, charge: Charge): OpenOut {
     const fh = this.nextFh++;
     this.files.set(fh, { handle, pollKh: null, charge });
+    handle.opened?.(fh, this.early);
     return { fh, openFlags: openFlagsOf(handle.mode) };
   }
 
@@ -412,6 +420,7 @@ export class IpcfsOperations implements FuseOperations {
     const f = this.files.get(req.args.fh);
     if (!f) return;
     this.files.delete(req.args.fh);
+    this.early.unbind(req.args.fh);
     f.charge.release();
     try {
       f.handle.release(req);
@@ -535,13 +544,14 @@ export class IpcfsOperations implements FuseOperations {
 
   /** The session ended: release every open handle, as the kernel would have. */
   destroy(): void {
-    const gone = { caller: { uid: 0, gid: 0, pid: 0, tgid: 0, groups: [] }, signal: AbortSignal.abort(), log: this.log };
+    const gone = { unique: 0, caller: { uid: 0, gid: 0, pid: 0, tgid: 0, groups: [] }, signal: AbortSignal.abort(), log: this.log };
     for (const [fh, d] of this.dirs) {
       this.dirs.delete(fh);
       d.charge.release();
     }
     for (const [fh, f] of this.files) {
       this.files.delete(fh);
+      this.early.unbind(fh);
       f.charge.release();
       try {
         f.handle.release(gone);

@@ -9,6 +9,7 @@ import { closeSync } from 'node:fs';
 import { Errno, errnoName } from './errno.js';
 import { FUSE_MIN_READ_BUFFER } from './abi.js';
 import type { Channel } from './channel.js';
+import { nativeEarlyTable, type EarlyTable } from './early-replies.js';
 import { native } from './native.js';
 
 /** A client's next request usually follows our reply within a few microseconds. */
@@ -21,7 +22,9 @@ export class FuseDevice implements Channel {
   private buf = Buffer.allocUnsafe(FUSE_MIN_READ_BUFFER);
   private poller: unknown = null;
   private ended = false;
-  private onMessage: (msg: Buffer) => void = () => {};
+  private onMessage: (msg: Buffer, answeredEarly: number) => void = () => {};
+  private readonly earlyHandle: unknown;
+  readonly early: EarlyTable;
   private onEnd: (err?: Error) => void = () => {};
 
   /**
@@ -31,6 +34,7 @@ export class FuseDevice implements Channel {
   constructor(readonly fd: number, private readonly busyPollUs = DEFAULT_BUSY_POLL_US) {
     const rc = native.setNonBlocking(fd);
     if (rc < 0) throw new Error(`fcntl(O_NONBLOCK) on /dev/fuse: ${errnoName(-rc)}`);
+    ({ handle: this.earlyHandle, table: this.early } = nativeEarlyTable());
   }
 
   setReadSize(bytes: number): void {
@@ -38,20 +42,23 @@ export class FuseDevice implements Channel {
     if (this.poller) native.pollSetBuffer(this.poller, this.buf);
   }
 
-  start(onMessage: (msg: Buffer) => void, onEnd: (err?: Error) => void): void {
+  start(onMessage: (msg: Buffer, answeredEarly: number) => void, onEnd: (err?: Error) => void): void {
     this.onMessage = onMessage;
     this.onEnd = onEnd;
-    this.poller = native.pollStart(this.fd, this.buf, (first) => this.drain(first), this.busyPollUs);
+    this.poller = native.pollStart(this.fd, this.buf, (first, answered) => this.drain(first, answered), this.busyPollUs, this.earlyHandle);
   }
 
-  /** first: the addon's read of this wake-up (a length, 0 or -errno, never EAGAIN or ENOENT). */
-  private drain(first: number): void {
+  /**
+   * first: the addon's read of this wake-up (a length, 0 or -errno, never EAGAIN or ENOENT), and the
+   * request an early reply answered because of it (0: none).
+   */
+  private drain(first: number, answered: number): void {
     let n = first;
     for (let i = 0; i < MAX_READS_PER_WAKEUP && !this.ended; i++) {
       if (i > 0) n = native.read(this.fd, this.buf);
       if (n > 0) {
         // Copy out: the read buffer is reused, a handler may keep its request past this tick.
-        this.onMessage(Buffer.from(this.buf.subarray(0, n)));
+        this.onMessage(Buffer.from(this.buf.subarray(0, n)), i === 0 ? answered : 0);
         continue;
       }
       if (n === -Errno.EAGAIN) return;

@@ -9,8 +9,16 @@ export interface Native {
   setNonBlocking(fd: number): number;
   socketPair(): [number, number] | number;
   recvFd(sock: number): number;
-  /** callback(result): one request read into buffer (its length), 0 at end of file, or -errno */
-  pollStart(fd: number, buffer: Buffer, onRead: (result: number) => void, spinMicros: number): unknown;
+  /**
+   * callback(result, answered): one request read into buffer (its length), 0 at end of file, or
+   * -errno; answered: the unique of the request an early reply answered because of it, or 0.
+   */
+  pollStart(fd: number, buffer: Buffer, onRead: (result: number, answered: number) => void, spinMicros: number, earlyTable?: unknown): unknown;
+  earlyTable(): unknown;
+  /** rule: [uid, cuid, gid, cgid, mode, want]; reply null disarms */
+  earlySet(table: unknown, slot: number, reply: Buffer | null, unique?: number, command?: Buffer, rule?: number[]): number;
+  earlyBind(table: unknown, fh: number, slot: number): number;
+  earlyMatch(table: unknown, request: Buffer, length: number): number;
   pollSetBuffer(handle: unknown, buffer: Buffer): void;
   pollStop(handle: unknown): void;
 }

@@ -20,6 +20,7 @@ import { ByteReader } from './bytes.js';
 import type { Channel } from './channel.js';
 import { RequestCaller } from './caller.js';
 import { Completion } from './completion.js';
+import { EarlyReplyBook, NO_EARLY_REPLIES, type EarlyReplies } from './early-replies.js';
 import { DecodeError, Errno, FuseError, errnoName } from './errno.js';
 import type { ConnectionInfo, FuseOperations, FuseRequest, OpSpec } from './ops.js';
 import { OPCODE_NAMES, OPS } from './ops.js';
@@ -61,9 +62,19 @@ const MAX_EARLY_INTERRUPTS = 1024;
 /** Sends at most one reply; a second attempt is a bug and throws. */
 export class ReplyGate {
   private sent = false;
+  private sentEarly = false;
   constructor(readonly unique: number, private readonly channel: Channel) {}
   get done(): boolean {
     return this.sent;
+  }
+  /** The channel's read path already answered it (early-replies.ts). */
+  get early(): boolean {
+    return this.sentEarly;
+  }
+  markAnsweredEarly(): void {
+    if (this.sent) throw new Error(`BUG: early reply to request ${this.unique}, already answered`);
+    this.sent = true;
+    this.sentEarly = true;
   }
   send(msg: Buffer): number {
     if (this.sent) throw new Error(`BUG: second reply to request ${this.unique}`);
@@ -135,6 +146,9 @@ export class Session {
   readonly ready: Promise<ConnectionInfo>;
   /** Resolves when the connection is gone. */
   readonly ended$: Promise<void>;
+  /** Replies the channel's read path may send before JS runs (none on a channel without them). */
+  readonly early: EarlyReplies;
+  private readonly earlyBook: EarlyReplyBook | null;
 
   constructor(readonly channel: Channel, private readonly ops: FuseOperations, options: SessionOptions) {
     this.log = options.log;
@@ -143,12 +157,40 @@ export class Session {
     this.wantFlags = options.wantFlags ?? WANTED_INIT_FLAGS;
     this.ready = new Promise((resolve) => (this.resolveReady = resolve));
     this.ended$ = new Promise((resolve) => (this.resolveEnded = resolve));
+    this.earlyBook = channel.early ? new EarlyReplyBook(channel.early, (unique, value) => this.successReply(unique, value)) : null;
+    this.early = this.earlyBook ?? NO_EARLY_REPLIES;
+  }
+
+  /** The reply a pending request would get for value, or null (not pending, or it cannot encode). */
+  private successReply(unique: number, value: unknown): Buffer | null {
+    const req = this.pending.get(unique);
+    if (!req || req.gate.done) return null;
+    try {
+      return encodeReply(unique, req.spec.encode(value as never, req.args as never));
+    } catch {
+      return null;
+    }
+  }
+
+  /** The read path answered request `unique` before handing us the request that completes it. */
+  private answeredEarly(unique: number): void {
+    this.earlyBook?.fired(unique);
+    const req = this.pending.get(unique);
+    if (!req || req.gate.done) {
+      this.log.error({ unique }, 'BUG: an early reply answered a request that was not waiting for one');
+      return;
+    }
+    req.gate.markAnsweredEarly();
+    if (this.debug) req.log.debug('answered early');
   }
 
   /** Starts reading; returns the promise that resolves when the session ends. */
   run(): Promise<void> {
     this.channel.start(
-      (msg) => this.onMessage(msg),
+      (msg, answeredEarly) => {
+        if (answeredEarly) this.answeredEarly(answeredEarly);
+        this.onMessage(msg);
+      },
       (err) => this.onEnd(err),
     );
     return this.ended$;
@@ -261,6 +303,12 @@ export class Session {
 
   private finish(req: Request, msg: Buffer, errno: number): void {
     this.pending.delete(req.unique);
+    if (req.gate.early) {
+      // Armed only when certain (early-replies.ts): an error here means the arming was wrong.
+      if (errno) req.log.error({ errno: errnoName(errno) }, 'BUG: answered early with success, then completed with an error');
+      else if (this.debug) req.log.debug('completed as answered early');
+      return;
+    }
     let rc: number;
     try {
       rc = req.gate.send(msg);

@@ -15,7 +15,9 @@ import { CommandFramer } from '../tree/command-framing.js';
 import { setLongTimeout } from '../tree/long-timer.js';
 import { allocIno, type FileHandle, type FileNode, type FsContext, type OpenMode, type Stat, type StatChange } from '../tree/node.js';
 import { StreamedText } from '../tree/text-file.js';
+import type { EarlyReplies } from '../fuse/early-replies.js';
 import { parseCommand, type Command } from './commands.js';
+import { earlyPostOf, rearmEarlyPost, type EarlyPost, type WaitTag } from './early-post.js';
 import { semStatusPieces } from './status.js';
 
 /** POLLIN: a wait would not block now; POLLOUT: a post never blocks. */
@@ -91,6 +93,7 @@ export class SemFile implements FileNode {
     if (change.mode !== undefined || change.uid !== undefined || change.gid !== undefined) {
       ipcSet(this.obj.perm, ctx.caller, { uid: change.uid, gid: change.gid, mode: change.mode });
       this.obj.set.ctime = Date.now();
+      rearmEarlyPost(this.obj);
     }
     if (change.atimeMs !== undefined) this.atime = change.atimeMs;
   }
@@ -113,6 +116,8 @@ export class SemHandle implements FileHandle {
   private pollWatcher: (() => void) | null = null;
   private readonly text: StreamedText;
   private readonly framer = new CommandFramer();
+  /** fh and the object's early post, once operations has opened us (opened) */
+  private early: { fh: number; replies: EarlyReplies; post: EarlyPost } | null = null;
 
   constructor(private readonly obj: SemObject) {
     this.text = new StreamedText((scope) => semStatusPieces(obj, scope));
@@ -129,13 +134,34 @@ export class SemHandle implements FileHandle {
    */
   write(ctx: FsContext, data: Buffer): number | Promise<number> {
     this.text.invalidate();
-    const framed = this.framer.take(ctx.caller.pid, data, ctx.caller.uid);
+    let framed: Buffer | null;
+    try {
+      framed = this.framer.take(ctx.caller.pid, data, ctx.caller.uid);
+    } finally {
+      this.bindEarly();
+    }
     if (framed === null) return data.length;
     const cmd = parseCommand(framed.toString('utf8'), this.obj.kind);
-    const waiting = this.run(ctx, cmd);
     // The wait's continuation keeps the length, not the bytes (a waiter may wait for ever).
     const length = data.length;
+    const waiting = this.run(ctx, cmd, length);
     return waiting ? waiting.map(() => length) : length;
+  }
+
+  /** Early replies (fuse/early-replies.ts): a post written here may answer a waiter at once. */
+  opened(fh: number, replies: EarlyReplies): void {
+    const post = earlyPostOf(this.obj, replies);
+    post.retain();
+    this.early = { fh, replies, post };
+    this.bindEarly();
+    post.rearm();
+  }
+
+  /** Bound while the framer holds nothing: a `post` written here is then a whole command. */
+  private bindEarly(): void {
+    if (!this.early) return;
+    if (this.framer.idle) this.early.replies.bind(this.early.fh, this.obj);
+    else this.early.replies.unbind(this.early.fh);
   }
 
   private holderFor(ctx: FsContext): UndoHolder {
@@ -146,7 +172,7 @@ export class SemHandle implements FileHandle {
     return this.holder;
   }
 
-  private run(ctx: FsContext, cmd: Command): Completion<void> | void {
+  private run(ctx: FsContext, cmd: Command, length: number): Completion<void> | void {
     const { set, perm } = this.obj;
     const who = ctx.caller;
     switch (cmd.verb) {
@@ -154,7 +180,7 @@ export class SemHandle implements FileHandle {
         const alters = cmd.ops.some((o) => o.op !== 0);
         checkPerm(perm, who, alters ? ALTER : READ, 'semop');
         const holder = cmd.ops.some((o) => o.undo) ? this.holderFor(ctx) : null;
-        return this.semop(ctx, cmd.ops, holder, cmd.timeoutMs, cmd.timeoutErrno);
+        return this.semop(ctx, cmd.ops, holder, cmd.timeoutMs, cmd.timeoutErrno, { unique: ctx.unique, value: length });
       }
       case 'setval':
         checkPerm(perm, who, ALTER, 'SETVAL');
@@ -168,6 +194,7 @@ export class SemHandle implements FileHandle {
         if (set.removed) throw new ErrnoError(Errno.EIDRM, 'semaphore removed');
         ipcSet(perm, who, cmd);
         set.ctime = Date.now();
+        rearmEarlyPost(this.obj);
         return;
       case 'rmid':
         if (set.removed) throw new ErrnoError(Errno.EIDRM, 'semaphore removed');
@@ -180,7 +207,7 @@ export class SemHandle implements FileHandle {
    * Applies at once (returns nothing), or returns a promise that settles when the operation
    * completes, times out, or is interrupted (a timed-out or interrupted wait takes nothing).
    */
-  private semop(ctx: FsContext, ops: SemOp[], holder: UndoHolder | null, timeoutMs: number | null, timeoutErrno: number): Completion<void> | void {
+  private semop(ctx: FsContext, ops: SemOp[], holder: UndoHolder | null, timeoutMs: number | null, timeoutErrno: number, tag: WaitTag): Completion<void> | void {
     const { set } = this.obj;
     let settle: (errno: number) => void = () => {};
     let cancelTimer: (() => void) | null = null;
@@ -192,7 +219,7 @@ export class SemHandle implements FileHandle {
       settle(errno);
       cancelTimer?.();
       ctx.signal.removeEventListener('abort', onAbort);
-    });
+    }, tag);
     if (w === 'done') return;
     // A Completion: the waiter is answered as soon as a post (in another request) completes it.
     const result = new Completion<void>();
@@ -229,6 +256,11 @@ export class SemHandle implements FileHandle {
   release(): void {
     if (this.pollWatcher) this.obj.set.watchers.delete(this.pollWatcher);
     this.framer.clear();
+    if (this.early) {
+      this.early.replies.unbind(this.early.fh);
+      this.early.post.drop();
+      this.early = null;
+    }
     this.holder?.release();
   }
 }

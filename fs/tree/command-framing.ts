@@ -143,6 +143,11 @@ export class CommandFramer {
     return null;
   }
 
+  /** Nothing held and no failed command's rest expected: the next write is read on its own. */
+  get idle(): boolean {
+    return this.held.size === 0 && this.failed.size === 0;
+  }
+
   /** Bytes held for all writers. */
   get heldBytes(): number {
     return this.heldTotal;

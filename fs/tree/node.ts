@@ -3,10 +3,13 @@
  * into calls on these nodes; nodes know nothing of FUSE (no node ids, no bytes on the wire).
  */
 import type { Logger } from 'pino';
+import type { EarlyReplies } from '../fuse/early-replies.js';
 import type { Caller } from '../fuse/ops.js';
 
 /** What a node operation gets from the request that caused it. */
 export interface FsContext {
+  /** the request's unique (what an early reply names: fuse/early-replies.ts) */
+  readonly unique: number;
   readonly caller: Caller;
   /** Aborts (reason: FuseError EINTR) when the caller is interrupted or the session ends. */
   readonly signal: AbortSignal;
@@ -85,6 +88,11 @@ export interface FileHandle {
   flush?(ctx: FsContext): void;
   /** The last reference is gone (last close, or the process died). Never fails. */
   release(ctx: FsContext): void;
+  /**
+   * Opened as fh: the handle may bind fh to its object's early replies (fuse/early-replies.ts).
+   * Operations unbinds fh itself on RELEASE.
+   */
+  opened?(fh: number, early: EarlyReplies): void;
 }
 
 export interface FileNode extends NodeBase {

@@ -57,6 +57,8 @@ export class Waiter {
     readonly pid: number,
     readonly holder: UndoHolder | null,
     readonly done: (errno: number) => void,
+    /** the caller's, opaque here: what it needs to answer this waiter */
+    readonly tag: unknown = null,
   ) {
     this.alter = ops.some((o) => o.op !== 0);
   }
@@ -120,7 +122,7 @@ export class SemSet {
    * do_semtimedop's order: EINVAL (no ops), E2BIG, EIDRM, EFBIG, then EAGAIN (nowait) or
    * ERANGE/EOVERFLOW from the attempt.
    */
-  semop(ops: readonly SemOp[], pid: number, holder: UndoHolder | null, done: (errno: number) => void): 'done' | Waiter {
+  semop(ops: readonly SemOp[], pid: number, holder: UndoHolder | null, done: (errno: number) => void, tag: unknown = null): 'done' | Waiter {
     if (ops.length < 1) fail(Errno.EINVAL, 'no operations');
     if (ops.length > this.opts.maxOps) fail(Errno.E2BIG, `more than ${this.opts.maxOps} operations`);
     if (this.removed) fail(Errno.EIDRM, 'semaphore removed');
@@ -140,10 +142,38 @@ export class SemSet {
       return 'done';
     }
     if (ops[a.blocking]!.nowait) fail(Errno.EAGAIN, 'would block');
-    const w = new Waiter(ops, pid, holder, done);
+    const w = new Waiter(ops, pid, holder, done, tag);
     w.blocking = a.blocking;
     this.queues.add(w);
     this.endChange();
+    return w;
+  }
+
+  /**
+   * The waiter a post (one +1 on semaphore 0, without undo, by anyone allowed to alter) would
+   * complete if it ran now, when the state alone makes that certain; else null. Lets a caller
+   * answer that waiter before the post runs (fs/fuse/early-replies.ts); the post must then complete
+   * exactly it, which holds when:
+   *  - the set is live and semaphore 0 is 0: the post cannot overflow, and after it semaphore 0
+   *    is 1, so do_smart_update wakes no wait-for-zero waiter before the decrements;
+   *  - no complex operation waits (the set's alter list is empty): update_queue then retries
+   *    semaphore 0's own list from its head, and its head is a single operation;
+   *  - that head takes exactly 1 (it then succeeds and leaves 0, stopping the scan), without undo,
+   *    or with an undo adjustment that stays within SEMAEM and needs no budget it might be refused
+   *    (an entry it already has, one it clears, or a holder without a budget).
+   * ipc/semaphores tests check, over random states, that a post then completes exactly this waiter.
+   */
+  postHandoff(): Waiter | null {
+    if (this.removed || this.values[0] !== 0 || this.queues.setAlter.length) return null;
+    const w = this.queues.alterOf(0)[0];
+    if (!w || w.ops.length !== 1) return null;
+    const o = w.ops[0]!;
+    if (o.num !== 0 || o.op !== -1) return null;
+    if (o.undo) {
+      const adj = w.holder!.get(this, 0) + 1;
+      if (adj > this.opts.maxAdj) return null;
+      if (w.holder!.bounded && adj !== 0 && w.holder!.get(this, 0) === 0) return null;
+    }
     return w;
   }
 

@@ -32,6 +32,11 @@ export class UndoHolder {
     if (grow) this.budget.take(grow);
   }
 
+  /** Whether new entries are counted against a budget (and may be refused). */
+  get bounded(): boolean {
+    return this.budget !== null;
+  }
+
   get(set: SemSet, num: number): number {
     return this.adj.get(set)?.get(num) ?? 0;
   }

@@ -1,10 +1,13 @@
 /**
  * A kernel in memory: a Channel that feeds requests to a Session and records its replies. It checks
  * the one rule the real kernel enforces hardest: every request gets at most one reply (a second
- * one is recorded as a protocol violation the tests assert on).
+ * one is recorded as a protocol violation the tests assert on). Early replies go through the
+ * addon's own matcher (fs/fuse/native/early_replies.c), as FuseDevice's read path does.
  */
 import pino from 'pino';
 import type { Channel } from '../../fs/fuse/channel.js';
+import type { EarlyTable } from '../../fs/fuse/early-replies.js';
+import { native } from '../../fs/fuse/native.js';
 import { Session } from '../../fs/fuse/session.js';
 import type { FuseOperations } from '../../fs/fuse/ops.js';
 import { Opcode, body, request, type Who } from './kernel-requests.js';
@@ -16,7 +19,7 @@ export interface Reply {
 }
 
 export class SyntheticKernel implements Channel {
-  private onMessage: ((msg: Buffer) => void) | null = null;
+  private onMessage: ((msg: Buffer, answeredEarly: number) => void) | null = null;
   private onEnd: ((err?: Error) => void) | null = null;
   private nextUnique = 2;
   readonly replies = new Map<number, Reply>();
@@ -27,8 +30,23 @@ export class SyntheticKernel implements Channel {
   readSize = 0;
   private waiters = new Map<number, (r: Reply) => void>();
   closed = false;
+  /** Requests answered by an early reply, in order. */
+  readonly answeredEarly: number[] = [];
+  private readonly earlyHandle = native.earlyTable();
+  /** what each slot holds, as the addon copied it (the addon does not hand its contents back) */
+  private readonly armed = new Map<number, { reply: Buffer; unique: number }>();
+  readonly early: EarlyTable = {
+    set: (slot, reply, unique, command, rule) => {
+      if (native.earlySet(this.earlyHandle, slot, reply, unique, command, rule) !== 0) throw new Error('earlySet refused');
+      if (reply) this.armed.set(slot, { reply: Buffer.from(reply), unique: unique! });
+      else this.armed.delete(slot);
+    },
+    bind: (fh, slot) => {
+      if (native.earlyBind(this.earlyHandle, fh, slot) !== 0) throw new Error('earlyBind refused');
+    },
+  };
 
-  start(onMessage: (msg: Buffer) => void, onEnd: (err?: Error) => void): void {
+  start(onMessage: (msg: Buffer, answeredEarly: number) => void, onEnd: (err?: Error) => void): void {
     this.onMessage = onMessage;
     this.onEnd = onEnd;
   }
@@ -67,10 +85,18 @@ export class SyntheticKernel implements Channel {
     this.onEnd?.();
   }
 
-  /** Sends raw bytes as one read() result. */
+  /** Sends raw bytes as one read() result (the first of a wake-up: early replies fire). */
   sendRaw(msg: Buffer): void {
     if (!this.onMessage) throw new Error('session not started');
-    this.onMessage(msg);
+    const slot = native.earlyMatch(this.earlyHandle, msg, msg.length);
+    const fired = slot >= 0 ? this.armed.get(slot) : undefined;
+    if (fired) {
+      native.earlySet(this.earlyHandle, slot, null);
+      this.armed.delete(slot);
+      this.write(fired.reply);
+      this.answeredEarly.push(fired.unique);
+    }
+    this.onMessage(msg, fired?.unique ?? 0);
   }
 
   /** Sends a request; returns its unique. */

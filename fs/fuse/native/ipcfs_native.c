@@ -9,7 +9,9 @@
  *    because EAGAIN (queue empty) and ENOENT (reply to an interrupted request)
  *    are ordinary on /dev/fuse and happen on the hot path;
  *  - socketpair(2) and recvmsg(2) with SCM_RIGHTS, to receive the /dev/fuse fd
- *    that fusermount3 sends over _FUSE_COMMFD for an unprivileged mount.
+ *    that fusermount3 sends over _FUSE_COMMFD for an unprivileged mount;
+ *  - early replies (early_replies.h): a blocked request answered from the read
+ *    path, before JavaScript runs, when the command it waits for arrives.
  *
  * Everything else stays in TypeScript.
  */
@@ -26,6 +28,8 @@
 #include <sched.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "early_replies.h"
 
 #define CHECK(call)                                                            \
   do {                                                                         \
@@ -163,6 +167,8 @@ typedef struct {
   napi_ref callback;
   napi_async_context async;
   napi_ref buffer_ref; /* the JS Buffer requests are read into (kept alive while used) */
+  napi_ref early_ref;  /* the early-reply table's JS handle (kept alive while used), or NULL */
+  early_table_t *early;
   void *buffer;
   size_t buffer_len;
   int fd;
@@ -194,7 +200,7 @@ static int64_t mono_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void call_js(poller_t *p, int64_t result);
+static void call_js(poller_t *p, int64_t result, uint64_t answered);
 
 /*
  * Reads one request into the JS buffer and hands JS the result, or returns 0 without entering JS
@@ -202,7 +208,8 @@ static void call_js(poller_t *p, int64_t result);
  * Reading here rather than from JS takes one N-API call off the path from a client's request to its
  * reply; JS reads any further requests of the burst itself (native.read). libuv reports POLLERR as
  * status UV_EBADF (and stops watching): the read then tells why (ENODEV once unmounted,
- * ECONNABORTED once aborted); if it has nothing to say, JS gets the status.
+ * ECONNABORTED once aborted); if it has nothing to say, JS gets the status. A request that fires an
+ * early reply has it written first; JS then gets the answered request's unique with the request.
  */
 static int read_and_call(poller_t *p, int status) {
   ssize_t n;
@@ -214,7 +221,18 @@ static int read_and_call(poller_t *p, int status) {
     if (status == 0) return 0;
     n = status;
   }
-  call_js(p, n);
+  uint64_t answered = 0;
+  int32_t slot = n > 0 && p->early ? early_match(p->early, p->buffer, (size_t)n) : -1;
+  if (slot >= 0) {
+    const early_slot_t *s = early_fire(p->early, slot);
+    ssize_t w;
+    do {
+      w = write(p->fd, s->reply, s->reply_len);
+    } while (w < 0 && errno == EINTR);
+    /* Sent, or refused with ENOENT (the request is gone): either way JS would have done the same. */
+    answered = s->unique;
+  }
+  call_js(p, n, answered);
   return 1;
 }
 
@@ -246,18 +264,19 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   }
 }
 
-static void call_js(poller_t *p, int64_t result) {
+static void call_js(poller_t *p, int64_t result, uint64_t answered) {
   napi_env env = p->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, recv, arg;
+  napi_value cb, recv, args[2];
   napi_get_reference_value(env, p->callback, &cb);
   napi_get_global(env, &recv); /* napi_make_callback wants an object receiver */
-  napi_create_int64(env, result, &arg);
+  napi_create_int64(env, result, &args[0]);
+  napi_create_double(env, (double)answered, &args[1]);
   /* napi_make_callback drains the microtask queue afterwards, so promise
    * continuations of the handlers run before the loop sleeps again. An
    * exception thrown by the callback reaches process 'uncaughtException'. */
-  if (napi_make_callback(env, p->async, recv, cb, 1, &arg, NULL) == napi_pending_exception) {
+  if (napi_make_callback(env, p->async, recv, cb, 2, args, NULL) == napi_pending_exception) {
     napi_value err;
     napi_get_and_clear_last_exception(env, &err);
     napi_fatal_exception(env, err);
@@ -285,19 +304,24 @@ static void poller_stop(poller_t *p) {
   uv_poll_stop(&p->poll);
   if (p->buffer_ref) napi_delete_reference(p->env, p->buffer_ref);
   p->buffer_ref = NULL;
+  if (p->early_ref) napi_delete_reference(p->env, p->early_ref);
+  p->early_ref = NULL;
+  p->early = NULL;
   napi_delete_reference(p->env, p->callback);
   napi_async_destroy(p->env, p->async);
   uv_close((uv_handle_t *)&p->poll, on_closed);
 }
 
 /*
- * pollStart(fd, buffer, callback(result), spinMicros) -> handle. When fd is readable, one request is
- * read into buffer and callback gets the read's result: the length (> 0), 0 (end of file) or -errno
- * (a libuv error too); again while fd keeps becoming readable within spinMicros of the last call.
+ * pollStart(fd, buffer, callback(result, answered), spinMicros, earlyTable?) -> handle. When fd is
+ * readable, one request is read into buffer and callback gets the read's result: the length (> 0),
+ * 0 (end of file) or -errno (a libuv error too), and the unique of the request an early reply of
+ * earlyTable answered because of it (0: none); again while fd keeps becoming readable within
+ * spinMicros of the last call.
  */
 static napi_value js_poll_start(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd;
   napi_valuetype t;
@@ -324,6 +348,14 @@ static napi_value js_poll_start(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "pollStart: empty buffer");
     return NULL;
   }
+  napi_valuetype tt = napi_undefined;
+  if (argc >= 5) napi_typeof(env, argv[4], &tt);
+  if (tt == napi_external) {
+    void *table;
+    napi_get_value_external(env, argv[4], &table);
+    p->early = table;
+    napi_create_reference(env, argv[4], 1, &p->early_ref);
+  }
   p->spin_ns = spin_us > 0 ? (int64_t)spin_us * 1000 : 0;
   cpu_set_t cpus;
   p->one_cpu = sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) == 1;
@@ -331,6 +363,7 @@ static napi_value js_poll_start(napi_env env, napi_callback_info info) {
   int rc = uv_poll_init(loop, &p->poll, fd);
   if (rc != 0) {
     napi_delete_reference(env, p->buffer_ref);
+    if (p->early_ref) napi_delete_reference(env, p->early_ref);
     free(p);
     napi_throw_error(env, NULL, uv_strerror(rc));
     return NULL;
@@ -364,6 +397,116 @@ static napi_value js_poll_set_buffer(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static void early_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  early_free((early_table_t *)data);
+  free(data);
+}
+
+/* earlyTable() -> handle of an empty early-reply table (freed when the handle is collected) */
+static napi_value js_early_table(napi_env env, napi_callback_info info) {
+  (void)info;
+  early_table_t *t = calloc(1, sizeof *t);
+  if (!t) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  napi_value ext;
+  if (napi_create_external(env, t, early_finalize, NULL, &ext) != napi_ok) {
+    free(t);
+    napi_throw_error(env, NULL, "earlyTable: napi_create_external failed");
+    return NULL;
+  }
+  return ext;
+}
+
+static early_table_t *arg_table(napi_env env, napi_value v) {
+  void *t;
+  napi_valuetype type;
+  if (napi_typeof(env, v, &type) != napi_ok || type != napi_external) return NULL;
+  return napi_get_value_external(env, v, &t) == napi_ok ? t : NULL;
+}
+
+/*
+ * earlySet(table, slot, reply, unique, command, [uid, cuid, gid, cgid, mode, want]) -> 0 or -1:
+ * arms slot (reply null: disarms it; the rest is then ignored).
+ */
+static napi_value js_early_set(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  early_table_t *t = argc >= 3 ? arg_table(env, argv[0]) : NULL;
+  uint32_t slot;
+  if (!t || napi_get_value_uint32(env, argv[1], &slot) != napi_ok) {
+    napi_throw_type_error(env, NULL, "earlySet(table, slot, reply, unique, command, rule)");
+    return NULL;
+  }
+  napi_valuetype rt;
+  napi_typeof(env, argv[2], &rt);
+  if (rt == napi_null) return make_int(env, early_set(t, slot, NULL));
+  early_slot_t s;
+  memset(&s, 0, sizeof s);
+  void *reply, *command;
+  size_t reply_len, command_len;
+  int64_t unique;
+  uint32_t rule[6];
+  bool is_array = false;
+  int ok = argc >= 6 &&
+           napi_get_buffer_info(env, argv[2], &reply, &reply_len) == napi_ok &&
+           napi_get_value_int64(env, argv[3], &unique) == napi_ok && unique > 0 &&
+           napi_get_buffer_info(env, argv[4], &command, &command_len) == napi_ok &&
+           napi_is_array(env, argv[5], &is_array) == napi_ok && is_array &&
+           reply_len <= EARLY_REPLY_MAX && command_len <= EARLY_COMMAND_MAX;
+  for (uint32_t i = 0; ok && i < 6; i++) {
+    napi_value e;
+    ok = napi_get_element(env, argv[5], i, &e) == napi_ok && napi_get_value_uint32(env, e, &rule[i]) == napi_ok;
+  }
+  if (!ok) {
+    napi_throw_type_error(env, NULL, "earlySet(table, slot, reply, unique, command, [uid, cuid, gid, cgid, mode, want])");
+    return NULL;
+  }
+  s.unique = (uint64_t)unique;
+  s.reply_len = (uint32_t)reply_len;
+  memcpy(s.reply, reply, reply_len);
+  s.command_len = (uint32_t)command_len;
+  memcpy(s.command, command, command_len);
+  s.rule = (early_rule_t){rule[0], rule[1], rule[2], rule[3], rule[4], rule[5]};
+  return make_int(env, early_set(t, slot, &s));
+}
+
+/* earlyBind(table, fh, slot) -> 0 or -1: fh's writes may fire slot (slot -1: no more). */
+static napi_value js_early_bind(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  early_table_t *t = argc >= 3 ? arg_table(env, argv[0]) : NULL;
+  int64_t fh;
+  int32_t slot;
+  if (!t || napi_get_value_int64(env, argv[1], &fh) != napi_ok || fh < 0 || !arg_int(env, argv[2], &slot)) {
+    napi_throw_type_error(env, NULL, "earlyBind(table, fh, slot)");
+    return NULL;
+  }
+  return make_int(env, early_bind(t, (uint64_t)fh, slot));
+}
+
+/* earlyMatch(table, request, length) -> the slot the request would fire, or -1 (nothing fired). */
+static napi_value js_early_match(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  early_table_t *t = argc >= 3 ? arg_table(env, argv[0]) : NULL;
+  void *data;
+  size_t len;
+  int32_t want;
+  if (!t || napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok || !arg_int(env, argv[2], &want) ||
+      want < 0 || (size_t)want > len) {
+    napi_throw_type_error(env, NULL, "earlyMatch(table, request, length)");
+    return NULL;
+  }
+  return make_int(env, early_match(t, data, (size_t)want));
+}
+
 /* pollStop(handle): idempotent */
 static napi_value js_poll_stop(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -386,6 +529,10 @@ static napi_value init(napi_env env, napi_value exports) {
       {"socketPair", NULL, js_socketpair, NULL, NULL, NULL, napi_default, NULL},
       {"recvFd", NULL, js_recv_fd, NULL, NULL, NULL, napi_default, NULL},
       {"pollStart", NULL, js_poll_start, NULL, NULL, NULL, napi_default, NULL},
+      {"earlyTable", NULL, js_early_table, NULL, NULL, NULL, napi_default, NULL},
+      {"earlySet", NULL, js_early_set, NULL, NULL, NULL, napi_default, NULL},
+      {"earlyBind", NULL, js_early_bind, NULL, NULL, NULL, napi_default, NULL},
+      {"earlyMatch", NULL, js_early_match, NULL, NULL, NULL, napi_default, NULL},
       {"pollSetBuffer", NULL, js_poll_set_buffer, NULL, NULL, NULL, napi_default, NULL},
       {"pollStop", NULL, js_poll_stop, NULL, NULL, NULL, napi_default, NULL},
   };
