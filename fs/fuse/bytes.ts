@@ -7,8 +7,11 @@ const TWO32 = 2 ** 32;
  * throws DecodeError, so a short or malformed request becomes EIO and never a crash.
  */
 export class ByteReader {
-  private offset = 0;
-  constructor(private readonly buf: Buffer) {}
+  private offset: number;
+  /** start: where the reads begin (the session reads a body after the header without a copy) */
+  constructor(private readonly buf: Buffer, start = 0) {
+    this.offset = start;
+  }
 
   get remaining(): number {
     return this.buf.length - this.offset;

@@ -127,7 +127,11 @@ export const encode = {
   },
   /** struct fuse_write_out */
   write(size: number): Buffer {
-    return new ByteWriter(Size.writeOut).u32(size).u32(0).done();
+    // Every write's reply: two plain writes into a pooled buffer, no zero-filled allocation.
+    const b = Buffer.allocUnsafe(Size.writeOut);
+    b.writeUInt32LE(size, 0);
+    b.writeUInt32LE(0, 4); // padding
+    return b;
   },
   /** struct fuse_init_out (64 bytes from 7.23). */
   init(o: InitOut): Buffer {

@@ -229,7 +229,7 @@ export class Session {
       if (msg.length >= 16) this.channel.write(encodeError(Number(msg.readBigUInt64LE(8)), Errno.EIO));
       return;
     }
-    const body = new ByteReader(msg.subarray(Size.inHeader));
+    const body = new ByteReader(msg, Size.inHeader);
     switch (header.opcode) {
       case Opcode.INIT:
         return this.onInit(header, body);
