@@ -20,11 +20,11 @@ const NOBODY = 65534;
 /** a group nobody is not in by default: given as a supplementary group only */
 const SUPP_GID = 43210;
 
-function create(dir: string, cmd: string): string {
-  const clone = join(dir, 'semaphores', 'unnamed', '.new');
+function create(dir: string, cmd: string, kind = 'unnamed'): string {
+  const clone = join(dir, 'semaphores', kind, '.new');
   const r = spawnSync('bash', ['-c', `exec 3<>"$1"; printf '%s\\n' "$2" >&3 || exit 1; cat <&3`, 'x', clone, cmd], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`create failed: ${r.stderr}`);
-  return join(dir, 'semaphores', 'unnamed', r.stdout.trim());
+  return join(dir, 'semaphores', kind, r.stdout.trim());
 }
 
 /** The daemon's log lines whose msg is `msg`. */
@@ -399,4 +399,35 @@ report('value', field('value'))
 `);
     t.deepEqual(res, [['blocked', true], ['post', 'ok'], ['the waiter returned', 0], ['its undo gave the unit back', true], ['value', '1']]);
   });
+});
+
+test('a SysV set: a complex waiter disarms (the post goes through JavaScript), setval and rmid while armed', async (t) => {
+  const d = await withDaemon(t, async (d) => {
+    const f = create(d.dir, 'semget private 2 mode=0666', 'sysv');
+    const res = await run(t, d, f, String.raw`
+fd = os.open(path, os.O_RDWR)
+a = waiter(fd)
+b = waiter(fd, b'op 0:-1 1:1')
+report('post with a complex waiter queued', outcome(lambda: os.write(fd, b'post')))
+first = reaped(a, 0.5)
+report('the oldest (single) waiter took it', [first, running(b)])
+os.write(fd, b'setval 1 0\n')
+report('setval of another semaphore keeps the waiter', running(b))
+outcome(lambda: os.write(fd, b'trywait'))
+report('post wakes the complex waiter', [outcome(lambda: os.write(fd, b'post')), reaped(b)])
+c = waiter(fd)
+os.write(fd, b'setval 0 1\n')
+report('setval 0 1 wakes the armed waiter', reaped(c))
+c = waiter(fd)
+report('rmid', outcome(lambda: os.write(fd, b'rmid')))
+report('the waiter gets EIDRM', reaped(c) - 100 == errno.EIDRM)
+report('a post after rmid', outcome(lambda: os.write(fd, b'post')))
+`);
+    t.deepEqual(res, [
+      ['post with a complex waiter queued', 'ok'], ['the oldest (single) waiter took it', [0, true]],
+      ['setval of another semaphore keeps the waiter', true], ['post wakes the complex waiter', ['ok', 0]],
+      ['setval 0 1 wakes the armed waiter', 0], ['rmid', 'ok'], ['the waiter gets EIDRM', true], ['a post after rmid', 'EIDRM'],
+    ]);
+  });
+  t.is(logged(d, 'completed as answered early'), logged(d, 'answered early'));
 });
