@@ -380,25 +380,40 @@ print(json.dumps(['took', took]), flush=True)
   });
 });
 
-test('wait undo: the waiter woken by a post then exits, and its undo gives the unit back', async (t) => {
-  await withDaemon(t, async (d) => {
+test('wait undo: the waiter woken by a post then exits, and its undo gives the units back (also one the read path answered)', async (t) => {
+  const d = await withDaemon(t, async (d) => {
     const f = create(d.dir, 'create value=0');
     const res = await run(t, d, f, String.raw`
 fd = os.open(path, os.O_RDWR)
-def undo_waiter():
-    own = os.open(path, os.O_RDWR)
-    os.write(own, b'wait undo')
-    # exit: the handle is released and its adjustment (+1) applied
+def undo_waiter(first_takes):
+    def run():
+        own = os.open(path, os.O_RDWR)
+        for _ in range(first_takes): os.write(own, b'wait undo')
+        os.write(own, b'wait undo')
+        # exit: the handle is released and its adjustment applied
+    return run
 n = int(field('ncnt'))
-w = child(undo_waiter)
+w = child(undo_waiter(0))
 report('blocked', until(lambda: field('ncnt') == str(n + 1)))
 report('post', outcome(lambda: os.write(fd, b'post')))
 report('the waiter returned', reaped(w))
 report('its undo gave the unit back', until(lambda: field('value') == '1'))
+# a waiter whose handle already holds an adjustment: the post that wakes it needs no new entry
+w = child(undo_waiter(1))
+report('took one, then blocked', until(lambda: field('ncnt') == '1' and field('value') == '0'))
+outcome(lambda: os.write(fd, b'trywait'))
+report('post', outcome(lambda: os.write(fd, b'post')))
+report('the waiter returned', reaped(w))
+report('its undo gave both units back', until(lambda: field('value') == '2'))
 report('value', field('value'))
 `);
-    t.deepEqual(res, [['blocked', true], ['post', 'ok'], ['the waiter returned', 0], ['its undo gave the unit back', true], ['value', '1']]);
+    t.deepEqual(res, [
+      ['blocked', true], ['post', 'ok'], ['the waiter returned', 0], ['its undo gave the unit back', true],
+      ['took one, then blocked', true], ['post', 'ok'], ['the waiter returned', 0], ['its undo gave both units back', true], ['value', '2'],
+    ]);
   });
+  t.log(`answered early: ${logged(d, 'answered early')}`);
+  t.is(logged(d, 'completed as answered early'), logged(d, 'answered early'));
 });
 
 test('a SysV set: a complex waiter disarms (the post goes through JavaScript), setval and rmid while armed', async (t) => {
