@@ -126,9 +126,15 @@ async function withDaemon(t: ExecutionContext, fn: (d: Daemon) => Promise<void>)
   return d;
 }
 
-test('a bare post answers the waiter from the read path: the waiter returns, the value stays 0, the log says answered early', async (t) => {
+const KINDS: [kind: string, create: string][] = [
+  ['unnamed', 'create value=0'],
+  ['named', 'create early value=0'],
+  ['sysv', 'semget private 1'],
+];
+
+for (const [kind, how] of KINDS) test(`${kind}: a bare post answers the waiter from the read path: the waiter returns, the value stays 0, the log says answered early`, async (t) => {
   const d = await withDaemon(t, async (d) => {
-    const f = create(d.dir, 'create value=0');
+    const f = create(d.dir, how, kind).replace(/\/\/+/g, '/');
     const res = await run(t, d, f, String.raw`
 fd = os.open(path, os.O_RDWR)
 for cmd in (b'post', b'post\n') * 5:
