@@ -452,3 +452,25 @@ report('a post after rmid', outcome(lambda: os.write(fd, b'post')))
   });
   t.is(logged(d, 'completed as answered early'), logged(d, 'answered early'));
 });
+
+test('after a held command ends, the handle is bound again with the waiter armed: the next bare post is answered early', async (t) => {
+  const d = await withDaemon(t, async (d) => {
+    const f = create(d.dir, 'create value=0');
+    const res = await run(t, d, f, String.raw`
+fd = os.open(path, os.O_RDWR)
+for i in range(3):
+    w = waiter(fd)
+    # the only open handle holds part of a command (unbound), then the command ends (EINVAL): no
+    # change of the set, so only binding again can re-arm the waiter; no status read in between
+    report('held then ended', outcome(lambda: (os.write(fd, b'x' * 5000), os.write(fd, b'\n'))))
+    report('trywait', outcome(lambda: os.write(fd, b'trywait')))
+    report('post', outcome(lambda: os.write(fd, b'post')))
+    report('waiter returned', reaped(w))
+`);
+    t.deepEqual(res, Array.from({ length: 3 }, () => [['held then ended', 'EINVAL'], ['trywait', 'EAGAIN'], ['post', 'ok'], ['waiter returned', 0]]).flat());
+  });
+  const early = logged(d, 'answered early');
+  t.log(`answered early: ${early}/3`);
+  t.true(early >= 1, 'a handle bound again after a held command had no armed waiter');
+  t.is(logged(d, 'completed as answered early'), early);
+});
