@@ -118,6 +118,8 @@ export class SemHandle implements FileHandle {
   private readonly framer = new CommandFramer();
   /** fh and the object's early post, once operations has opened us (opened) */
   private early: { fh: number; replies: EarlyReplies; post: EarlyPost } | null = null;
+  /** fh is bound to the object's early reply (bindEarly) */
+  private bound = false;
 
   constructor(private readonly obj: SemObject) {
     this.text = new StreamedText((scope) => semStatusPieces(obj, scope));
@@ -154,14 +156,21 @@ export class SemHandle implements FileHandle {
     post.retain();
     this.early = { fh, replies, post };
     this.bindEarly();
-    post.rearm();
   }
 
-  /** Bound while the framer holds nothing: a `post` written here is then a whole command. */
+  /**
+   * Bound while the framer holds nothing: a `post` written here is then a whole command. Binding
+   * re-arms: when this was the object's only bound handle, unbinding dropped what was armed, and a
+   * command that ends a held one may change nothing in the set (no watcher would re-arm it).
+   */
   private bindEarly(): void {
     if (!this.early) return;
-    if (this.framer.idle) this.early.replies.bind(this.early.fh, this.obj);
-    else this.early.replies.unbind(this.early.fh);
+    const idle = this.framer.idle;
+    if (idle === this.bound) return;
+    this.bound = idle;
+    if (!idle) return this.early.replies.unbind(this.early.fh);
+    this.early.replies.bind(this.early.fh, this.obj);
+    this.early.post.rearm();
   }
 
   private holderFor(ctx: FsContext): UndoHolder {
@@ -257,6 +266,7 @@ export class SemHandle implements FileHandle {
     if (this.pollWatcher) this.obj.set.watchers.delete(this.pollWatcher);
     this.framer.clear();
     if (this.early) {
+      this.bound = false;
       this.early.replies.unbind(this.early.fh);
       this.early.post.drop();
       this.early = null;
