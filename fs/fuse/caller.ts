@@ -8,7 +8,7 @@ import type { Caller } from './ops.js';
  */
 export class RequestCaller implements Caller {
   private cachedTgid = -1;
-  private cachedGroups: readonly number[] | null = null;
+  private cachedGroups: readonly number[] | null | undefined = undefined;
   constructor(readonly uid: number, readonly gid: number, readonly pid: number) {}
 
   get tgid(): number {
@@ -17,8 +17,8 @@ export class RequestCaller implements Caller {
   }
 
   /** Supplementary groups: read only when a permission check falls through to the group class. */
-  get groups(): readonly number[] {
-    if (this.cachedGroups === null) this.cachedGroups = groupsOf(this.pid);
+  get groups(): readonly number[] | null {
+    if (this.cachedGroups === undefined) this.cachedGroups = groupsOf(this.pid);
     return this.cachedGroups;
   }
 }
@@ -34,7 +34,7 @@ const STATUS_TTL_MS = 1000;
 const MAX_CACHED = 4096;
 interface ThreadStatus {
   tgid: number;
-  groups: readonly number[];
+  groups: readonly number[] | null;
   at: number;
 }
 const cache = new Map<number, ThreadStatus>();
@@ -55,12 +55,13 @@ export function tgidOf(tid: number): number {
 }
 
 /**
- * A thread's supplementary groups (the `Groups:` line). None when the request comes from the kernel
- * itself (pid 0) or the thread is gone: the checks then use uid and gid alone, which can only
- * refuse more, never grant more.
+ * A thread's supplementary groups (the `Groups:` line), or null when /proc cannot tell them: the
+ * request comes from the kernel itself or another pid namespace (pid 0), or the thread is gone.
+ * Permission checks then grant only what holds whether or not the caller is in the object's group
+ * (tree/access.ts, ipc/semaphores/perms.ts), so not knowing never grants more than Linux would.
  */
-export function groupsOf(tid: number): readonly number[] {
-  return tid <= 0 ? [] : statusOf(tid).groups;
+export function groupsOf(tid: number): readonly number[] | null {
+  return tid <= 0 ? null : statusOf(tid).groups;
 }
 
 function readStatus(tid: number, at: number): ThreadStatus {
@@ -70,10 +71,10 @@ function readStatus(tid: number, at: number): ThreadStatus {
     const groups = /^Groups:[ \t]*([\d \t]*)$/m.exec(status);
     return {
       tgid: tgid ? Number(tgid[1]) : tid,
-      groups: groups ? groups[1]!.split(/\s+/).filter(Boolean).map(Number) : [],
+      groups: groups ? groups[1]!.split(/\s+/).filter(Boolean).map(Number) : null,
       at,
     };
   } catch {
-    return { tgid: tid, groups: [], at };
+    return { tgid: tid, groups: null, at };
   }
 }

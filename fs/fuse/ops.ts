@@ -20,7 +20,8 @@ import { encode } from './replies.js';
 /**
  * Who made a request. pid is the header's pid: the calling *thread's* id, 0 when the kernel itself
  * sends the request (e.g. a RELEASE after the process is gone). tgid is the process id and groups
- * the supplementary groups, both read from /proc on first use only.
+ * the supplementary groups, both read from /proc on first use only; groups is null when /proc cannot
+ * tell them (permission checks then grant only what holds whether or not the caller is in a group).
  */
 export interface Caller {
   readonly uid: number;
@@ -28,7 +29,7 @@ export interface Caller {
   readonly pid: number;
   readonly tgid: number;
   /** Supplementary groups (from /proc, read on first use only). */
-  readonly groups: readonly number[];
+  readonly groups: readonly number[] | null;
 }
 
 /** What a handler receives. signal aborts when the kernel INTERRUPTs the request or the session ends. */

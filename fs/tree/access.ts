@@ -15,8 +15,12 @@ export const MAY_READ = 4;
 export interface Who {
   readonly uid: number;
   readonly gid: number;
-  /** Supplementary groups; read only when the owner class did not apply. */
-  readonly groups?: readonly number[];
+  /**
+   * Supplementary groups; read only when the owner class did not apply. null: they cannot be
+   * known (the caller's /proc entry is gone or in another pid namespace), so the caller may be in
+   * the group class or not: only what both the group and the others' class grant is granted.
+   */
+  readonly groups?: readonly number[] | null;
 }
 
 const STICKY = 0o1000;
@@ -32,6 +36,7 @@ export function modePermits(s: Pick<Stat, 'mode' | 'uid' | 'gid'>, who: Who, mas
   let bits = s.mode;
   if (who.uid === s.uid) bits >>= 6;
   else if (who.gid === s.gid || (who.groups?.includes(s.gid) ?? false)) bits >>= 3;
+  else if (who.groups === null) bits &= bits >> 3; // group class or others': what both grant
   return (mask & ~bits & 7) === 0;
 }
 

@@ -47,7 +47,7 @@ interface NodeBase {
    * Whether who may access this node for mask (MAY_READ | MAY_WRITE | MAY_EXEC); absent = the
    * mode bits of stat() (fs/tree/access.ts). IPC objects use ipcperms (the creator counts too).
    */
-  permits?(who: { uid: number; gid: number; groups?: readonly number[] }, mask: number): boolean;
+  permits?(who: { uid: number; gid: number; groups?: readonly number[] | null }, mask: number): boolean;
 }
 
 /**

@@ -16,8 +16,11 @@ export interface IpcPerm {
 export interface Who {
   uid: number;
   gid: number;
-  /** supplementary groups, when known */
-  groups?: readonly number[];
+  /**
+   * supplementary groups; null when they cannot be known: the caller may then be in the group
+   * class or the others', and only what both grant is granted (never more than Linux would)
+   */
+  groups?: readonly number[] | null;
 }
 
 export const READ = 4;
@@ -30,6 +33,7 @@ export function permitted(perm: IpcPerm, who: Who, requested: number): boolean {
   const inGroup = (g: number): boolean => who.gid === g || (who.groups?.includes(g) ?? false);
   if (who.uid === perm.cuid || who.uid === perm.uid) granted >>= 6;
   else if (inGroup(perm.cgid) || inGroup(perm.gid)) granted >>= 3;
+  else if (who.groups === null) granted &= granted >> 3;
   return (requested & ~granted & 0o7) === 0;
 }
 

@@ -20,6 +20,14 @@ test('owner class, else group (primary or supplementary), else other', (t) => {
   t.true(modePermits(s, { uid: 11, gid: 5 }, 0), 'F_OK');
 });
 
+test('supplementary groups unknown (null): only what both the group and the others grant', (t) => {
+  const s = stat(REG | 0o606, 10, 20);
+  t.false(modePermits(s, { uid: 11, gid: 5, groups: null }, MAY_READ), 'the group class denies: the caller may be in it');
+  t.true(modePermits(s, { uid: 11, gid: 5, groups: [] }, MAY_READ), 'known to be in no group');
+  t.true(modePermits(stat(REG | 0o644, 10, 20), { uid: 11, gid: 5, groups: null }, MAY_READ), 'both grant read');
+  t.true(modePermits(stat(REG | 0o060, 10, 20), { uid: 11, gid: 20, groups: null }, MAY_READ), 'the primary gid decides alone');
+});
+
 test('root passes, except executing a file without any execute bit', (t) => {
   const root = { uid: 0, gid: 0 };
   t.true(modePermits(stat(REG | 0o000, 1, 1), root, MAY_READ | MAY_WRITE));

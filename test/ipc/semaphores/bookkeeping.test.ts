@@ -67,6 +67,16 @@ test('ipcperms: owner class for owner and creator, group class for either group 
   t.notThrows(() => checkPerm(perm, { uid: 99, gid: 20 }, READ, 'x'));
 });
 
+test('ipcperms with supplementary groups unknown (null): only what both the group and the others grant', (t) => {
+  const perm = { uid: 10, gid: 20, cuid: 11, cgid: 21, mode: 0o606 };
+  t.false(permitted(perm, { uid: 99, gid: 99, groups: null }, READ), 'others grant read, the group class does not: maybe in the group');
+  t.true(permitted(perm, { uid: 99, gid: 99, groups: [] }, READ), 'known to be in no group: others');
+  t.true(permitted({ ...perm, mode: 0o066 }, { uid: 99, gid: 99, groups: null }, READ | ALTER), 'both grant: granted');
+  t.false(permitted({ ...perm, mode: 0o060 }, { uid: 99, gid: 99, groups: null }, READ), 'the group alone: maybe not in it');
+  t.true(permitted({ ...perm, mode: 0o060 }, { uid: 99, gid: 20, groups: null }, READ), 'the primary gid decides without the supplementary groups');
+  t.true(permitted({ ...perm, mode: 0o600 }, { uid: 10, gid: 99, groups: null }, READ | ALTER), 'the owner class needs no groups');
+});
+
 test('IPC_SET: owner, creator or root; sets uid, gid and the low 9 bits of mode only', (t) => {
   const perm = { uid: 10, gid: 20, cuid: 11, cgid: 21, mode: 0o1640 };
   const e = thrown(() => ipcSet(perm, { uid: 12, gid: 20 }, { mode: 0o777 }));
