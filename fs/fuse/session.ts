@@ -149,6 +149,11 @@ export class Session {
   /** Replies the channel's read path may send before JS runs (none on a channel without them). */
   readonly early: EarlyReplies;
   private readonly earlyBook: EarlyReplyBook | null;
+  /**
+   * The filesystem's handler for each opcode it implements, bound once: looking them up by name on
+   * every request was a megamorphic keyed load (the costliest JS step of a warm write round trip).
+   */
+  private readonly handlers = new Map<number, (req: FuseRequest<unknown>) => unknown>();
 
   constructor(readonly channel: Channel, private readonly ops: FuseOperations, options: SessionOptions) {
     this.log = options.log;
@@ -159,6 +164,10 @@ export class Session {
     this.ended$ = new Promise((resolve) => (this.resolveEnded = resolve));
     this.earlyBook = channel.early ? new EarlyReplyBook(channel.early, (unique, value) => this.successReply(unique, value)) : null;
     this.early = this.earlyBook ?? NO_EARLY_REPLIES;
+    for (const [opcode, spec] of OPS) {
+      const h = ops[spec.name] as ((req: FuseRequest<unknown>) => unknown) | undefined;
+      if (typeof h === 'function') this.handlers.set(opcode, h.bind(ops));
+    }
   }
 
   /** The reply a pending request would get for value, or null (not pending, or it cannot encode). */
@@ -247,7 +256,7 @@ export class Session {
     if (!this.info) return this.answerEarly(header, Errno.EIO, 'request before INIT');
     const spec = OPS.get(header.opcode);
     if (!spec) return this.answerEarly(header, Errno.ENOSYS, 'opcode not handled');
-    const handler = this.ops[spec.name] as ((req: FuseRequest<unknown>) => unknown) | undefined;
+    const handler = this.handlers.get(header.opcode);
     if (!handler) return this.answerEarly(header, spec.missing, 'not implemented by this filesystem');
     let args: unknown;
     try {
@@ -258,11 +267,11 @@ export class Session {
     }
     const req = new Request(this, header, spec, args);
     this.pending.set(header.unique, req);
-    if (this.earlyInterrupts.delete(header.unique)) req.abort(new FuseError(Errno.EINTR, 'interrupted'));
+    if (this.earlyInterrupts.size && this.earlyInterrupts.delete(header.unique)) req.abort(new FuseError(Errno.EINTR, 'interrupted'));
     if (this.debug) req.log.debug({ args: loggable(args) }, 'request');
     let result: unknown;
     try {
-      result = handler.call(this.ops, req);
+      result = handler(req);
     } catch (err) {
       return this.fail(req, err);
     }
