@@ -189,3 +189,22 @@ test('postHandoff: the plain case names the oldest single wait; a complex waiter
   u.semop([{ num: 0, op: -1, undo: true }], 5, h, () => {});
   t.is(u.postHandoff(), null, 'adj 1 -> 2 passes SEMAEM 1: the post would fail that waiter with ERANGE');
 });
+
+test('postHandoff with an undo budget: named only when the post needs no new entry (one it has, or one it clears)', (t) => {
+  const opts = { nsems: 1, max: 10, overflowErrno: Errno.ERANGE, maxAdj: 100, maxOps: 4, now: () => 1 };
+  const s = new SemSet(opts);
+  const h = new UndoHolder(5, 'p', new Budget(10));
+  const w = s.semop([{ num: 0, op: -1, undo: true }], 5, h, () => {}) as Waiter;
+  t.is(s.postHandoff(), null, 'adj 0 -> 1 makes an entry the budget may refuse');
+  s.cancel(w, Errno.EINTR);
+  s.setval(0, 1, 6);
+  s.semop([{ num: 0, op: -1, undo: true }], 5, h, () => {}); // takes the unit: adj 1
+  const again = s.semop([{ num: 0, op: -1, undo: true }], 5, h, () => {}) as Waiter;
+  t.is(s.postHandoff(), again, 'adj 1 -> 2: the entry exists, nothing to refuse');
+  s.cancel(again, Errno.EINTR);
+  const other = new UndoHolder(6, 'q', new Budget(10));
+  s.semop([{ num: 0, op: 1, undo: true }], 6, other, () => {}); // value 1, other's adj -1
+  s.semop([{ num: 0, op: -1 }], 6, null, () => {}); // value 0
+  const clears = s.semop([{ num: 0, op: -1, undo: true }], 6, other, () => {}) as Waiter;
+  t.is(s.postHandoff(), clears, 'adj -1 -> 0 clears the entry: nothing to refuse');
+});
