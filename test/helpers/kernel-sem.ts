@@ -10,6 +10,7 @@
  * Settling never sleeps for a fixed time: a side has settled when every actor that has not answered
  * is counted as a waiter (the sum of all semaphores' ncnt and zcnt counts each waiter exactly once).
  */
+import { isDeepStrictEqual } from 'node:util';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -204,15 +205,25 @@ export function parseStatus(text: string): SemState {
   return { values, ncnt, zcnt, pids, otime: field('otime') !== 'never' };
 }
 
-/** Waits (by polling the set, never a fixed sleep) until every actor without an answer is counted as a waiter. */
+/**
+ * Waits (by polling the set, never a fixed sleep) until every actor without an answer is counted as a
+ * waiter, and a second read agrees with the first with no answer in between: the kernel's state is
+ * several semctl calls (GETALL, then GETNCNT and GETZCNT per semaphore), so a semop that lands
+ * between them gives a torn read (values from before it, counts from after) that can pass the count
+ * check; it never reads the same twice around a change.
+ */
 export async function settle(side: Side, actors: Actor[], until: (s: SemState) => boolean = () => true, ms = 5000): Promise<SemState> {
   const deadline = Date.now() + ms;
+  const busyNow = (): number => actors.filter((a) => a.busy).length;
   for (;;) {
     // counted before the read: an answer that arrives during it may come with changes the read missed
-    const busy = actors.filter((a) => a.busy).length;
+    const busy = busyNow();
     const s = await side.state();
     const waiters = [...s.ncnt, ...s.zcnt].reduce((a, b) => a + b, 0);
-    if (busy === waiters && until(s)) return s;
+    if (busy === waiters && until(s)) {
+      const again = await side.state();
+      if (busyNow() === busy && isDeepStrictEqual(again, s)) return s;
+    }
     if (Date.now() > deadline) return s;
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
