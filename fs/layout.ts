@@ -17,8 +17,9 @@ import { SysvRegistry } from '../ipc/semaphores/registry.js';
 import type { SemLimits } from '../ipc/semaphores/limits.js';
 import { DEFAULT_LIMITS, quotaFor, type IpcQuota, type Limits } from '../ipc/limits.js';
 import { limitsDir } from './limits-dir.js';
+import { KIND_DIR_MODE } from './kinds/kind-dir.js';
 
-export const KIND_DIR_MODE = 0o1777;
+export { KIND_DIR_MODE };
 
 export interface LayoutOptions {
   /** Adds /.ipcfs-test (test-only files). */

@@ -9,11 +9,11 @@
  */
 import type { IpcPerm } from '../../ipc/semaphores/perms.js';
 import type { SemSet } from '../../ipc/semaphores/sem-set.js';
+import { hexKey } from '../kinds/tokens.js';
 import { ReadScope, escapeWord } from '../tree/text-file.js';
 
 const time = (ms: number): string => (ms ? new Date(ms).toISOString() : 'never');
 const octal = (mode: number): string => (mode & 0o777).toString(8).padStart(3, '0');
-export const hexKey = (key: number): string => `0x${(key >>> 0).toString(16).padStart(8, '0')}`;
 
 /** Pieces stay short (at most a few KiB: what a handle may carry between reads) but not tiny (per-piece cost). */
 const WORDS_PER_PIECE = 256;

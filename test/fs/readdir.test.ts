@@ -7,7 +7,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import type { FuseRequest } from '../../fs/fuse/ops.js';
 import { IpcfsOperations } from '../../fs/operations.js';
-import { SysvDir } from '../../fs/semaphores/dirs.js';
+import { semaphoreDirs, type SysvDir } from '../../fs/semaphores/dirs.js';
 import { StaticDir } from '../../fs/tree/static-dir.js';
 import type { FsNode } from '../../fs/tree/node.js';
 import { IPC_PRIVATE, SysvRegistry, type SysvSemaphore } from '../../ipc/semaphores/registry.js';
@@ -17,7 +17,7 @@ const ROOT_DIR = 1;
 
 function setup() {
   const registry = new SysvRegistry();
-  const sysv = new SysvDir(registry);
+  const sysv = semaphoreDirs(registry).sysv;
   let steps = 0;
   let starts = 0;
   // counts what the stream pulls from the directory: the cost of a listing

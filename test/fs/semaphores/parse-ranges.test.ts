@@ -3,8 +3,7 @@ import test from 'ava';
 import { Errno, ErrnoError } from '../../../ipc/errno.js';
 import { ipcSet, type IpcPerm } from '../../../ipc/semaphores/perms.js';
 import { parseCommand } from '../../../fs/semaphores/commands.js';
-import { options } from '../../../fs/semaphores/create-file.js';
-import { parseKey } from '../../../fs/semaphores/dirs.js';
+import { options, parseKey } from '../../../fs/kinds/tokens.js';
 
 const einval = { instanceOf: ErrnoError, code: 'EINVAL' };
 

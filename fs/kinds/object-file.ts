@@ -1,0 +1,207 @@
+/**
+ * An IPC object as a file, for every kind: the file (stat from the object's permission and times,
+ * ipcperms for open and ACCESS, chmod/chown as IPC_SET, utimes) and the open handle (a command
+ * stream: status text on read, framed commands on write; per-handle state released on RELEASE;
+ * POLL readiness with one wake-up; the common commands `ipc_set` and `rmid`). A kind subclasses
+ * both with its commands, its status and its readiness (fs/semaphores/sem-file.ts).
+ */
+import { Errno, ErrnoError, fail } from '../../ipc/errno.js';
+import { ALTER, checkOwner, ipcSet, permitted, type IpcPerm, type Who } from '../../ipc/semaphores/perms.js';
+import { S_IFREG } from '../fuse/abi.js';
+import { COMMAND_FILE_MODE, COMMAND_FILE_SIZE } from '../tree/command-file.js';
+import { CommandFramer } from '../tree/command-framing.js';
+import { allocIno, type FileHandle, type FileNode, type FsContext, type OpenMode, type Stat, type StatChange } from '../tree/node.js';
+import { StreamedText, type TextSource } from '../tree/text-file.js';
+
+/** What the generic file and handle need of an object. */
+export interface FileObject {
+  readonly perm: IpcPerm;
+  /** the status's first line: ['semid', '98765432'], ['name', '/app/q'] */
+  readonly label: readonly [string, string];
+  /** rm / IPC_RMID: what removing means for the kind */
+  remove(): void;
+  /** IPC_RMID ran (or the name was unlinked and the object destroyed): EIDRM for ipc_set and rmid */
+  readonly removed: boolean;
+  /** the last operation (0: never) and the last change of the object (ms) */
+  readonly otime: number;
+  ctime: number;
+  /** called after every change (poll wake-ups, early replies) */
+  readonly watchers: Set<() => void>;
+}
+
+/** Something a handle holds and gives back when it is released (an undo holder, held messages). */
+export interface HandleState {
+  release(): void;
+}
+
+const isOwner = (perm: IpcPerm, who: Who): boolean => who.uid === 0 || who.uid === perm.uid || who.uid === perm.cuid;
+
+export abstract class ObjectFile<O extends FileObject> implements FileNode {
+  readonly kind = 'file';
+  readonly ino = allocIno();
+  private atime = Date.now();
+
+  constructor(readonly obj: O) {}
+
+  /** st_size: a command file's (tree/command-file.ts); shared memory's is its size. */
+  protected size(): number {
+    return COMMAND_FILE_SIZE;
+  }
+
+  stat(): Stat {
+    const { perm } = this.obj;
+    return {
+      mode: S_IFREG | (perm.mode & 0o777),
+      uid: perm.uid,
+      gid: perm.gid,
+      size: this.size(),
+      nlink: 1,
+      atimeMs: this.atime,
+      mtimeMs: Math.max(this.obj.otime, this.obj.ctime),
+      ctimeMs: this.obj.ctime,
+    };
+  }
+
+  /**
+   * Opening, ACCESS and status reads follow ipcperms, not the file's mode bits alone: the creator
+   * (cuid, cgid) gets the owner's and the group's class too, and root passes.
+   */
+  permits(who: Who, mask: number): boolean {
+    return permitted(this.obj.perm, who, mask);
+  }
+
+  /** The object's permission changed (IPC_SET by chmod/chown or by the command): kinds re-arm what depends on it. */
+  protected permChanged(): void {}
+
+  /**
+   * chmod/chown: IPC_SET rules (owner, creator or root; low 9 bits of mode). chown(2) sends -1
+   * for "unchanged" as an absent field, so an id here is always a real one; checked anyway.
+   */
+  setStat(ctx: FsContext, change: StatChange): void {
+    const times = change.atimeMs !== undefined || change.mtimeMs !== undefined;
+    // utimes: the owner, the creator, root, or (as for touch's UTIME_NOW) anyone who may alter it;
+    // checked before anything changes. The kernel checks this itself only under default_permissions.
+    if (times && !isOwner(this.obj.perm, ctx.caller) && !permitted(this.obj.perm, ctx.caller, ALTER)) {
+      fail(Errno.EACCES, 'utimes: not the owner and no alter permission');
+    }
+    if (change.mode !== undefined || change.uid !== undefined || change.gid !== undefined) {
+      ipcSet(this.obj.perm, ctx.caller, { uid: change.uid, gid: change.gid, mode: change.mode });
+      this.obj.ctime = Date.now();
+      this.permChanged();
+    }
+    if (change.atimeMs !== undefined) this.atime = change.atimeMs;
+  }
+
+  abstract open(ctx: FsContext, flags: number): FileHandle;
+}
+
+/** POLL bits (poll.h) */
+export const POLLIN = 0x1;
+export const POLLOUT = 0x4;
+export const POLLRDNORM = 0x40;
+export const POLLWRNORM = 0x100;
+
+/**
+ * One open of an object file: a stream (tree/command-file.ts), so every user of a shared open
+ * file description can read, write and block at the same time.
+ */
+export abstract class ObjectHandle<O extends FileObject> implements FileHandle {
+  readonly mode: OpenMode = COMMAND_FILE_MODE;
+  protected readonly text: StreamedText;
+  protected readonly framer = new CommandFramer();
+  private readonly states: HandleState[] = [];
+  private pollWatcher: (() => void) | null = null;
+
+  constructor(protected readonly obj: O, status: TextSource) {
+    this.text = new StreamedText(status);
+  }
+
+  /** A stream: the offset is always 0; the text keeps the cursor. */
+  read(_ctx: FsContext, _offset: number, size: number, _flags: number): Buffer | Promise<Buffer> {
+    return this.text.read(size);
+  }
+
+  /**
+   * Runs the command this write completes (tree/command-framing.ts), or holds a piece of it.
+   * Synchronous unless the command has to wait: most replies go out in the same tick.
+   */
+  write(ctx: FsContext, data: Buffer, _offset: number, flags: number): number | Promise<number> {
+    this.text.invalidate();
+    let framed: Buffer | null;
+    try {
+      framed = this.framer.take(ctx.caller.pid, data, ctx.caller.uid);
+    } finally {
+      this.framingChanged();
+    }
+    if (framed === null) return data.length;
+    return this.command(ctx, framed, data.length, flags);
+  }
+
+  /** One whole command (its bytes, without the final newline); length is the write's, flags its f_flags. */
+  protected abstract command(ctx: FsContext, bytes: Buffer, length: number, flags: number): number | Promise<number>;
+
+  /** After every write: the framer may hold part of a command now, or no longer. */
+  protected framingChanged(): void {}
+
+  /** Keeps s with the handle: released, in the order kept, when the handle is. */
+  protected keep<S extends HandleState>(s: S): S {
+    this.states.push(s);
+    return s;
+  }
+
+  /** `ipc_set` (IPC_SET): EIDRM on a removed object before the owner check, as every other command. */
+  protected ipcSetCommand(ctx: FsContext, change: { uid?: number; gid?: number; mode?: number }, what: string): void {
+    if (this.obj.removed) throw new ErrnoError(Errno.EIDRM, `${what} removed`);
+    ipcSet(this.obj.perm, ctx.caller, change);
+    this.obj.ctime = Date.now();
+    this.permChanged();
+  }
+
+  /** `rmid` (IPC_RMID): owner, creator or root. */
+  protected rmidCommand(ctx: FsContext, what: string): void {
+    if (this.obj.removed) throw new ErrnoError(Errno.EIDRM, `${what} removed`);
+    checkOwner(this.obj.perm, ctx.caller, 'IPC_RMID');
+    this.obj.remove();
+  }
+
+  protected permChanged(): void {}
+
+  /** The POLL* bits ready now (the kind's rule). */
+  protected abstract readiness(): number;
+
+  /**
+   * Ready bits for events; with wake, a POLL that finds some of its events not ready is woken once,
+   * by the first change after which one of those is (or the object is removed): an edge-triggered
+   * epoll on POLLIN|POLLOUT needs the wake-up for POLLIN even though POLLOUT was ready.
+   */
+  poll(_ctx: FsContext, events: number, wake: (() => void) | null): number {
+    const ready = this.readiness() & events;
+    const missing = events & ~ready;
+    if (wake && missing) {
+      this.unwatchPoll();
+      const once = (): void => {
+        if (!(this.readiness() & missing) && !this.obj.removed) return;
+        this.unwatchPoll();
+        wake();
+      };
+      this.pollWatcher = once;
+      this.obj.watchers.add(once);
+    }
+    return ready;
+  }
+
+  private unwatchPoll(): void {
+    if (this.pollWatcher) this.obj.watchers.delete(this.pollWatcher);
+    this.pollWatcher = null;
+  }
+
+  /** Kind-specific clean-up before the kept states are released. */
+  protected onRelease(): void {}
+
+  release(): void {
+    this.unwatchPoll();
+    this.framer.clear();
+    this.onRelease();
+    for (const s of this.states.splice(0)) s.release();
+  }
+}
