@@ -11,6 +11,13 @@ import { Completion } from '../fuse/completion.js';
 import { setLongTimeout } from '../tree/long-timer.js';
 import type { FsContext } from '../tree/node.js';
 
+/**
+ * O_NONBLOCK in the f_flags a READ or WRITE carries: the descriptor's flags at the time of that
+ * call, so an fcntl(F_SETFL, O_NONBLOCK) after open counts from the next call on.
+ */
+export const O_NONBLOCK = 0o4000;
+export const nonBlocking = (flags: number): boolean => (flags & O_NONBLOCK) !== 0;
+
 /** What begin returns when the call completed at once. */
 export const DONE_NOW = Symbol('done now');
 
@@ -19,6 +26,8 @@ export interface WaitOptions {
   timeoutMs: number | null;
   /** ETIMEDOUT (POSIX) or EAGAIN (System V semtimedop) */
   timeoutErrno: number;
+  /** the descriptor is non-blocking (nonBlocking(flags)): a call that would wait fails with EAGAIN */
+  nonBlocking?: boolean;
   /** the message of an errno reply (EIDRM: 'semaphore removed') */
   describe?: (errno: number) => string | undefined;
 }
@@ -48,6 +57,7 @@ export function waitCall<W, T>(
   const result = new Completion<T>();
   settle = (errno, value) => (errno === 0 ? result.resolve(value) : result.reject(new ErrnoError(errno, o.describe?.(errno))));
   if (ctx.signal.aborted) onAbort();
+  else if (o.nonBlocking) cancel(w, Errno.EAGAIN);
   else if (o.timeoutMs === 0) cancel(w, o.timeoutErrno);
   else {
     // any length: a timeout past setTimeout's 2^31-1 ms is a chain of timers (tree/long-timer.ts)

@@ -11,7 +11,7 @@ import { UndoHolder, type UndoBudget } from '../../ipc/semaphores/undo.js';
 import type { Completion } from '../fuse/completion.js';
 import type { EarlyReplies } from '../fuse/early-replies.js';
 import { ObjectFile, ObjectHandle, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type FileObject } from '../kinds/object-file.js';
-import { DONE_NOW, waitCall } from '../kinds/wait-call.js';
+import { DONE_NOW, nonBlocking, waitCall, type WaitOptions } from '../kinds/wait-call.js';
 import { COMMAND_FILE_MODE } from '../tree/command-file.js';
 import type { FileHandle, FsContext, OpenMode } from '../tree/node.js';
 import { parseCommand, type Command } from './commands.js';
@@ -89,10 +89,10 @@ export class SemHandle extends ObjectHandle<SemObject> {
     super(obj, (scope) => semStatusPieces(obj, scope));
   }
 
-  protected command(ctx: FsContext, bytes: Buffer, length: number): number | Promise<number> {
+  protected command(ctx: FsContext, bytes: Buffer, length: number, flags: number): number | Promise<number> {
     const cmd = parseCommand(bytes.toString('utf8'), this.obj.kind);
     // The wait's continuation keeps the length, not the bytes (a waiter may wait for ever).
-    const waiting = this.run(ctx, cmd, length);
+    const waiting = this.run(ctx, cmd, length, nonBlocking(flags));
     return waiting ? waiting.map(() => length) : length;
   }
 
@@ -131,7 +131,7 @@ export class SemHandle extends ObjectHandle<SemObject> {
     return this.holder;
   }
 
-  private run(ctx: FsContext, cmd: Command, length: number): Completion<void> | void {
+  private run(ctx: FsContext, cmd: Command, length: number, noWait: boolean): Completion<void> | void {
     const { set, perm } = this.obj;
     const who = ctx.caller;
     switch (cmd.verb) {
@@ -139,7 +139,7 @@ export class SemHandle extends ObjectHandle<SemObject> {
         const alters = cmd.ops.some((o) => o.op !== 0);
         checkPerm(perm, who, alters ? ALTER : READ, 'semop');
         const holder = cmd.ops.some((o) => o.undo) ? this.holderFor(ctx) : null;
-        return this.semop(ctx, cmd.ops, holder, cmd.timeoutMs, cmd.timeoutErrno, { unique: ctx.unique, value: length });
+        return this.semop(ctx, cmd.ops, holder, { timeoutMs: cmd.timeoutMs, timeoutErrno: cmd.timeoutErrno, nonBlocking: noWait }, { unique: ctx.unique, value: length });
       }
       case 'setval':
         checkPerm(perm, who, ALTER, 'SETVAL');
@@ -160,7 +160,7 @@ export class SemHandle extends ObjectHandle<SemObject> {
    * Applies at once (returns nothing), or returns a Completion that settles when the operation
    * completes, times out, or is interrupted (a timed-out or interrupted wait takes nothing).
    */
-  private semop(ctx: FsContext, ops: SemOp[], holder: UndoHolder | null, timeoutMs: number | null, timeoutErrno: number, tag: WaitTag): Completion<void> | void {
+  private semop(ctx: FsContext, ops: SemOp[], holder: UndoHolder | null, wait: Omit<WaitOptions, 'describe'>, tag: WaitTag): Completion<void> | void {
     const { set } = this.obj;
     const r = waitCall<Waiter, void>(
       ctx,
@@ -169,7 +169,7 @@ export class SemHandle extends ObjectHandle<SemObject> {
         return w === 'done' ? DONE_NOW : w;
       },
       (w, errno) => set.cancel(w, errno),
-      { timeoutMs, timeoutErrno, describe: (errno) => (errno === Errno.EIDRM ? 'semaphore removed' : undefined) },
+      { ...wait, describe: (errno) => (errno === Errno.EIDRM ? 'semaphore removed' : undefined) },
     );
     return r === DONE_NOW ? undefined : r;
   }
