@@ -1,30 +1,33 @@
 /**
- * FUSE requests onto the tree (fs/tree). This file owns what FUSE needs and the tree must not
- * know: node ids and their lookup counts, file handles (fh), directory streams, poll handles, and
- * the quota of open files and directories (each charged to the opener's uid until its RELEASE).
+ * FUSE requests onto the tree (fs/tree): each handler checks what Linux checks, calls the tree,
+ * and answers. What FUSE needs and the tree must not know lives in tables (fs/tables): node ids
+ * and their lookup counts (node-ids.ts: a fresh node id per LOOKUP for files, and why), open files
+ * with their poll handles (open-files.ts), directory streams (dir-streams.ts). Open files and
+ * directories are charged here to the opener's uid, before anything is opened, and the tables
+ * give the charges back at RELEASE.
  *
- * Node ids. A directory keeps one node id while the kernel remembers it. A file gets a *fresh*
- * node id on every LOOKUP, with entry_valid = 0, so every open of it gets its own kernel inode:
- * a WRITE blocked in one open (a semaphore wait) holds that inode's i_rwsem, and `echo x > file`
- * (O_TRUNC: do_truncate takes the inode lock before the filesystem sees anything) or `cat file`
- * from another process must not sleep behind it. attr.ino stays the node's own, so stat shows
- * one stable inode number. Node ids are never reused, so generation is always 0.
+ * Files are answered with entry_valid = attr_valid = 0 (every path walk looks them up again, so
+ * each open gets the node id node-ids.ts gives it, and attributes follow their object);
+ * directories are cached for 1 s.
  */
 import type { Logger } from 'pino';
 import { DEFAULT_LIMITS, quotaFor, type IpcQuota } from '../ipc/limits.js';
 import type { Charge } from '../ipc/quota.js';
-import { FUSE_ROOT_ID, OpenOutFlag, POLL_SCHEDULE_NOTIFY, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, SetattrValid, direntType } from './fuse/abi.js';
-import { NO_EARLY_REPLIES, type EarlyReplies } from './fuse/early-replies.js';
+import { OpenOutFlag, POLL_SCHEDULE_NOTIFY, S_IFMT, S_IFREG, SetattrValid } from './fuse/abi.js';
+import type { EarlyReplies } from './fuse/early-replies.js';
 import { Errno, FuseError, fail } from './fuse/errno.js';
 import type { FuseOperations, FuseRequest } from './fuse/ops.js';
 import type {
   AccessIn, CreateIn, Empty, FlushIn, FsyncIn, GetattrIn, LinkIn, MkdirIn, MknodIn, NameIn, OpenIn, PollIn, ReadIn,
   ReleaseIn, RenameIn, SetattrIn, SymlinkIn, WriteIn,
 } from './fuse/requests.js';
-import { DirentList, notify, type Attr, type AttrOut, type EntryOut, type OpenOut, type StatfsOut } from './fuse/replies.js';
+import { notify, type Attr, type AttrOut, type EntryOut, type OpenOut, type StatfsOut } from './fuse/replies.js';
 import type { DirNode, FileHandle, FsNode, OpenMode, StatChange } from './tree/node.js';
 import { MAY_READ, MAY_WRITE, checkAccess, checkCreate, checkDelete, checkSearch, permits } from './tree/access.js';
 import { undecodable } from './fuse/requests.js';
+import { DirStreams } from './tables/dir-streams.js';
+import { NodeIds } from './tables/node-ids.js';
+import { OpenFiles } from './tables/open-files.js';
 
 /** What a pending WRITE keeps of its data once the handle has taken it. */
 const NO_BYTES = Buffer.alloc(0);
@@ -66,40 +69,6 @@ const POLLWRNORM = 0x100;
 /** What the kernel assumes for a file without poll support (DEFAULT_POLLMASK). */
 const ALWAYS_READY = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
 
-interface NodeRef {
-  node: FsNode;
-  nlookup: number;
-}
-
-interface OpenFile {
-  handle: FileHandle;
-  /** kernel poll handles waiting for a wake-up, from POLL with FUSE_POLL_SCHEDULE_NOTIFY */
-  pollKh: number | null;
-  /** one handle of the opener's quota */
-  charge: Charge;
-}
-
-/**
- * An open directory: O(1) memory whatever the directory's size. READDIR offsets: 1 after ".",
- * 2 after "..", k + 2 after the k-th entry. The stream keeps the directory's live iterator
- * positioned at `pos`: a READDIR at that offset continues it (each entry costs O(1), so a whole
- * listing is linear), any other offset (a seekdir, a rewind) restarts it and skips. A live Map
- * iterator sees removals and appends, so an entry present for the whole listing is listed once.
- */
-interface DirStream {
-  dir: DirNode;
-  /** the offset the next entry gets as its predecessor's cookie; -1 = no iterator yet */
-  pos: number;
-  iter: Iterator<[string, FsNode]> | null;
-  /** taken from iter but did not fit in the last reply: the first of the next one */
-  pending: [string, FsNode] | null;
-  /** one directory stream of the opener's quota */
-  charge: Charge;
-}
-
-const DIR_TYPE = direntType(S_IFDIR);
-const typeOf = (n: FsNode): number => direntType(n.kind === 'dir' ? S_IFDIR : n.kind === 'symlink' ? S_IFLNK : S_IFREG);
-
 export function openFlagsOf(mode: OpenMode): number {
   let f = 0;
   if (mode.directIo) f |= OpenOutFlag.DIRECT_IO;
@@ -111,15 +80,12 @@ export function openFlagsOf(mode: OpenMode): number {
 }
 
 export class IpcfsOperations implements FuseOperations {
-  private readonly nodes = new Map<number, NodeRef>();
-  /** Directories' node ids (one per directory while the kernel knows it). */
-  private readonly dirIds = new Map<FsNode, number>();
-  private readonly files = new Map<number, OpenFile>();
-  private readonly dirs = new Map<number, DirStream>();
-  private nextNodeId = FUSE_ROOT_ID + 1;
+  private readonly nodeIds: NodeIds;
+  /** fh numbers, one sequence for files and directories */
   private nextFh = 1;
+  private readonly files = new OpenFiles(() => this.nextFh++, (kh) => this.notifier(notify.pollWakeup(kh)));
+  private readonly dirs = new DirStreams(() => this.nextFh++);
   private notifier: Notifier = () => -Errno.ENOTCONN;
-  private early: EarlyReplies = NO_EARLY_REPLIES;
 
   private readonly dirEntryValidMs: number;
   readonly quota: IpcQuota;
@@ -127,8 +93,7 @@ export class IpcfsOperations implements FuseOperations {
   constructor(root: DirNode, private readonly log: Logger, options: OperationsOptions = {}) {
     this.dirEntryValidMs = options.kernelChecksPermissions === false ? 0 : DIR_ENTRY_VALID_MS;
     this.quota = options.quota ?? quotaFor(DEFAULT_LIMITS);
-    this.nodes.set(FUSE_ROOT_ID, { node: root, nlookup: 1 });
-    this.dirIds.set(root, FUSE_ROOT_ID);
+    this.nodeIds = new NodeIds(root);
   }
 
   /** Where poll wake-ups and cache invalidations go (the session, once it runs). */
@@ -138,7 +103,7 @@ export class IpcfsOperations implements FuseOperations {
 
   /** The session's early replies (fuse/early-replies.ts): handles bind their fh on OPEN. */
   setEarlyReplies(early: EarlyReplies): void {
-    this.early = early;
+    this.files.early = early;
   }
 
   /** Open file handles (for tests and the status of the daemon). */
@@ -149,36 +114,15 @@ export class IpcfsOperations implements FuseOperations {
     return this.dirs.size;
   }
   get knownNodes(): number {
-    return this.nodes.size;
+    return this.nodeIds.size;
   }
 
   // ---- node ids ----
 
-  private node(nodeid: number): FsNode {
-    const ref = this.nodes.get(nodeid);
-    if (!ref) fail(Errno.ESTALE, `unknown node id ${nodeid}`);
-    return ref.node;
-  }
-
   private dir(nodeid: number): DirNode {
-    const n = this.node(nodeid);
+    const n = this.nodeIds.node(nodeid);
     if (n.kind !== 'dir') fail(Errno.ENOTDIR);
     return n;
-  }
-
-  /** Counts one lookup of node and returns its node id (fresh for files, see the file comment). */
-  private remember(node: FsNode): number {
-    if (node.kind === 'dir') {
-      const id = this.dirIds.get(node);
-      if (id !== undefined) {
-        this.nodes.get(id)!.nlookup++;
-        return id;
-      }
-    }
-    const id = this.nextNodeId++;
-    this.nodes.set(id, { node, nlookup: 1 });
-    if (node.kind === 'dir') this.dirIds.set(node, id);
-    return id;
   }
 
   private attrOf(node: FsNode): Attr {
@@ -189,7 +133,7 @@ export class IpcfsOperations implements FuseOperations {
   private entry(node: FsNode): EntryOut {
     const isDir = node.kind === 'dir';
     return {
-      nodeid: this.remember(node),
+      nodeid: this.nodeIds.remember(node),
       generation: 0,
       entryValidMs: isDir ? this.dirEntryValidMs : FILE_VALID_MS,
       attrValidMs: isDir ? DIR_ATTR_VALID_MS : FILE_VALID_MS,
@@ -199,12 +143,7 @@ export class IpcfsOperations implements FuseOperations {
 
   /** FORGET/BATCH_FORGET (no reply): the kernel dropped nlookup references to nodeid. */
   forget(nodeid: number, nlookup: number): void {
-    const ref = this.nodes.get(nodeid);
-    if (!ref || nodeid === FUSE_ROOT_ID) return;
-    ref.nlookup -= nlookup;
-    if (ref.nlookup > 0) return;
-    this.nodes.delete(nodeid);
-    if (this.dirIds.get(ref.node) === nodeid) this.dirIds.delete(ref.node);
+    this.nodeIds.forget(nodeid, nlookup);
   }
 
   // ---- names ----
@@ -224,7 +163,7 @@ export class IpcfsOperations implements FuseOperations {
 
   /** GETATTR: fuse_attr_out. With GETATTR_FH the kernel names an open file; the node is the same. */
   getattr(req: FuseRequest<GetattrIn>): AttrOut {
-    const node = this.node(req.nodeid);
+    const node = this.nodeIds.node(req.nodeid);
     return { attrValidMs: node.kind === 'dir' ? DIR_ATTR_VALID_MS : FILE_VALID_MS, attr: this.attrOf(node) };
   }
 
@@ -234,7 +173,7 @@ export class IpcfsOperations implements FuseOperations {
    * Mode and owner changes go to the node (EPERM if it has no rules for them). Replies fuse_attr_out.
    */
   setattr(req: FuseRequest<SetattrIn>): AttrOut {
-    const node = this.node(req.nodeid);
+    const node = this.nodeIds.node(req.nodeid);
     const a = req.args;
     const change: StatChange = {};
     if (a.valid & SetattrValid.MODE) change.mode = a.mode;
@@ -252,7 +191,7 @@ export class IpcfsOperations implements FuseOperations {
 
   /** READLINK: the target bytes. */
   readlink(req: FuseRequest<Empty>): string {
-    const n = this.node(req.nodeid);
+    const n = this.nodeIds.node(req.nodeid);
     if (n.kind !== 'symlink') fail(Errno.EINVAL);
     return n.target;
   }
@@ -342,7 +281,7 @@ export class IpcfsOperations implements FuseOperations {
    * EMFILE/ENFILE past the opener's or everyone's open-file limit (nothing opened).
    */
   async open(req: FuseRequest<OpenIn>): Promise<OpenOut> {
-    const node = this.node(req.nodeid);
+    const node = this.nodeIds.node(req.nodeid);
     if (node.kind !== 'file') fail(node.kind === 'dir' ? Errno.EISDIR : Errno.ELOOP);
     checkAccess(node, req.caller, openMask(req.args.flags), 'open'); // may_open; CREATE skips it as Linux does
     const charge = this.chargeHandle(req);
@@ -360,10 +299,7 @@ export class IpcfsOperations implements FuseOperations {
   }
 
   private register(handle: FileHandle, charge: Charge): OpenOut {
-    const fh = this.nextFh++;
-    this.files.set(fh, { handle, pollKh: null, charge });
-    handle.opened?.(fh, this.early);
-    return { fh, openFlags: openFlagsOf(handle.mode) };
+    return { fh: this.files.add(handle, charge), openFlags: openFlagsOf(handle.mode) };
   }
 
   /**
@@ -383,15 +319,9 @@ export class IpcfsOperations implements FuseOperations {
     }
   }
 
-  private file(fh: number): OpenFile {
-    const f = this.files.get(fh);
-    if (!f) fail(Errno.EBADF, `unknown file handle ${fh}`);
-    return f;
-  }
-
   /** READ: the bytes (short = end of file). flags are the file's current f_flags (O_NONBLOCK). */
   read(req: FuseRequest<ReadIn>): Buffer | Promise<Buffer> {
-    return this.file(req.args.fh).handle.read(req, req.args.offset, req.args.size, req.args.flags);
+    return this.files.get(req.args.fh).handle.read(req, req.args.offset, req.args.size, req.args.flags);
   }
 
   /**
@@ -404,12 +334,12 @@ export class IpcfsOperations implements FuseOperations {
     // COMMAND_MAX of a padded command, must not stay alive with it (1000 blocked threads each
     // holding 250 KB measured +240 MB). The handle has them for the synchronous part.
     req.args.data = NO_BYTES;
-    return this.file(fh).handle.write(req, data, offset, flags);
+    return this.files.get(fh).handle.write(req, data, offset, flags);
   }
 
   /** FLUSH: every close(2) of a descriptor; empty reply. */
   flush(req: FuseRequest<FlushIn>): void {
-    this.file(req.args.fh).handle.flush?.(req);
+    this.files.get(req.args.fh).handle.flush?.(req);
   }
 
   /**
@@ -417,21 +347,12 @@ export class IpcfsOperations implements FuseOperations {
    * sends it with pid 0 or the exiting task's). Empty reply; the kernel does not wait for it.
    */
   release(req: FuseRequest<ReleaseIn>): void {
-    const f = this.files.get(req.args.fh);
-    if (!f) return;
-    this.files.delete(req.args.fh);
-    this.early.unbind(req.args.fh);
-    f.charge.release();
-    try {
-      f.handle.release(req);
-    } catch (err) {
-      req.log.error({ err }, 'release failed; the handle is gone anyway');
-    }
+    this.files.release(req.args.fh, req);
   }
 
   /** FSYNC: nothing is buffered; empty reply. */
   fsync(req: FuseRequest<FsyncIn>): void {
-    this.file(req.args.fh);
+    this.files.get(req.args.fh);
   }
 
   /**
@@ -439,88 +360,37 @@ export class IpcfsOperations implements FuseOperations {
    * FUSE_NOTIFY_POLL carrying kh before polling again; the handle calls `wake` for that.
    */
   poll(req: FuseRequest<PollIn>): number {
-    const f = this.file(req.args.fh);
+    const f = this.files.get(req.args.fh);
     if (!f.handle.poll) return ALWAYS_READY & req.args.events;
-    let wake: (() => void) | null = null;
-    if (req.args.flags & POLL_SCHEDULE_NOTIFY) {
-      const kh = req.args.kh;
-      f.pollKh = kh;
-      wake = () => {
-        if (f.pollKh !== kh) return; // a newer poll replaced it
-        f.pollKh = null;
-        this.notifier(notify.pollWakeup(kh));
-      };
-    }
+    const wake = req.args.flags & POLL_SCHEDULE_NOTIFY ? this.files.pollWake(f, req.args.kh) : null;
     return f.handle.poll(req, req.args.events, wake);
   }
 
   // ---- directories ----
 
   /**
-   * OPENDIR: a directory stream (no snapshot: see DirStream). EMFILE/ENFILE past the opener's or
+   * OPENDIR: a directory stream (no snapshot: tables/dir-streams.ts). EMFILE/ENFILE past the opener's or
    * everyone's limit of open directories.
    */
   opendir(req: FuseRequest<OpenIn>): OpenOut {
     const dir = this.dir(req.nodeid);
     checkAccess(dir, req.caller, MAY_READ, 'list'); // listing is reading the directory
     const charge = this.quota.charge(req.caller.uid, { dirStreams: 1 }, 'opendir');
-    const fh = this.nextFh++;
-    this.dirs.set(fh, { dir, pos: -1, iter: null, pending: null, charge });
-    return { fh, openFlags: 0 };
+    return { fh: this.dirs.open(dir, charge), openFlags: 0 };
   }
 
   /**
-   * READDIR: whole fuse_dirent records up to size, from offset (see DirStream); an empty reply at
+   * READDIR: whole fuse_dirent records up to size, from offset (tables/dir-streams.ts); an empty reply at
    * the end. The kernel asks again from the cookie of the last entry it could pass on, which is
    * where the stream stands unless the caller's buffer was smaller than ours (then it restarts).
    */
   readdir(req: FuseRequest<ReadIn>): Buffer {
-    const d = this.dirs.get(req.args.fh);
-    if (!d) fail(Errno.EBADF);
-    const list = new DirentList(req.args.size);
-    const offset = req.args.offset;
-    if (offset !== d.pos || !d.iter) {
-      if (offset > 0) req.log.debug({ offset, pos: d.pos }, 'readdir: seek (restarts the directory\'s iterator)');
-      this.seekDir(d, offset);
-    }
-    const ino = d.dir.ino;
-    // '..': the kernel fills in the parent itself; its ino is not used
-    if (d.pos === 0 && list.add(ino, 1, DIR_TYPE, '.')) d.pos = 1;
-    if (d.pos === 1 && list.add(ino, 2, DIR_TYPE, '..')) d.pos = 2;
-    if (d.pos < 2) return list.done();
-    for (;;) {
-      let e = d.pending;
-      d.pending = null;
-      // taken earlier and removed since: not listed (it was not there for the whole listing)
-      if (e && d.dir.lookup(e[0]) !== e[1]) e = null;
-      if (!e) {
-        const next = d.iter!.next();
-        if (next.done) break;
-        e = next.value;
-      }
-      if (!list.add(e[1].ino, d.pos + 1, typeOf(e[1]), e[0])) {
-        d.pending = e;
-        break;
-      }
-      d.pos++;
-    }
-    return list.done();
-  }
-
-  /** A fresh iterator at offset: skips offset - 2 entries (a seek costs what it skips). */
-  private seekDir(d: DirStream, offset: number): void {
-    d.iter = d.dir.entries()[Symbol.iterator]();
-    d.pending = null;
-    d.pos = Math.min(offset, 2);
-    while (d.pos < offset && !d.iter.next().done) d.pos++;
+    return this.dirs.read(req.args.fh, req.args.offset, req.args.size, req.log);
   }
 
   /** RELEASEDIR: empty reply; the stream's quota goes back. */
   releasedir(req: FuseRequest<ReleaseIn>): void {
-    const d = this.dirs.get(req.args.fh);
-    if (!d) return;
-    this.dirs.delete(req.args.fh);
-    d.charge.release();
+    this.dirs.release(req.args.fh);
   }
 
   /** FSYNCDIR: nothing to sync. */
@@ -528,7 +398,7 @@ export class IpcfsOperations implements FuseOperations {
 
   /** STATFS: fuse_statfs_out; no blocks, one "file" per known node. */
   statfs(): StatfsOut {
-    return { blocks: 0, bfree: 0, bavail: 0, files: this.nodes.size, ffree: 0, bsize: 4096, namelen: 255, frsize: 4096 };
+    return { blocks: 0, bfree: 0, bavail: 0, files: this.nodeIds.size, ffree: 0, bsize: 4096, namelen: 255, frsize: 4096 };
   }
 
   /**
@@ -537,7 +407,7 @@ export class IpcfsOperations implements FuseOperations {
    * the node's own rule (ipcperms for IPC objects). F_OK (mask 0) asks only that the node exists.
    */
   access(req: FuseRequest<AccessIn>): void {
-    const node = this.node(req.nodeid);
+    const node = this.nodeIds.node(req.nodeid);
     const mask = req.args.mask & 7;
     if (mask && !permits(node, req.caller, mask)) throw new FuseError(Errno.EACCES);
   }
@@ -545,19 +415,7 @@ export class IpcfsOperations implements FuseOperations {
   /** The session ended: release every open handle, as the kernel would have. */
   destroy(): void {
     const gone = { unique: 0, caller: { uid: 0, gid: 0, pid: 0, tgid: 0, groups: [] }, signal: AbortSignal.abort(), log: this.log };
-    for (const [fh, d] of this.dirs) {
-      this.dirs.delete(fh);
-      d.charge.release();
-    }
-    for (const [fh, f] of this.files) {
-      this.files.delete(fh);
-      this.early.unbind(fh);
-      f.charge.release();
-      try {
-        f.handle.release(gone);
-      } catch (err) {
-        this.log.error({ err }, 'release at session end failed');
-      }
-    }
+    this.dirs.releaseAll();
+    this.files.releaseAll(gone);
   }
 }

@@ -25,8 +25,8 @@
  *    (do_truncate) take the inode lock exclusively: they wait, uninterruptibly, while a write on
  *    the same kernel inode is blocked in the daemon, and while one of them waits, the rwsem makes
  *    later writes on that inode wait behind it. A fresh open by path gets its own kernel inode
- *    (fs/operations.ts: a fresh node id per LOOKUP), so this concerns only descriptors shared with
- *    a blocked writer and reopens of them through /proc/PID/fd (`> /proc/self/fd/3` truncates):
+ *    (fs/tables/node-ids.ts: a fresh node id per LOOKUP), so this concerns only descriptors shared
+ *    with a blocked writer and reopens of them through /proc/PID/fd (`> /proc/self/fd/3` truncates):
  *    use the descriptor itself (`>&3`), or open without O_APPEND and O_TRUNC.
  *  - Reads take no inode lock in the direct-I/O path (fuse_direct_read_iter).
  */

@@ -37,9 +37,18 @@ export interface StatChange {
   mtimeMs?: number;
 }
 
+/**
+ * Which node id LOOKUP answers for a node: 'stable' = one node id, so one kernel inode shared by
+ * every open; 'per-lookup' = a fresh node id each time, so each open has its own kernel inode
+ * (fs/tables/node-ids.ts says why files want that).
+ */
+export type NodeIdRule = 'stable' | 'per-lookup';
+
 interface NodeBase {
   /** Stable inode number shown by stat (st_ino). */
   readonly ino: number;
+  /** Absent: 'stable' for directories, 'per-lookup' for files and symlinks. */
+  readonly nodeIds?: NodeIdRule;
   stat(): Stat;
   /** chmod/chown/touch; absent = EPERM for mode/owner changes, times are ignored. */
   setStat?(ctx: FsContext, change: StatChange): void;
@@ -90,7 +99,7 @@ export interface FileHandle {
   release(ctx: FsContext): void;
   /**
    * Opened as fh: the handle may bind fh to its object's early replies (fuse/early-replies.ts).
-   * Operations unbinds fh itself on RELEASE.
+   * fs/tables/open-files.ts unbinds fh itself on RELEASE.
    */
   opened?(fh: number, early: EarlyReplies): void;
 }
