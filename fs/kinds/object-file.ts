@@ -95,6 +95,13 @@ export abstract class ObjectFile<O extends FileObject> implements FileNode {
   abstract open(ctx: FsContext, flags: number): FileHandle;
 }
 
+const NO_VERBS: ReadonlySet<string> = new Set();
+
+/** The first word of a command line, lower-cased: what payloadVerbs names. */
+function verbOf(line: Buffer): string {
+  return line.toString('latin1').trim().split(/\s/, 1)[0]!.toLowerCase();
+}
+
 /** POLL bits (poll.h) */
 export const POLLIN = 0x1;
 export const POLLOUT = 0x4;
@@ -109,16 +116,41 @@ export abstract class ObjectHandle<O extends FileObject> implements FileHandle {
   readonly mode: OpenMode = COMMAND_FILE_MODE;
   protected readonly text: StreamedText;
   protected readonly framer = new CommandFramer();
+  /** the verbs whose command carries a payload: the rest of its write (framing rule 6) */
+  protected readonly payloadVerbs: ReadonlySet<string> = NO_VERBS;
   private readonly states: HandleState[] = [];
   private pollWatcher: (() => void) | null = null;
+  /** a command's answer not read yet (see answer) */
+  private answerBytes: Buffer | null = null;
 
   constructor(protected readonly obj: O, status: TextSource) {
     this.text = new StreamedText(status);
   }
 
-  /** A stream: the offset is always 0; the text keeps the cursor. */
+  /**
+   * A stream: the offset is always 0; the text keeps the cursor. A command's answer (answer())
+   * comes first: its bytes, then end of file once; then the status again.
+   */
   read(_ctx: FsContext, _offset: number, size: number, _flags: number): Buffer | Promise<Buffer> {
+    const a = this.answerBytes;
+    if (a) {
+      this.answerBytes = a.length ? a.subarray(Math.min(size, a.length)) : null;
+      return a.subarray(0, Math.min(size, a.length));
+    }
     return this.text.read(size);
+  }
+
+  /**
+   * The answer of a command (a received message), read by the next reads of this open file
+   * description, whoever reads it (`exec 3<>q; echo receive >&3; cat <&3`). One at a time: a
+   * command that would answer while an answer is unread must refuse first (answerPending).
+   */
+  protected answer(bytes: Buffer): void {
+    this.answerBytes = bytes;
+  }
+
+  protected get answerPending(): boolean {
+    return this.answerBytes !== null;
   }
 
   /**
@@ -127,6 +159,10 @@ export abstract class ObjectHandle<O extends FileObject> implements FileHandle {
    */
   write(ctx: FsContext, data: Buffer, _offset: number, flags: number): number | Promise<number> {
     this.text.invalidate();
+    if (this.payloadVerbs.size) {
+      const p = this.framer.takePayload(ctx.caller.pid, data, (line) => this.payloadVerbs.has(verbOf(line)));
+      if (p) return this.command(ctx, p.line, data.length, flags, p.payload);
+    }
     let framed: Buffer | null;
     try {
       framed = this.framer.take(ctx.caller.pid, data, ctx.caller.uid);
@@ -134,11 +170,14 @@ export abstract class ObjectHandle<O extends FileObject> implements FileHandle {
       this.framingChanged();
     }
     if (framed === null) return data.length;
-    return this.command(ctx, framed, data.length, flags);
+    return this.command(ctx, framed, data.length, flags, null);
   }
 
-  /** One whole command (its bytes, without the final newline); length is the write's, flags its f_flags. */
-  protected abstract command(ctx: FsContext, bytes: Buffer, length: number, flags: number): number | Promise<number>;
+  /**
+   * One whole command (its bytes, without the final newline); length is the write's, flags its
+   * f_flags; payload: what follows the command line of a payload verb (else null).
+   */
+  protected abstract command(ctx: FsContext, bytes: Buffer, length: number, flags: number, payload: Buffer | null): number | Promise<number>;
 
   /** After every write: the framer may hold part of a command now, or no longer. */
   protected framingChanged(): void {}

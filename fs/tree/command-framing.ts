@@ -22,6 +22,10 @@
  *     processes sharing one open file description never splice their commands together. A handle
  *     holds at most HELD_MAX bytes for all its writers (past it: ENOBUFS, handled like rule 4);
  *     everything held is dropped on RELEASE.
+ *  6. A command that carries a payload (a kind's payload verbs, e.g. a message queue's `send`) is
+ *     one write: its first line is the command and the rest of that write, any bytes, newlines
+ *     included, is the payload (takePayload). It applies only to a write that starts a command
+ *     (nothing held or failed for its writer); a payload is at most what one WRITE carries.
  */
 import { Errno, fail } from '../../ipc/errno.js';
 
@@ -141,6 +145,19 @@ export class CommandFramer {
     this.budget.move(held.uid, data.length);
     this.held.set(tid, held);
     return null;
+  }
+
+  /**
+   * Rule 6: when this write starts a command (nothing held or failed for tid) and its first line
+   * is one `isPayloadCommand` accepts, the line (without its newline) and the rest of the write.
+   * Otherwise null: the write is framed by take().
+   */
+  takePayload(tid: number, data: Buffer, isPayloadCommand: (line: Buffer) => boolean): { line: Buffer; payload: Buffer } | null {
+    if (this.held.has(tid) || this.failed.has(tid)) return null;
+    const nl = data.indexOf(NEWLINE);
+    if (nl < 0) return null;
+    const line = data.subarray(0, nl);
+    return isPayloadCommand(line) ? { line, payload: data.subarray(nl + 1) } : null;
   }
 
   /** Nothing held and no failed command's rest expected: the next write is read on its own. */

@@ -25,6 +25,7 @@ import { silentLog, startSession } from '../../helpers/synthetic-kernel.js';
 /** The latch's state machine: what ipc/<kind>/ would hold. */
 class Latch implements FileObject {
   value = 0;
+  note = Buffer.alloc(0);
   otime = 0;
   ctime = Date.now();
   removed = false;
@@ -64,6 +65,7 @@ class Latch implements FileObject {
 const released: string[] = [];
 
 class LatchHandle extends ObjectHandle<Latch> {
+  protected override readonly payloadVerbs = new Set(['note']);
   constructor(obj: Latch) {
     super(obj, function* () {
       yield `${obj.label[0]}: ${obj.label[1]}\n`;
@@ -72,8 +74,17 @@ class LatchHandle extends ObjectHandle<Latch> {
     });
     this.keep({ release: () => released.push(obj.label[1]) });
   }
-  protected command(ctx: FsContext, bytes: Buffer, length: number, flags: number): number | Promise<number> {
+  protected command(ctx: FsContext, bytes: Buffer, length: number, flags: number, payload: Buffer | null): number | Promise<number> {
     const [verb, ...rest] = words(bytes.toString());
+    if (verb === 'note') {
+      this.obj.note = Buffer.from(payload!);
+      return length;
+    }
+    if (verb === 'peek') {
+      if (this.answerPending) fail(E.EBUSY, 'the last answer is not read yet');
+      this.answer(Buffer.concat([Buffer.from(`size=${this.obj.note.length}\n`), this.obj.note]));
+      return length;
+    }
     const { positional, opts } = options(rest, { timeout: 'value', uid: 'value', mode: 'value' });
     if (verb === 'add') {
       this.obj.add(countOption('add', positional[0], 1));
@@ -259,4 +270,26 @@ test('chmod is IPC_SET (owner only) and ipc_set/rmid are the layer\'s commands; 
   t.is((await write(node, fh, 'rmid', { uid: 1000, gid: 1000 })).error, 0);
   t.is((await write(node, fh, 'rmid', { uid: 1000, gid: 1000 })).error, -Errno.EIDRM);
   t.is((await write(node, fh, 'ipc_set mode=600', { uid: 1000, gid: 1000 })).error, -Errno.EIDRM);
+});
+
+test('payload verbs take the rest of their write, any bytes; answers are read by the next reads of the description, then end of file, then the status', async (t) => {
+  const { kernel, lookup, open, write, read, clone } = await mounted();
+  const named = (await lookup(1, 'named')).nodeid;
+  await clone(named, 'create n');
+  const node = (await lookup(named, 'n')).nodeid;
+  const fh = await open(node);
+  const bytes = Buffer.from([0x6e, 0x0a, 0x00, 0xff, 0x0a, 0x0a]);
+  const w = await kernel.call(Opcode.WRITE, node, body.write(fh, Buffer.concat([Buffer.from('note\n'), bytes])));
+  t.is(w.body.readUInt32LE(0), 5 + bytes.length, 'the whole write is taken');
+  t.is((await write(node, fh, 'peek')).error, 0);
+  t.is((await write(node, fh, 'peek')).error, -Errno.EBUSY, 'one answer at a time');
+  const first = (await kernel.call(Opcode.READ, node, body.read(fh, 0, 4))).body;
+  const rest = (await kernel.call(Opcode.READ, node, body.read(fh, 0, 4096))).body;
+  t.deepEqual(Buffer.concat([first, rest]), Buffer.concat([Buffer.from('size=6\n'), bytes]));
+  t.is((await kernel.call(Opcode.READ, node, body.read(fh, 0, 4096))).body.length, 0, 'end of file once');
+  t.regex(await read(node, fh), /^name: \/n\n/, 'then the status');
+  // a write that continues a held command is framed as before, whatever it starts with
+  const head = Buffer.alloc(5000, 0x61);
+  t.is((await kernel.call(Opcode.WRITE, node, body.write(fh, head))).error, 0, 'held');
+  t.is((await write(node, fh, 'note\nx\n')).error, -Errno.EINVAL, 'the held command plus this write is not a command');
 });
