@@ -260,13 +260,14 @@ export class MessageQueue {
   }
 
   /**
-   * mq_timedreceive, in do_mq_timedreceive's order: EMSGSIZE (bufferSize below msgsize), then an
+   * mq_timedreceive, in do_mq_timedreceive's order: EBADF (holder released), EMSGSIZE (bufferSize below msgsize), then an
    * empty queue: EAGAIN when nonblocking, else a ReceiveWaiter completed by done(0, message) or by
    * cancel(). With a holder the message stays held by it until ack (robust receive).
    */
   receive(bufferSize: number, pid: number, nonblocking: boolean, holder: MqHolder | null, done: (errno: number, got: Received | null) => void, tag: unknown = null): Received | ReceiveWaiter {
-    if (!(bufferSize >= this.msgsize)) fail(Errno.EMSGSIZE, `buffer of ${bufferSize} bytes, msgsize is ${this.msgsize}`);
+    // a released holder is a closed handle: the descriptor check, first as in Linux
     if (holder?.released) fail(Errno.EBADF, 'holder released');
+    if (!(bufferSize >= this.msgsize)) fail(Errno.EMSGSIZE, `buffer of ${bufferSize} bytes, msgsize is ${this.msgsize}`);
     if (this.queued === 0) {
       if (nonblocking) fail(Errno.EAGAIN, 'queue empty');
       const w = new ReceiveWaiter(pid, holder, done, tag);
