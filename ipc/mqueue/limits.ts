@@ -12,7 +12,7 @@
  * raise it: the quota's rule for every RLIMIT-like limit of the daemon).
  */
 import { Errno, fail } from '../errno.js';
-import { Quota, ROOT_UID, type Amounts, type Charge } from '../quota.js';
+import { Quota, ROOT_UID, type Amounts, type Charge, type ResourceLimit } from '../quota.js';
 
 /** mq_send priorities are 0..MQ_PRIO_MAX-1 */
 export const MQ_PRIO_MAX = 32768;
@@ -90,18 +90,17 @@ export function mqBytes(attr: MqAttr): number {
 /**
  * Proposal for ipc/limits.ts (the lead merges it): the message-queue limits by the names
  * `ipcfs mount --limits` would use (Linux's sysctl names under /proc/sys/fs/mqueue, plus the
- * RLIMIT and the daemon's own bound), their defaults and allowed ranges (mq_sysctl.c's), and
- * the quota resources they become.
- *
- * Resources (Quota<...>):
- *  - `mqQueues`: one per queue, global = queues_max, perUid = Infinity, ENOSPC. Root passes
- *    queues_max in Linux, which a Quota global limit cannot express, so the registry checks
- *    queues_max itself for non-root and the quota's own global for this resource is Infinity;
- *    the count is still kept there (usage, status). Every queue also takes one of `objects`.
- *  - `mqBytes`: mqBytes(attr) per queue, perUid = uid-mq-bytes (RLIMIT_MSGQUEUE, EMFILE as
- *    mq_open), global = mq-bytes (ipcfs's own bound on reserved message memory, ENOMEM; default
- *    Infinity since the per-uid limit and `objects` already bound unprivileged users).
+ * RLIMIT and the daemon's own bound), their defaults and allowed ranges (mq_sysctl.c's: msg_max
+ * and msg_default 1..HARD_MSGMAX, msgsize_max and msgsize_default 128..HARD_MSGSIZEMAX,
+ * queues_max any int), and the quota resources they become (mqResourceLimits).
  */
+export interface MqQuotaLimits {
+  /** RLIMIT_MSGQUEUE of every uid but root (bytes of mq_bytes) */
+  uidMqBytes: number;
+  /** ipcfs's own bound on all queues' mq_bytes together, root's included */
+  mqBytes: number;
+}
+
 export const MQ_LIMITS = Object.freeze({
   defaults: Object.freeze({ ...LINUX_MQ_LIMITS, uidMqBytes: MQ_BYTES_MAX, mqBytes: Infinity }),
   names: Object.freeze({
@@ -115,27 +114,37 @@ export const MQ_LIMITS = Object.freeze({
   }),
   min: Object.freeze({ msgDefault: MIN_MSGMAX, msgsizeDefault: MIN_MSGSIZEMAX, msgMax: MIN_MSGMAX, msgsizeMax: MIN_MSGSIZEMAX }),
   max: Object.freeze({ msgDefault: HARD_MSGMAX, msgsizeDefault: HARD_MSGSIZEMAX, msgMax: HARD_MSGMAX, msgsizeMax: HARD_MSGSIZEMAX, queuesMax: 2147483647 }),
-  resources: Object.freeze({
-    mqQueues: { perUid: Infinity, globalErrno: Errno.ENOSPC, uidErrno: Errno.ENOSPC, label: 'queues_max (POSIX message queues)' },
-    mqBytes: { globalErrno: Errno.ENOMEM, uidErrno: Errno.EMFILE, label: 'RLIMIT_MSGQUEUE (message queue bytes)' },
-  }),
 });
 
 export type MqResource = 'objects' | 'mqQueues' | 'mqBytes';
 
-/** What the registry needs of a quota: ipc/limits.ts's IpcQuota once MQ_LIMITS is merged there. */
+/**
+ * The quota resources of message queues, for ipc/limits.ts's quotaFor:
+ *  - `mqQueues`: one per queue. Linux lets root pass queues_max, which a Quota global limit
+ *    cannot express (it binds root too), so MqRegistry checks queues_max itself for non-root
+ *    callers against this count; the resource itself is unlimited. Every queue also takes one
+ *    of the shared `objects`.
+ *  - `mqBytes`: mqBytes(attr) per queue: per uid RLIMIT_MSGQUEUE (EMFILE, as mq_open; root
+ *    exempt as with every per-uid limit), globally the daemon's own bound (ENOMEM; Infinity by
+ *    default: uid-mq-bytes and `objects` already bound unprivileged users).
+ */
+export function mqResourceLimits(l: MqQuotaLimits): Record<'mqQueues' | 'mqBytes', ResourceLimit> {
+  return {
+    mqQueues: { global: Infinity, perUid: Infinity, globalErrno: Errno.ENOSPC, uidErrno: Errno.ENOSPC, label: 'POSIX message queues' },
+    mqBytes: { global: l.mqBytes, perUid: l.uidMqBytes, globalErrno: Errno.ENOMEM, uidErrno: Errno.EMFILE, label: 'RLIMIT_MSGQUEUE (message queue bytes)' },
+  };
+}
+
+/** What the registry needs of a quota: ipc/limits.ts's IpcQuota once these resources are merged there. */
 export interface MqQuota {
   charge(uid: number, amounts: Amounts<MqResource>, what?: string): Charge<string>;
   used(r: MqResource): number;
 }
 
 /** A quota of the message-queue resources alone (tests, and until the lead's merge). */
-export function mqQuotaFor(l: { queuesMax: number; uidMqBytes: number; mqBytes: number; objects?: number; uidObjects?: number }): Quota<MqResource> {
-  const r = MQ_LIMITS.resources;
+export function mqQuotaFor(l: MqQuotaLimits & { objects?: number; uidObjects?: number }): Quota<MqResource> {
   return new Quota<MqResource>({
     objects: { global: l.objects ?? Infinity, perUid: l.uidObjects ?? Infinity, globalErrno: Errno.ENOSPC, uidErrno: Errno.ENOSPC, label: 'objects' },
-    // queues_max is the registry's check (root passes it): counted here, not limited
-    mqQueues: { ...r.mqQueues, global: Infinity },
-    mqBytes: { ...r.mqBytes, global: l.mqBytes, perUid: l.uidMqBytes },
+    ...mqResourceLimits(l),
   });
 }

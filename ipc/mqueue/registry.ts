@@ -12,7 +12,7 @@ import { Errno, fail } from '../errno.js';
 import type { Charge } from '../quota.js';
 import { ROOT_UID } from '../quota.js';
 import type { Who } from '../semaphores/perms.js';
-import { checkAttr, defaultAttr, LINUX_MQ_LIMITS, MQ_BYTES_MAX, mqBytes, mqQuotaFor, type MqAttr, type MqLimits, type MqQuota } from './limits.js';
+import { checkAttr, defaultAttr, LINUX_MQ_LIMITS, MQ_LIMITS, mqBytes, mqQuotaFor, type MqAttr, type MqLimits, type MqQuota } from './limits.js';
 import { MessageQueue } from './queue.js';
 
 export const O_CREAT = 0o100;
@@ -39,7 +39,7 @@ export class MqRegistry {
 
   constructor(
     readonly limits: MqLimits = LINUX_MQ_LIMITS,
-    readonly quota: MqQuota = mqQuotaFor({ ...LINUX_MQ_LIMITS, uidMqBytes: MQ_BYTES_MAX, mqBytes: Infinity }),
+    readonly quota: MqQuota = mqQuotaFor(MQ_LIMITS.defaults),
     private readonly now: () => number = Date.now,
   ) {}
 
