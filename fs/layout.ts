@@ -13,6 +13,7 @@ import { StaticDir } from './tree/static-dir.js';
 import type { DirNode } from './tree/node.js';
 import { testFilesDir } from './test-files.js';
 import { semaphoreDirs } from './semaphores/dirs.js';
+import { mqueueDirs } from './mqueue/dirs.js';
 import { SysvRegistry } from '../ipc/semaphores/registry.js';
 import type { SemLimits } from '../ipc/semaphores/limits.js';
 import { DEFAULT_LIMITS, quotaFor, type IpcQuota, type Limits } from '../ipc/limits.js';
@@ -49,10 +50,12 @@ export function buildTree(options: LayoutOptions = {}): StaticDir {
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits, ...options.semLimits };
   const quota = options.quota ?? quotaFor(limits);
   const sems = semaphoreDirs(new SysvRegistry(limits, Date.now, quota));
+  const mqs = mqueueDirs(limits, quota);
   const kinds: Record<string, DirNode> = {
     'semaphores/named': sems.named,
     'semaphores/unnamed': sems.unnamed,
     'semaphores/sysv': sems.sysv,
+    'mqueue/named': mqs.named,
     ...options.kinds,
   };
   const groups = new Map<string, StaticDir>();

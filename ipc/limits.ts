@@ -10,6 +10,7 @@
 import { Errno } from './errno.js';
 import { Quota, type ResourceLimit } from './quota.js';
 import { LINUX_SEM_LIMITS, type SemLimits } from './semaphores/limits.js';
+import { MQ_LIMITS, mqResourceLimits, type MqLimits, type MqQuotaLimits } from './mqueue/limits.js';
 import type { UndoBudget } from './semaphores/undo.js';
 
 export interface IpcfsOwnLimits {
@@ -33,7 +34,7 @@ export interface IpcfsOwnLimits {
   uidUndo: number;
 }
 
-export type Limits = SemLimits & IpcfsOwnLimits;
+export type Limits = SemLimits & IpcfsOwnLimits & MqLimits & MqQuotaLimits;
 
 export const DEFAULT_OWN_LIMITS: Readonly<IpcfsOwnLimits> = Object.freeze({
   objects: 65536,
@@ -47,7 +48,7 @@ export const DEFAULT_OWN_LIMITS: Readonly<IpcfsOwnLimits> = Object.freeze({
   uidUndo: 131072,
 });
 
-export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({ ...LINUX_SEM_LIMITS, ...DEFAULT_OWN_LIMITS });
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({ ...LINUX_SEM_LIMITS, ...DEFAULT_OWN_LIMITS, ...MQ_LIMITS.defaults });
 
 /** Limit names as written on the command line and in limits/ipcfs, in their order there. */
 export const LIMIT_NAMES: Readonly<Record<keyof Limits, string>> = Object.freeze({
@@ -66,10 +67,13 @@ export const LIMIT_NAMES: Readonly<Record<keyof Limits, string>> = Object.freeze
   uidDirStreams: 'uid-dir-streams',
   undo: 'undo',
   uidUndo: 'uid-undo',
+  ...MQ_LIMITS.names,
 });
 
 /** Largest value a limit may take (semvmx and semaem are shorts in Linux's ABI). */
-const MAX: Partial<Record<keyof Limits, number>> = { semvmx: 32767, semaem: 32767, semmni: 32768 };
+const MAX: Partial<Record<keyof Limits, number>> = { semvmx: 32767, semaem: 32767, semmni: 32768, ...MQ_LIMITS.max };
+/** Smallest value (1 unless said): /proc/sys/fs/mqueue's msgsize limits start at 128. */
+const MIN: Partial<Record<keyof Limits, number>> = { ...MQ_LIMITS.min };
 
 /** "semmni=8,uid-handles=16" over base; an Error naming the bad part on an unknown name or value. */
 export function parseLimits(text: string, base: Limits = DEFAULT_LIMITS): Limits {
@@ -79,8 +83,8 @@ export function parseLimits(text: string, base: Limits = DEFAULT_LIMITS): Limits
     const eq = part.indexOf('=');
     const key = byName.get(eq < 0 ? part : part.slice(0, eq));
     const v = eq < 0 ? '' : part.slice(eq + 1);
-    if (!key || !/^\d{1,15}$/.test(v) || Number(v) < 1 || Number(v) > (MAX[key] ?? Number.MAX_SAFE_INTEGER)) {
-      throw new Error(`bad limit "${part}" (names: ${Object.values(LIMIT_NAMES).join(', ')}; positive integers${key && MAX[key] ? `, at most ${MAX[key]}` : ''})`);
+    if (!key || !/^\d{1,15}$/.test(v) || Number(v) < (MIN[key] ?? 1) || Number(v) > (MAX[key] ?? Number.MAX_SAFE_INTEGER)) {
+      throw new Error(`bad limit "${part}" (names: ${Object.values(LIMIT_NAMES).join(', ')}; positive integers${key && MIN[key] ? `, at least ${MIN[key]}` : ''}${key && MAX[key] ? `, at most ${MAX[key]}` : ''})`);
     }
     out[key] = Number(v);
   }
@@ -88,7 +92,7 @@ export function parseLimits(text: string, base: Limits = DEFAULT_LIMITS): Limits
 }
 
 /** What the quota counts. */
-export type Resource = 'objects' | 'semSets' | 'semaphores' | 'handles' | 'dirStreams' | 'undo';
+export type Resource = 'objects' | 'semSets' | 'semaphores' | 'handles' | 'dirStreams' | 'undo' | 'mqQueues' | 'mqBytes';
 
 export type IpcQuota = Quota<Resource>;
 
@@ -103,6 +107,7 @@ export function quotaFor(l: Limits): IpcQuota {
     dirStreams: file(l.dirStreams, l.uidDirStreams, 'open directories'),
     // semop's answer when it cannot allocate the undo structure
     undo: { global: l.undo, perUid: l.uidUndo, globalErrno: Errno.ENOMEM, uidErrno: Errno.ENOMEM, label: 'undo entries' },
+    ...mqResourceLimits(l),
   });
 }
 

@@ -3,13 +3,13 @@
  * flagged undo belong to the open file handle: its UndoHolder is released, and its adjustments
  * applied, when the kernel releases the handle (last close, or the process's death).
  */
-import { readFileSync } from 'node:fs';
 import { Errno } from '../../ipc/errno.js';
 import { ALTER, READ, checkPerm, type IpcPerm } from '../../ipc/semaphores/perms.js';
 import type { SemOp, SemSet, Waiter } from '../../ipc/semaphores/sem-set.js';
 import { UndoHolder, type UndoBudget } from '../../ipc/semaphores/undo.js';
 import type { Completion } from '../fuse/completion.js';
 import type { EarlyReplies } from '../fuse/early-replies.js';
+import { commOf } from '../kinds/process.js';
 import { ObjectFile, ObjectHandle, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type FileObject } from '../kinds/object-file.js';
 import { DONE_NOW, nonBlocking, waitCall, type WaitOptions } from '../kinds/wait-call.js';
 import { COMMAND_FILE_MODE } from '../tree/command-file.js';
@@ -50,15 +50,6 @@ export class SemObject implements FileObject {
   }
   get watchers(): Set<() => void> {
     return this.set.watchers;
-  }
-}
-
-/** The process name as bytes (latin1, one char per byte); status.ts escapes it when printing. */
-function commOf(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'latin1').replace(/\n$/, '');
-  } catch {
-    return '?';
   }
 }
 
