@@ -17,8 +17,8 @@
  * one priority, which is the common case.
  *
  * Hand-off (pipelined_send/pipelined_receive): a message sent while a receiver waits goes to the
- * longest-waiting receiver, never through the queue (no notification); a receive that frees room
- * moves the longest-waiting sender's message into the queue.
+ * longest-waiting receiver, never through the queue (no notification); a slot that frees (a
+ * receive without holder, an ack) moves the longest-waiting sender's message into the queue.
  *
  * Robust receive: a receive given an MqHolder (one per open handle) does not consume the message:
  * it is held by that holder under an id until ack(holder, id). Releasing the holder (close, crash,
