@@ -118,7 +118,12 @@ export interface Notification {
   readonly fire: () => void;
 }
 
-/** The per-handle holder of robustly received messages (like ipc/semaphores/undo.ts's UndoHolder). */
+/**
+ * The per-handle holder of robustly received messages (like ipc/semaphores/undo.ts's UndoHolder).
+ * At the handle's RELEASE the fs layer first cancels the handle's waiting receives, then calls
+ * release(); a receive found still waiting for a released holder ends with EBADF, never with a
+ * message nobody could acknowledge.
+ */
 export class MqHolder {
   released = false;
   private readonly queues = new Set<MessageQueue>();
