@@ -17,8 +17,8 @@
  * one priority, which is the common case.
  *
  * Hand-off (pipelined_send/pipelined_receive): a message sent while a receiver waits goes to the
- * longest-waiting receiver, never through the queue (no notification); a receive that frees room
- * moves the longest-waiting sender's message into the queue.
+ * longest-waiting receiver, never through the queue (no notification); a slot that frees (a
+ * receive without holder, an ack) moves the longest-waiting sender's message into the queue.
  *
  * Robust receive: a receive given an MqHolder (one per open handle) does not consume the message:
  * it is held by that holder under an id until ack(holder, id). Releasing the holder (close, crash,
@@ -118,7 +118,12 @@ export interface Notification {
   readonly fire: () => void;
 }
 
-/** The per-handle holder of robustly received messages (like ipc/semaphores/undo.ts's UndoHolder). */
+/**
+ * The per-handle holder of robustly received messages (like ipc/semaphores/undo.ts's UndoHolder).
+ * At the handle's RELEASE the fs layer first cancels the handle's waiting receives, then calls
+ * release(); a receive found still waiting for a released holder ends with EBADF, never with a
+ * message nobody could acknowledge.
+ */
 export class MqHolder {
   released = false;
   private readonly queues = new Set<MessageQueue>();

@@ -149,7 +149,7 @@ function errName(fn: () => string): string {
 
 test('random sends, receives (with and without holders), acks, releases and cancels agree with the reference model', (t) => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 4 }), fc.array(cmd, { maxLength: 80 }), (maxmsg, cmds) => {
+    fc.property(fc.integer({ min: 1, max: 4 }), fc.array(cmd, { maxLength: 120, size: 'large' }), (maxmsg, cmds) => {
       const q = new MessageQueue({ maxmsg, msgsize: 4 });
       const m = new Model(maxmsg);
       // holder slot -> [real holder, model id]; a released slot gets a fresh holder
@@ -206,15 +206,15 @@ test('random sends, receives (with and without holders), acks, releases and canc
           model = m.ack(slot.model, cand.id);
         } else if (c.c === 'release') {
           const slot = holders[c.holder]!;
-          slot.real.release();
-          m.release(slot.model);
-          // waiting receives of a released holder: the fs layer cancels them at release
+          // the fs layer's RELEASE: first the handle's waiting receives end, then its holder goes
           for (const [wk, w] of waiters) {
             if (w instanceof ReceiveWaiter && w.holder === slot.real && w.queued) {
               q.cancel(w, Errno.EINTR);
               m.cancel(wk, 'EINTR');
             }
           }
+          slot.real.release();
+          m.release(slot.model);
           slot.real = new MqHolder(100 + c.holder, `w${c.holder}`);
           slot.model = nextModelHolder++;
           real = model = 'released';

@@ -167,6 +167,19 @@ test('release puts messages back at their arrival place: ahead of later ones of 
   t.deepEqual(order, ['b1', 'b2', 'a1', 'a2', 'a3', 'a4']);
 });
 
+test('a receive still waiting for a released holder gets EBADF, not a message nobody could acknowledge', (t) => {
+  const q = mk(2);
+  const h = new MqHolder(71, 'w');
+  send(q, 'a');
+  recv(q, h);
+  const got: string[] = [];
+  q.receive(8, 72, false, h, (e, m) => got.push(e ? `72 ${e}` : `72:${m!.data}`));
+  q.receive(8, 73, false, null, (e, m) => got.push(e ? `73 ${e}` : `73:${m!.data}`));
+  h.release();
+  t.deepEqual(got, [`72 ${Errno.EBADF}`, '73:a']);
+  t.is(q.heldCount, 0);
+});
+
 test('release wakes waiting receivers first, in their order', (t) => {
   const q = mk(4);
   const h = new MqHolder(61, 'w');
