@@ -20,7 +20,12 @@ const DOCUMENTED: [string, keyof Limits][] = [
   ['semmsl', 'semmsl'], ['semmns', 'semmns'], ['semopm', 'semopm'], ['semmni', 'semmni'], ['semvmx', 'semvmx'], ['semaem', 'semaem'],
   ['objects', 'objects'], ['handles', 'handles'], ['dir-streams', 'dirStreams'], ['uid-objects', 'uidObjects'],
   ['uid-semaphores', 'uidSemaphores'], ['uid-handles', 'uidHandles'], ['uid-dir-streams', 'uidDirStreams'], ['undo', 'undo'], ['uid-undo', 'uidUndo'],
+  ['msg_default', 'msgDefault'], ['msgsize_default', 'msgsizeDefault'], ['msg_max', 'msgMax'], ['msgsize_max', 'msgsizeMax'], ['queues_max', 'queuesMax'],
+  ['uid-mq-bytes', 'uidMqBytes'], ['mq-bytes', 'mqBytes'],
 ];
+
+/** /proc/sys/fs/mqueue/NAME: the running kernel's message-queue limits (Linux's defaults unless tuned). */
+const kernelMq = (name: string): number => Number(readFileSync(`/proc/sys/fs/mqueue/${name}`, 'utf8'));
 
 /** #define NAME value (or an expression of earlier names) from the machine's <linux/sem.h>. */
 function linuxSemDefines(): Record<string, number> {
@@ -40,15 +45,22 @@ test('the semaphore defaults are <linux/sem.h>\'s; the rest are docs/protocol.md
     objects: 65536, handles: 65536, dirStreams: 4096, uidObjects: 1024, uidSemaphores: 1048576,
     uidHandles: 1024, uidDirStreams: 256, undo: 1048576, uidUndo: 131072,
   });
-  t.is(Object.keys(DEFAULT_LIMITS).length, 15);
+  t.like(DEFAULT_LIMITS, {
+    msgDefault: kernelMq('msg_default'), msgsizeDefault: kernelMq('msgsize_default'), msgMax: kernelMq('msg_max'),
+    msgsizeMax: kernelMq('msgsize_max'), queuesMax: kernelMq('queues_max'),
+  });
+  t.is(DEFAULT_LIMITS.uidMqBytes, 819200, 'RLIMIT_MSGQUEUE\'s default (MQ_BYTES_MAX)');
+  t.is(DEFAULT_LIMITS.mqBytes, Infinity);
+  t.is(Object.keys(DEFAULT_LIMITS).length, DOCUMENTED.length);
   t.true(Object.isFrozen(DEFAULT_LIMITS) && Object.isFrozen(DEFAULT_OWN_LIMITS) && Object.isFrozen(LIMIT_NAMES));
 });
 
 test('every documented name sets its own limit, in the documented order; later values win', (t) => {
   t.deepEqual(Object.entries(LIMIT_NAMES).map(([k, v]) => [v, k]), DOCUMENTED);
   DOCUMENTED.forEach(([name, key], i) => {
-    const l = parseLimits(`${name}=${i + 2}`);
-    t.is(l[key], i + 2, name);
+    const v = i + 200; // distinct, and within every limit's range (msgsize ones start at 128)
+    const l = parseLimits(`${name}=${v}`);
+    t.is(l[key], v, name);
     t.deepEqual({ ...l, [key]: DEFAULT_LIMITS[key] }, { ...DEFAULT_LIMITS }, `${name} changes nothing else`);
   });
   t.deepEqual(parseLimits(''), { ...DEFAULT_LIMITS });
@@ -66,6 +78,9 @@ test('values: positive integers of at most 15 digits; semvmx and semaem at most 
   const bad = (part: string, max?: number): void => {
     t.throws(() => parseLimits(part), { instanceOf: Error, message: `bad limit "${part}" (names: ${names}; positive integers${max ? `, at most ${max}` : ''})` }, part);
   };
+  const badMin = (part: string, min: number, max: number): void => {
+    t.throws(() => parseLimits(part), { instanceOf: Error, message: `bad limit "${part}" (names: ${names}; positive integers, at least ${min}, at most ${max})` }, part);
+  };
   bad('semvmx=32768', 32767);
   bad('semaem=32768', 32767);
   bad('semmni=32769', 32768);
@@ -74,11 +89,14 @@ test('values: positive integers of at most 15 digits; semvmx and semaem at most 
   bad('semmni=', 32768);
   for (const part of ['handles=0', 'handles=1000000000000000', 'handles=-1', 'handles=1.5', 'handles=5a', 'handles=a5', 'handles= 5', 'handles=1e3', 'nope=1', '=5', 'Handles=5', 'handles', 'toString=1', 'constructor=1']) bad(part);
   t.throws(() => parseLimits('semmni=8,nope=1'), { message: /^bad limit "nope=1"/ }, 'the bad part is named');
+  badMin('msgsize_max=127', 128, 16 * 1024 * 1024);
+  badMin('msg_max=65537', 1, 65536);
+  t.like(parseLimits('msgsize_max=128,msg_max=65536'), { msgsizeMax: 128, msgMax: 65536 }, '/proc/sys/fs/mqueue\'s ranges');
 });
 
 test('property: any list of name=value parts parses to the last value of each name, over the defaults', (t) => {
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.constantFrom(...DOCUMENTED), fc.integer({ min: 1, max: 32767 }))), (parts) => {
+    fc.property(fc.array(fc.tuple(fc.constantFrom(...DOCUMENTED), fc.integer({ min: 128, max: 32767 }))), (parts) => {
       const want: Limits = { ...DEFAULT_LIMITS };
       for (const [[, key], v] of parts) want[key] = v;
       const got = parseLimits(parts.map(([[name], v]) => `${name}=${v}`).join(','));
