@@ -17,6 +17,7 @@ import { SysvRegistry } from '../ipc/semaphores/registry.js';
 import type { SemLimits } from '../ipc/semaphores/limits.js';
 import { DEFAULT_LIMITS, quotaFor, type IpcQuota, type Limits } from '../ipc/limits.js';
 import { limitsDir } from './limits-dir.js';
+import type { BackingFiles } from './fuse/backing.js';
 
 export const KIND_DIR_MODE = 0o1777;
 
@@ -29,6 +30,8 @@ export interface LayoutOptions {
   semLimits?: SemLimits;
   /** Where objects are charged; a fresh one from the limits when absent (give IpcfsOperations the same). */
   quota?: IpcQuota;
+  /** The connection's backing files (FUSE passthrough) for shared memory; none when absent. */
+  backing?: BackingFiles;
   /** Replacements for the kind directories, by path ("semaphores/named", ...). */
   kinds?: Record<string, DirNode>;
 }
@@ -66,6 +69,6 @@ export function buildTree(options: LayoutOptions = {}): StaticDir {
     g.add(kind, kinds[path] ?? new StaticDir(KIND_DIR_MODE));
   }
   root.add('limits', limitsDir(limits, quota));
-  if (options.testFiles) root.add('.ipcfs-test', testFilesDir());
+  if (options.testFiles) root.add('.ipcfs-test', testFilesDir(options.backing));
   return root;
 }

@@ -8,12 +8,14 @@
  * a WRITE blocked in one open (a semaphore wait) holds that inode's i_rwsem, and `echo x > file`
  * (O_TRUNC: do_truncate takes the inode lock before the filesystem sees anything) or `cat file`
  * from another process must not sleep behind it. attr.ino stays the node's own, so stat shows
- * one stable inode number. Node ids are never reused, so generation is always 0.
+ * one stable inode number. Node ids are never reused, so generation is always 0. A file that
+ * says `sharedInode` (shared memory: one page cache for every mapping) keeps one node id while
+ * the kernel remembers it, as a directory does.
  */
 import type { Logger } from 'pino';
 import { DEFAULT_LIMITS, quotaFor, type IpcQuota } from '../ipc/limits.js';
 import type { Charge } from '../ipc/quota.js';
-import { FUSE_ROOT_ID, OpenOutFlag, POLL_SCHEDULE_NOTIFY, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, SetattrValid, direntType } from './fuse/abi.js';
+import { FOPEN_PASSTHROUGH, FUSE_ROOT_ID, OpenOutFlag, POLL_SCHEDULE_NOTIFY, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, SetattrValid, direntType } from './fuse/abi.js';
 import { NO_EARLY_REPLIES, type EarlyReplies } from './fuse/early-replies.js';
 import { Errno, FuseError, fail } from './fuse/errno.js';
 import type { FuseOperations, FuseRequest } from './fuse/ops.js';
@@ -107,13 +109,14 @@ export function openFlagsOf(mode: OpenMode): number {
   if (mode.stream) f |= OpenOutFlag.STREAM;
   if (mode.parallelDirectWrites) f |= OpenOutFlag.PARALLEL_DIRECT_WRITES;
   if (mode.keepCache) f |= OpenOutFlag.KEEP_CACHE;
+  if (mode.backingId) f |= FOPEN_PASSTHROUGH;
   return f;
 }
 
 export class IpcfsOperations implements FuseOperations {
   private readonly nodes = new Map<number, NodeRef>();
-  /** Directories' node ids (one per directory while the kernel knows it). */
-  private readonly dirIds = new Map<FsNode, number>();
+  /** Node ids of directories and sharedInode files (one per node while the kernel knows it). */
+  private readonly sharedIds = new Map<FsNode, number>();
   private readonly files = new Map<number, OpenFile>();
   private readonly dirs = new Map<number, DirStream>();
   private nextNodeId = FUSE_ROOT_ID + 1;
@@ -128,7 +131,7 @@ export class IpcfsOperations implements FuseOperations {
     this.dirEntryValidMs = options.kernelChecksPermissions === false ? 0 : DIR_ENTRY_VALID_MS;
     this.quota = options.quota ?? quotaFor(DEFAULT_LIMITS);
     this.nodes.set(FUSE_ROOT_ID, { node: root, nlookup: 1 });
-    this.dirIds.set(root, FUSE_ROOT_ID);
+    this.sharedIds.set(root, FUSE_ROOT_ID);
   }
 
   /** Where poll wake-ups and cache invalidations go (the session, once it runs). */
@@ -168,8 +171,9 @@ export class IpcfsOperations implements FuseOperations {
 
   /** Counts one lookup of node and returns its node id (fresh for files, see the file comment). */
   private remember(node: FsNode): number {
-    if (node.kind === 'dir') {
-      const id = this.dirIds.get(node);
+    const shared = node.kind === 'dir' || (node.kind === 'file' && node.sharedInode === true);
+    if (shared) {
+      const id = this.sharedIds.get(node);
       if (id !== undefined) {
         this.nodes.get(id)!.nlookup++;
         return id;
@@ -177,7 +181,7 @@ export class IpcfsOperations implements FuseOperations {
     }
     const id = this.nextNodeId++;
     this.nodes.set(id, { node, nlookup: 1 });
-    if (node.kind === 'dir') this.dirIds.set(node, id);
+    if (shared) this.sharedIds.set(node, id);
     return id;
   }
 
@@ -204,7 +208,7 @@ export class IpcfsOperations implements FuseOperations {
     ref.nlookup -= nlookup;
     if (ref.nlookup > 0) return;
     this.nodes.delete(nodeid);
-    if (this.dirIds.get(ref.node) === nodeid) this.dirIds.delete(ref.node);
+    if (this.sharedIds.get(ref.node) === nodeid) this.sharedIds.delete(ref.node);
   }
 
   // ---- names ----
@@ -230,7 +234,8 @@ export class IpcfsOperations implements FuseOperations {
 
   /**
    * SETATTR: chmod, chown, utimes, truncate. Truncation (O_TRUNC opens: without FUSE_ATOMIC_O_TRUNC
-   * the kernel sends SETATTR size=0 after OPEN) is accepted and means nothing for an IPC object.
+   * the kernel sends SETATTR size=0 after OPEN) goes to a file that has `truncate` (shared memory)
+   * and means nothing for other IPC objects.
    * Mode and owner changes go to the node (EPERM if it has no rules for them). Replies fuse_attr_out.
    */
   setattr(req: FuseRequest<SetattrIn>): AttrOut {
@@ -247,6 +252,7 @@ export class IpcfsOperations implements FuseOperations {
     const owns = change.mode !== undefined || change.uid !== undefined || change.gid !== undefined;
     if (node.setStat) node.setStat(req, change);
     else if (owns) fail(Errno.EPERM, 'this file has fixed permissions');
+    if (a.valid & SetattrValid.SIZE && node.kind === 'file' && node.truncate) node.truncate(req, a.size);
     return this.getattr(req as unknown as FuseRequest<GetattrIn>);
   }
 
@@ -363,7 +369,7 @@ export class IpcfsOperations implements FuseOperations {
     const fh = this.nextFh++;
     this.files.set(fh, { handle, pollKh: null, charge });
     handle.opened?.(fh, this.early);
-    return { fh, openFlags: openFlagsOf(handle.mode) };
+    return { fh, openFlags: openFlagsOf(handle.mode), backingId: handle.mode.backingId ?? 0 };
   }
 
   /**

@@ -70,8 +70,16 @@ export interface OpenMode {
    * the file's size (stream writes start at 0) and are not O_APPEND.
    */
   parallelDirectWrites?: boolean;
-  /** Keep page cache across opens (only for content that does not change). */
+  /**
+   * Keep the page cache across opens (content that does not change, or content that changes only
+   * through this inode's own page cache: shared memory on the cached path, fs/memory/).
+   */
   keepCache?: boolean;
+  /**
+   * FUSE passthrough (7.40): the id of a backing file registered on the connection
+   * (fs/fuse/backing.ts); the kernel serves read, write and mmap of this open from that file.
+   */
+  backingId?: number;
 }
 
 /** An open file. Its lifetime is the kernel's struct file: from open to the last close (RELEASE). */
@@ -99,6 +107,15 @@ export interface FileNode extends NodeBase {
   readonly kind: 'file';
   /** flags: the open(2) flags (O_ACCMODE, O_NONBLOCK, ...). */
   open(ctx: FsContext, flags: number): FileHandle | Promise<FileHandle>;
+  /**
+   * One kernel inode for every lookup (fs/operations.ts gives the node one node id while the
+   * kernel remembers it, as for directories), so every open shares one page cache: MAP_SHARED
+   * coherence between processes needs it. Only for files whose handles never block (a blocked
+   * WRITE holds its inode's lock). Absent: a fresh node id per LOOKUP.
+   */
+  readonly sharedInode?: boolean;
+  /** truncate(2)/ftruncate(2)/O_TRUNC: SETATTR with a size. Absent: the size is ignored. */
+  truncate?(ctx: FsContext, size: number): void;
 }
 
 export interface SymlinkNode extends NodeBase {
