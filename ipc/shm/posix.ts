@@ -76,22 +76,32 @@ export class PosixShm {
     if (this.destroyed) fail(Errno.ENOENT, `${this.name} is gone`);
     const pages = pagesOf(size, this.limits.pageSize);
     if (pages !== this.pages) {
-      let charge: ShmCharge | null = null;
-      if (pages > 0) {
-        try {
-          charge = this.quota.charge(this.perm.cuid, { shmPages: pages }, 'ftruncate');
-        } catch (err) {
-          // ftruncate(2) knows no ENOMEM: a user's own page limit is "no space" as tmpfs's size
-          if (err instanceof ErrnoError && err.errno === Errno.ENOMEM) fail(Errno.ENOSPC, err.message);
-          throw err;
-        }
-      }
+      // The new size's pages replace the old ones: give the old back first (shrinking must never
+      // fail on a limit), and take them again, unchanged, when the new ones are refused.
+      const old = this.pages;
       this.pagesCharge?.release();
-      this.pagesCharge = charge;
+      this.pagesCharge = null;
+      try {
+        this.pagesCharge = this.chargePages(pages);
+      } catch (err) {
+        this.pagesCharge = this.chargePages(old); // nothing ran between: it fits again
+        throw err;
+      }
     }
     this.bytes = size;
     this.mtimeMs = this.ctimeMs = this.now();
     this.changed();
+  }
+
+  private chargePages(pages: number): ShmCharge | null {
+    if (pages === 0) return null;
+    try {
+      return this.quota.charge(this.perm.cuid, { shmPages: pages }, 'ftruncate');
+    } catch (err) {
+      // ftruncate(2) knows no ENOMEM: a user's own page limit is "no space", as a full tmpfs
+      if (err instanceof ErrnoError && err.errno === Errno.ENOMEM) fail(Errno.ENOSPC, err.message);
+      throw err;
+    }
   }
 
   /** An open of the object's file. ENOENT once the object is gone. */
