@@ -11,7 +11,8 @@
  *        before the shared-memory/ kind exists. open(O_CREAT) makes an empty object whose content
  *        is memory, served by FUSE passthrough, by the page cache, or by passthrough when the
  *        daemon may (auto); rm removes the name (open users keep working). At most
- *        TEST_SHM_OBJECTS objects of TEST_SHM_MAX_SIZE bytes each.
+ *        TEST_SHM_OBJECTS objects of TEST_SHM_MAX_SIZE bytes each. A name `sysv-SIZE` makes a
+ *        fixed-size object as a System V segment will be (sealed: EPERM for any size change).
  * shm-stats: one line per prototype object: dir/name, path served, size, open handles, and the
  *        READs, WRITEs and truncates that reached the daemon.
  */
@@ -108,9 +109,12 @@ class MemoryTestDir implements DirNode {
 
   create(ctx: FsContext, name: string, mode: number): FsNode {
     if (this.objects.size >= TEST_SHM_OBJECTS) fail(Errno.ENOSPC, `at most ${TEST_SHM_OBJECTS} test objects`);
+    const fixed = /^sysv-(\d{1,9})$/.exec(name);
+    const fixedSize = fixed ? Number(fixed[1]) : undefined;
+    if (fixedSize !== undefined && fixedSize > TEST_SHM_MAX_SIZE) fail(Errno.EINVAL, 'too large');
     const f = new MemoryFile({
       name: `ipcfs-test:${name}`, backing: this.backing, path: this.choice, mode,
-      uid: ctx.caller.uid, gid: ctx.caller.gid, maxSize: TEST_SHM_MAX_SIZE,
+      uid: ctx.caller.uid, gid: ctx.caller.gid, maxSize: TEST_SHM_MAX_SIZE, fixedSize,
     });
     this.objects.set(name, f);
     return f;

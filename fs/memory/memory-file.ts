@@ -15,6 +15,14 @@
  *               store through a mapping reaches the memfd only on writeback (msync, fsync,
  *               close of a descriptor — fuse_flush writes the inode back — or the flusher).
  *
+ * A fixed-size object (a System V segment: its size is shmget's) is sealed against growing and
+ * shrinking (F_SEAL_GROW | F_SEAL_SHRINK on the memfd): on the passthrough path writes never reach
+ * the daemon, so only the memfd itself can refuse a write past the end (EPERM, as any sealed
+ * memfd), and refuse it the same way on both paths. A resizable object (POSIX) has no such guard
+ * on the passthrough path: a write(2) past its end grows the memfd without the daemon knowing
+ * (the new pages are charged to the writer's memory cgroup, as a /dev/shm file's are); the daemon
+ * sees the new size at the next GETATTR. On the cached path every write passes `maxSize`.
+ *
  * The object outlives its name: after `remove` (unlink) open handles and mappings keep working;
  * the memfd is closed and the backing id unregistered when the last handle is released (a
  * mapping holds its open file until munmap, so that is after the last munmap too).
@@ -34,6 +42,9 @@ export type MemoryPathChoice = MemoryPath | 'auto';
 export const CACHED_OPEN_MODE: OpenMode = Object.freeze({ keepCache: true });
 
 const EMPTY = Buffer.alloc(0);
+/** fcntl.h F_SEAL_SHRINK, F_SEAL_GROW */
+const F_SEAL_SHRINK = 0x2;
+const F_SEAL_GROW = 0x4;
 
 export interface MemoryFileOptions {
   /** memfd name (shown in /proc/PID/maps of the daemon; at most 249 bytes). */
@@ -45,6 +56,8 @@ export interface MemoryFileOptions {
   gid: number;
   /** The largest size a write or truncate may make (EFBIG beyond). */
   maxSize: number;
+  /** A size fixed at creation (System V): the memfd gets it and is sealed against any change. */
+  fixedSize?: number;
   now?: () => number;
 }
 
@@ -71,9 +84,18 @@ export class MemoryFile implements FileNode {
   private atimeMs: number;
 
   constructor(private readonly o: MemoryFileOptions) {
-    const fd = native.memfdCreate(o.name.slice(0, 249));
+    const fixed = o.fixedSize !== undefined;
+    const fd = native.memfdCreate(o.name.slice(0, 249), fixed);
     if (fd < 0) fail(-fd, 'memfd_create failed');
     this.fd = fd;
+    if (fixed) {
+      ftruncateSync(fd, o.fixedSize!);
+      const rc = native.addSeals(fd, F_SEAL_SHRINK | F_SEAL_GROW);
+      if (rc < 0) {
+        closeSync(fd);
+        fail(-rc, 'sealing the memfd failed');
+      }
+    }
     this.now = o.now ?? Date.now;
     this.mtimeMs = this.ctimeMs = this.atimeMs = this.now();
   }
@@ -147,6 +169,11 @@ export class MemoryFile implements FileNode {
   /** WRITE: write(2) through the page cache, and writeback of pages stored through mappings. */
   private write(data: Buffer, offset: number): number {
     this.counters.writes++;
+    if (this.o.fixedSize !== undefined && offset + data.length > this.o.fixedSize) {
+      // as the sealed memfd answers on the passthrough path: what fits, then EPERM
+      if (offset >= this.o.fixedSize) fail(Errno.EPERM, `a segment of ${this.o.fixedSize} bytes does not grow`);
+      data = data.subarray(0, this.o.fixedSize - offset);
+    }
     if (offset + data.length > this.o.maxSize) fail(Errno.EFBIG, `past the largest size, ${this.o.maxSize}`);
     const n = writeSync(this.fd, data, 0, data.length, offset);
     this.mtimeMs = this.ctimeMs = this.now();
@@ -154,6 +181,8 @@ export class MemoryFile implements FileNode {
   }
 
   truncate(_ctx: FsContext, size: number): void {
+    if (this.o.fixedSize !== undefined && size !== this.o.fixedSize) fail(Errno.EPERM, `a segment of ${this.o.fixedSize} bytes keeps its size`);
+    if (this.o.fixedSize !== undefined) return;
     if (size > this.o.maxSize) fail(Errno.EFBIG, `past the largest size, ${this.o.maxSize}`);
     if (this.fd < 0) return;
     this.counters.truncates++;

@@ -158,6 +158,30 @@ for (const path of PATHS) {
   });
 }
 
+for (const path of PATHS) {
+  test(`${path}: a fixed-size (System V) object refuses to grow or shrink with EPERM, by write(2) and truncate alike`, async (t) => {
+    await withDaemon(async (d) => {
+      const a = new Mapper();
+      try {
+        const p = join(d.dir, '.ipcfs-test', `shm-${path}`, 'sysv-8192');
+        const fa = await a.do(`open ${p}`);
+        t.is(await a.do(`size ${fa}`), 8192);
+        const m = await a.do(`map ${fa} 8192`);
+        t.is(await a.do(`pwrite ${fa} 8190 0102`), 2, 'a write inside the segment');
+        t.is(await a.do(`load ${m} 8190 2`), '0102');
+        t.is(await a.do(`pwrite ${fa} 8191 0102`), 1, 'a write across the end: what fits (a sealed memfd\'s answer)');
+        t.deepEqual(await answer(a, `pwrite ${fa} 8192 01`), { err: 'EPERM' }, 'a write past the end');
+        t.deepEqual(await answer(a, `truncate ${fa} 16384`), { err: 'EPERM' });
+        t.deepEqual(await answer(a, `truncate ${fa} 0`), { err: 'EPERM' });
+        t.is(await a.do(`size ${fa}`), 8192);
+        t.is(stats(d, `shm-${path}`, 'sysv-8192')!.size, '8192');
+      } finally {
+        await a.end();
+      }
+    });
+  });
+}
+
 test('cached: a store through a mapping reaches the daemon only on writeback (msync here); read(2) sees it before', async (t) => {
   await withDaemon(async (d) => {
     const [a, b] = [new Mapper(), new Mapper()];

@@ -541,19 +541,35 @@ struct ipcfs_backing_map {
 #define IPCFS_DEV_IOC_BACKING_OPEN _IOW(IPCFS_DEV_IOC_MAGIC, 1, struct ipcfs_backing_map)
 #define IPCFS_DEV_IOC_BACKING_CLOSE _IOW(IPCFS_DEV_IOC_MAGIC, 2, uint32_t)
 
-/* memfdCreate(name) -> fd (close-on-exec) or -errno */
+/* memfdCreate(name, sealable) -> fd (close-on-exec; MFD_ALLOW_SEALING if sealable) or -errno */
 static napi_value js_memfd_create(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char name[250];
   size_t len;
-  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "memfdCreate(name)");
+  bool sealable = false;
+  if (argc < 2 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok ||
+      napi_get_value_bool(env, argv[1], &sealable) != napi_ok) {
+    napi_throw_type_error(env, NULL, "memfdCreate(name, sealable)");
     return NULL;
   }
-  int fd = memfd_create(name, MFD_CLOEXEC);
+  int fd = memfd_create(name, MFD_CLOEXEC | (sealable ? MFD_ALLOW_SEALING : 0));
   return make_int(env, fd < 0 ? -errno : fd);
+}
+
+/* addSeals(fd, seals) -> 0 or -errno: fcntl(F_ADD_SEALS), e.g. F_SEAL_GROW | F_SEAL_SHRINK */
+static napi_value js_add_seals(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd, seals;
+  if (argc < 2 || !arg_int(env, argv[0], &fd) || !arg_int(env, argv[1], &seals)) {
+    napi_throw_type_error(env, NULL, "addSeals(fd, seals)");
+    return NULL;
+  }
+  int r = fcntl(fd, F_ADD_SEALS, seals);
+  return make_int(env, r < 0 ? -errno : 0);
 }
 
 /* backingOpen(devFd, fd) -> backing id (> 0) or -errno (EPERM without CAP_SYS_ADMIN
@@ -602,6 +618,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"pollSetBuffer", NULL, js_poll_set_buffer, NULL, NULL, NULL, napi_default, NULL},
       {"pollStop", NULL, js_poll_stop, NULL, NULL, NULL, napi_default, NULL},
       {"memfdCreate", NULL, js_memfd_create, NULL, NULL, NULL, napi_default, NULL},
+      {"addSeals", NULL, js_add_seals, NULL, NULL, NULL, napi_default, NULL},
       {"backingOpen", NULL, js_backing_open, NULL, NULL, NULL, napi_default, NULL},
       {"backingClose", NULL, js_backing_close, NULL, NULL, NULL, napi_default, NULL},
   };
