@@ -6,7 +6,8 @@
 import type { Logger } from 'pino';
 import { DEFAULT_LIMITS, quotaFor, type Limits } from '../ipc/limits.js';
 import { FuseDevice } from './fuse/device.js';
-import { closeSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
+import { DeviceBackingFiles, hasCapSysAdmin } from './fuse/backing.js';
 import { mount, unmount, unmountAsync } from './fuse/mount.js';
 import { Session } from './fuse/session.js';
 import { buildTree } from './layout.js';
@@ -39,15 +40,20 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
   });
   let ops: IpcfsOperations;
   let session: Session;
+  let backing: DeviceBackingFiles;
   try {
     const limits = o.limits ?? DEFAULT_LIMITS;
     // one quota for the objects the tree makes and the handles operations open
     const quota = quotaFor(limits);
-    ops = new IpcfsOperations(buildTree({ testFiles: o.testFiles, limits, quota }), log, {
+    // Shared memory is served by FUSE passthrough when the kernel offers it and we may register
+    // backing files (CAP_SYS_ADMIN); otherwise through the page cache (fs/memory/memory-file.ts).
+    backing = new DeviceBackingFiles(mounted.fd);
+    const passthrough = hasCapSysAdmin(readFileSync('/proc/self/status', 'utf8'));
+    ops = new IpcfsOperations(buildTree({ testFiles: o.testFiles, limits, quota, backing }), log, {
       kernelChecksPermissions: o.defaultPermissions ?? true,
       quota,
     });
-    session = new Session(new FuseDevice(mounted.fd, o.busyPollUs), ops, { log });
+    session = new Session(new FuseDevice(mounted.fd, o.busyPollUs), ops, { log, passthrough });
   } catch (err) {
     // Close the connection first: requests (umount's stat) then fail at once instead of waiting for us.
     closeSync(mounted.fd);
@@ -56,6 +62,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
   }
   ops.setNotifier((msg) => session.notify(msg));
   ops.setEarlyReplies(session.early);
+  void session.ready.then((info) => backing.enable(info.passthrough === true));
 
   let exitCode = 0;
   let stopping: Promise<void> | null = null;

@@ -19,6 +19,7 @@ import type { SemLimits } from '../ipc/semaphores/limits.js';
 import { DEFAULT_LIMITS, quotaFor, type IpcQuota, type Limits } from '../ipc/limits.js';
 import { limitsDir } from './limits-dir.js';
 import { KIND_DIR_MODE } from './kinds/kind-dir.js';
+import type { BackingFiles } from './fuse/backing.js';
 
 export { KIND_DIR_MODE };
 
@@ -31,6 +32,8 @@ export interface LayoutOptions {
   semLimits?: SemLimits;
   /** Where objects are charged; a fresh one from the limits when absent (give IpcfsOperations the same). */
   quota?: IpcQuota;
+  /** The connection's backing files (FUSE passthrough) for shared memory; none when absent. */
+  backing?: BackingFiles;
   /** Replacements for the kind directories, by path ("semaphores/named", ...). */
   kinds?: Record<string, DirNode>;
 }
@@ -70,6 +73,6 @@ export function buildTree(options: LayoutOptions = {}): StaticDir {
     g.add(kind, kinds[path] ?? new StaticDir(KIND_DIR_MODE));
   }
   root.add('limits', limitsDir(limits, quota));
-  if (options.testFiles) root.add('.ipcfs-test', testFilesDir());
+  if (options.testFiles) root.add('.ipcfs-test', testFilesDir(options.backing));
   return root;
 }

@@ -13,7 +13,7 @@
 import type { Logger } from 'pino';
 import { DEFAULT_LIMITS, quotaFor, type IpcQuota } from '../ipc/limits.js';
 import type { Charge } from '../ipc/quota.js';
-import { OpenOutFlag, POLL_SCHEDULE_NOTIFY, S_IFMT, S_IFREG, SetattrValid } from './fuse/abi.js';
+import { FOPEN_PASSTHROUGH, OpenOutFlag, POLL_SCHEDULE_NOTIFY, S_IFMT, S_IFREG, SetattrValid } from './fuse/abi.js';
 import type { EarlyReplies } from './fuse/early-replies.js';
 import { Errno, FuseError, fail } from './fuse/errno.js';
 import type { FuseOperations, FuseRequest } from './fuse/ops.js';
@@ -76,6 +76,7 @@ export function openFlagsOf(mode: OpenMode): number {
   if (mode.stream) f |= OpenOutFlag.STREAM;
   if (mode.parallelDirectWrites) f |= OpenOutFlag.PARALLEL_DIRECT_WRITES;
   if (mode.keepCache) f |= OpenOutFlag.KEEP_CACHE;
+  if (mode.backingId) f |= FOPEN_PASSTHROUGH;
   return f;
 }
 
@@ -169,7 +170,8 @@ export class IpcfsOperations implements FuseOperations {
 
   /**
    * SETATTR: chmod, chown, utimes, truncate. Truncation (O_TRUNC opens: without FUSE_ATOMIC_O_TRUNC
-   * the kernel sends SETATTR size=0 after OPEN) is accepted and means nothing for an IPC object.
+   * the kernel sends SETATTR size=0 after OPEN) goes to a file that has `truncate` (shared memory)
+   * and means nothing for other IPC objects.
    * Mode and owner changes go to the node (EPERM if it has no rules for them). Replies fuse_attr_out.
    */
   setattr(req: FuseRequest<SetattrIn>): AttrOut {
@@ -186,6 +188,7 @@ export class IpcfsOperations implements FuseOperations {
     const owns = change.mode !== undefined || change.uid !== undefined || change.gid !== undefined;
     if (node.setStat) node.setStat(req, change);
     else if (owns) fail(Errno.EPERM, 'this file has fixed permissions');
+    if (a.valid & SetattrValid.SIZE && node.kind === 'file' && node.truncate) node.truncate(req, a.size);
     return this.getattr(req as unknown as FuseRequest<GetattrIn>);
   }
 
@@ -299,7 +302,7 @@ export class IpcfsOperations implements FuseOperations {
   }
 
   private register(handle: FileHandle, charge: Charge): OpenOut {
-    return { fh: this.files.add(handle, charge), openFlags: openFlagsOf(handle.mode) };
+    return { fh: this.files.add(handle, charge), openFlags: openFlagsOf(handle.mode), backingId: handle.mode.backingId ?? 0 };
   }
 
   /**

@@ -121,6 +121,36 @@ export const OpenOutFlag = {
   PARALLEL_DIRECT_WRITES: 1 << 6,
 } as const;
 
+/**
+ * FUSE passthrough (protocol 7.40, Linux 6.9). The machine's <linux/fuse.h> is 7.38 and lacks
+ * everything in this block: the numbers and layouts are those of the kernel's own
+ * include/uapi/linux/fuse.h at 7.45 (the running kernel, 6.18, speaks 7.45). The ABI probe
+ * checks them only against a header of at least PASSTHROUGH_MINOR and says "skip" otherwise.
+ */
+export const PASSTHROUGH_MINOR = 40;
+/** FUSE_PASSTHROUGH is 1ULL << 37: bit 5 of fuse_init_in/out.flags2 (bits 32..63, with FUSE_INIT_EXT). */
+export const InitFlag2 = {
+  PASSTHROUGH: 1 << 5,
+} as const;
+/** FOPEN_PASSTHROUGH: reads, writes and mmap of this open go to the backing file named by backing_id. */
+export const FOPEN_PASSTHROUGH = 1 << 7;
+/** ioctl(2) numbers on /dev/fuse: _IOW(229, 1, struct fuse_backing_map) and _IOW(229, 2, uint32_t). */
+export const FUSE_DEV_IOC_BACKING_OPEN = 0x4010e501;
+export const FUSE_DEV_IOC_BACKING_CLOSE = 0x4004e502;
+/**
+ * fuse_init_out.max_stack_depth: how deep backing files may be stacked under us. 1 = backing
+ * files on a plain filesystem (a memfd is on shmem, depth 0); the kernel accepts 1..2.
+ */
+export const PASSTHROUGH_MAX_STACK_DEPTH = 1;
+/** Fields of 7.40 that fill what 7.38 called padding or unused (the same sizes). */
+// Stryker disable all: the C probe checks these against a header that has them.
+export const LayoutSince40 = {
+  fuse_open_out: { size: 16, fields: [['fh', 0, 8], ['open_flags', 8, 4], ['backing_id', 12, 4]] },
+  fuse_init_out: { size: 64, fields: [['flags2', 32, 4], ['max_stack_depth', 36, 4]] },
+  fuse_backing_map: { size: 16, fields: [['fd', 0, 4], ['flags', 4, 4], ['padding', 8, 8]] },
+} as const satisfies Record<string, StructLayout>;
+// Stryker restore all
+
 /** fuse_setattr_in.valid. */
 export const SetattrValid = {
   MODE: 1 << 0,

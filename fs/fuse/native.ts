@@ -21,6 +21,14 @@ export interface Native {
   earlyMatch(table: unknown, request: Buffer, length: number): number;
   pollSetBuffer(handle: unknown, buffer: Buffer): void;
   pollStop(handle: unknown): void;
+  /** memfd_create(name, MFD_CLOEXEC [| MFD_ALLOW_SEALING]): the fd, or -errno. */
+  memfdCreate(name: string, sealable: boolean): number;
+  /** fcntl(fd, F_ADD_SEALS, seals): 0, or -errno. */
+  addSeals(fd: number, seals: number): number;
+  /** FUSE_DEV_IOC_BACKING_OPEN on the /dev/fuse fd: the backing id (> 0), or -errno. */
+  backingOpen(devFd: number, fd: number): number;
+  /** FUSE_DEV_IOC_BACKING_CLOSE: 0, or -errno. */
+  backingClose(devFd: number, id: number): number;
 }
 
 // dist/fs/fuse/native.js and fs/fuse/native.ts both sit two levels below the package root.

@@ -94,6 +94,11 @@ export interface ConnectionInfo {
   minor: number;
   flags: number;
   maxWrite: number;
+  /**
+   * FUSE_PASSTHROUGH was offered by the kernel and accepted: opens may name a backing file
+   * (fs/fuse/backing.ts). Present only when the session asked for it.
+   */
+  passthrough?: boolean;
 }
 
 export interface OpSpec {

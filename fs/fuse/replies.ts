@@ -67,6 +67,11 @@ export interface OpenOut {
   fh: number;
   /** FOPEN_* flags */
   openFlags: number;
+  /**
+   * With FOPEN_PASSTHROUGH: the backing file's id from FUSE_DEV_IOC_BACKING_OPEN (7.40
+   * backing_id, the 7.38 header's padding); 0 otherwise.
+   */
+  backingId?: number;
 }
 
 export interface InitOut {
@@ -79,6 +84,10 @@ export interface InitOut {
   maxWrite: number;
   timeGran: number;
   maxPages: number;
+  /** fuse_init_out.flags2 (bits 32..63; only read by the kernel with FUSE_INIT_EXT in flags). */
+  flags2?: number;
+  /** 7.40 max_stack_depth (the 7.38 header's unused[0]): non-zero with FUSE_PASSTHROUGH. */
+  maxStackDepth?: number;
 }
 
 export interface StatfsOut {
@@ -119,7 +128,7 @@ export const encode = {
   },
   /** struct fuse_open_out (OPEN, OPENDIR). */
   open(o: OpenOut): Buffer {
-    return new ByteWriter(Size.openOut).u64(o.fh).u32(o.openFlags).u32(0).done();
+    return new ByteWriter(Size.openOut).u64(o.fh).u32(o.openFlags).i32(o.backingId ?? 0).done();
   },
   /** fuse_entry_out followed by fuse_open_out (CREATE). */
   create(c: { entry: EntryOut; open: OpenOut }): Buffer {
@@ -139,8 +148,9 @@ export const encode = {
     w.u32(o.major).u32(o.minor).u32(o.maxReadahead).u32(o.flags);
     w.u16(o.maxBackground).u16(o.congestionThreshold).u32(o.maxWrite).u32(o.timeGran);
     w.u16(o.maxPages).u16(0); // map_alignment
-    w.u32(0); // flags2
-    w.zero(28); // unused[7]
+    w.u32(o.flags2 ?? 0);
+    w.u32(o.maxStackDepth ?? 0); // 7.40 max_stack_depth (7.38: unused[0])
+    w.zero(24); // the rest of unused[]
     return w.done();
   },
   /** struct fuse_statfs_out */

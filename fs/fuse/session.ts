@@ -14,7 +14,8 @@
  */
 import type { Logger } from 'pino';
 import {
-  FUSE_KERNEL_MINOR_VERSION, FUSE_KERNEL_VERSION, FUSE_MIN_MINOR_VERSION, InitFlag, Opcode, Size,
+  FUSE_KERNEL_MINOR_VERSION, FUSE_KERNEL_VERSION, FUSE_MIN_MINOR_VERSION, InitFlag, InitFlag2, Opcode,
+  PASSTHROUGH_MAX_STACK_DEPTH, Size,
 } from './abi.js';
 import { ByteReader } from './bytes.js';
 import type { Channel } from './channel.js';
@@ -54,6 +55,11 @@ export interface SessionOptions {
   /** max_write; the read buffer is this plus room for the header and fuse_write_in. */
   maxWrite?: number;
   wantFlags?: number;
+  /**
+   * Ask for FUSE_PASSTHROUGH (7.40) when the kernel offers it: only useful to a daemon that may
+   * register backing files (CAP_SYS_ADMIN, fs/fuse/backing.ts). Off by default.
+   */
+  passthrough?: boolean;
 }
 
 /** How many early INTERRUPTs to remember (each is 8 bytes; a bound keeps a confused kernel harmless). */
@@ -140,6 +146,7 @@ export class Session {
   private readonly debug: boolean;
   private readonly maxWrite: number;
   private readonly wantFlags: number;
+  private readonly wantPassthrough: boolean;
   private resolveReady!: (info: ConnectionInfo) => void;
   private resolveEnded!: () => void;
   /** Resolves once INIT is answered. */
@@ -160,6 +167,7 @@ export class Session {
     this.debug = this.log.isLevelEnabled('debug');
     this.maxWrite = options.maxWrite ?? DEFAULT_MAX_WRITE;
     this.wantFlags = options.wantFlags ?? WANTED_INIT_FLAGS;
+    this.wantPassthrough = options.passthrough ?? false;
     this.ready = new Promise((resolve) => (this.resolveReady = resolve));
     this.ended$ = new Promise((resolve) => (this.resolveEnded = resolve));
     this.earlyBook = channel.early ? new EarlyReplyBook(channel.early, (unique, value) => this.successReply(unique, value)) : null;
@@ -364,11 +372,12 @@ export class Session {
       this.log.error({ err }, 'malformed INIT');
       return this.sendRaw(header, encodeError(header.unique, Errno.EIO));
     }
-    const reply = (minor: number, flags: number): Buffer =>
+    const reply = (minor: number, flags: number, flags2 = 0): Buffer =>
       encodeReply(header.unique, encode.init({
         major: FUSE_KERNEL_VERSION, minor, maxReadahead: init.maxReadahead, flags,
         maxBackground: 0, congestionThreshold: 0, maxWrite: this.maxWrite, timeGran: 1,
         maxPages: Math.min(0xffff, Math.ceil(this.maxWrite / PAGE_SIZE)),
+        flags2, maxStackDepth: flags2 & InitFlag2.PASSTHROUGH ? PASSTHROUGH_MAX_STACK_DEPTH : 0,
       }));
     if (init.major > FUSE_KERNEL_VERSION) {
       this.log.info({ kernel: init.major }, 'kernel speaks a newer major; offering ours');
@@ -379,12 +388,22 @@ export class Session {
       return this.sendRaw(header, encodeError(header.unique, Errno.EPROTO));
     }
     const minor = Math.min(init.minor, FUSE_KERNEL_MINOR_VERSION);
-    const flags = (init.flags & this.wantFlags) >>> 0;
+    let flags = (init.flags & this.wantFlags) >>> 0;
+    // FUSE_PASSTHROUGH lives in flags2, which the kernel reads only with FUSE_INIT_EXT in both
+    // directions. The kernel takes it with max_stack_depth in 1..2 and without WRITEBACK_CACHE
+    // (fs/fuse/inode.c process_init_reply; we never ask for writeback caching). It reads
+    // backing_id and max_stack_depth whatever minor we answer: they were padding before 7.40.
+    let flags2 = 0;
+    if (this.wantPassthrough && init.flags & InitFlag.INIT_EXT && init.flags2 & InitFlag2.PASSTHROUGH) {
+      flags = (flags | InitFlag.INIT_EXT) >>> 0;
+      flags2 = InitFlag2.PASSTHROUGH;
+    }
     // fuse.h: the read buffer must hold header + fuse_write_in + max_write, and at least 8 KiB.
     this.channel.setReadSize(Size.inHeader + 40 + this.maxWrite + 4096);
     this.info = { major: FUSE_KERNEL_VERSION, minor, flags, maxWrite: this.maxWrite };
-    this.sendRaw(header, reply(minor, flags));
-    this.log.info({ kernel: `${init.major}.${init.minor}`, minor, flags: `0x${flags.toString(16)}` }, 'FUSE session ready');
+    if (this.wantPassthrough) this.info.passthrough = flags2 !== 0;
+    this.sendRaw(header, reply(minor, flags, flags2));
+    this.log.info({ kernel: `${init.major}.${init.minor}`, minor, flags: `0x${flags.toString(16)}`, passthrough: this.info.passthrough }, 'FUSE session ready');
     this.ops.init?.(this.info);
     this.resolveReady(this.info);
   }

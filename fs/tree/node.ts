@@ -79,8 +79,16 @@ export interface OpenMode {
    * the file's size (stream writes start at 0) and are not O_APPEND.
    */
   parallelDirectWrites?: boolean;
-  /** Keep page cache across opens (only for content that does not change). */
+  /**
+   * Keep the page cache across opens (content that does not change, or content that changes only
+   * through this inode's own page cache: shared memory on the cached path, fs/memory/).
+   */
   keepCache?: boolean;
+  /**
+   * FUSE passthrough (7.40): the id of a backing file registered on the connection
+   * (fs/fuse/backing.ts); the kernel serves read, write and mmap of this open from that file.
+   */
+  backingId?: number;
 }
 
 /** An open file. Its lifetime is the kernel's struct file: from open to the last close (RELEASE). */
@@ -108,6 +116,8 @@ export interface FileNode extends NodeBase {
   readonly kind: 'file';
   /** flags: the open(2) flags (O_ACCMODE, O_NONBLOCK, ...). */
   open(ctx: FsContext, flags: number): FileHandle | Promise<FileHandle>;
+  /** truncate(2)/ftruncate(2)/O_TRUNC: SETATTR with a size. Absent: the size is ignored. */
+  truncate?(ctx: FsContext, size: number): void;
 }
 
 export interface SymlinkNode extends NodeBase {

@@ -9,16 +9,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as abi from '../../fs/fuse/abi.js';
 
-/** The checks, as [C expression, value in abi.ts]. */
-export function probeChecks(): [string, number][] {
-  const checks: [string, number][] = [];
-  for (const [struct, layout] of Object.entries(abi.Layout) as [string, abi.StructLayout][]) {
-    checks.push([`sizeof(struct ${struct})`, layout.size]);
-    for (const [field, offset, width] of layout.fields) {
-      checks.push([`offsetof(struct ${struct}, ${field})`, offset]);
-      checks.push([`sizeof(((struct ${struct} *)0)->${field})`, width]);
+/**
+ * The checks, as [C expression, value in abi.ts, the header minor that has it (absent: any)].
+ * A check newer than the machine's header prints "skip <what>" instead of being compiled.
+ */
+export type ProbeCheck = [expr: string, value: number, sinceMinor?: number];
+
+export function probeChecks(): ProbeCheck[] {
+  const checks: ProbeCheck[] = [];
+  const layouts = (table: Record<string, abi.StructLayout>, since?: number) => {
+    for (const [struct, layout] of Object.entries(table)) {
+      checks.push([`sizeof(struct ${struct})`, layout.size, since]);
+      for (const [field, offset, width] of layout.fields) {
+        checks.push([`offsetof(struct ${struct}, ${field})`, offset, since]);
+        checks.push([`sizeof(((struct ${struct} *)0)->${field})`, width, since]);
+      }
     }
-  }
+  };
+  layouts(abi.Layout);
+  layouts(abi.LayoutSince40, abi.PASSTHROUGH_MINOR);
   const constants = (prefix: string, table: Record<string, number>) => {
     for (const [name, value] of Object.entries(table)) checks.push([`${prefix}${name}`, value]);
   };
@@ -45,18 +54,25 @@ export function probeChecks(): [string, number][] {
     ['DT_DIR', abi.DT_DIR],
     ['DT_REG', abi.DT_REG],
     ['DT_LNK', abi.DT_LNK],
+    ['FUSE_PASSTHROUGH >> 32', abi.InitFlag2.PASSTHROUGH, abi.PASSTHROUGH_MINOR],
+    ['FOPEN_PASSTHROUGH', abi.FOPEN_PASSTHROUGH, abi.PASSTHROUGH_MINOR],
+    ['FUSE_DEV_IOC_BACKING_OPEN', abi.FUSE_DEV_IOC_BACKING_OPEN, abi.PASSTHROUGH_MINOR],
+    ['FUSE_DEV_IOC_BACKING_CLOSE', abi.FUSE_DEV_IOC_BACKING_CLOSE, abi.PASSTHROUGH_MINOR],
   );
   return checks;
 }
 
-export function probeSource(checks: [string, number][]): string {
-  const lines = checks.map(
-    ([expr, ts]) => `  check(${JSON.stringify(expr)}, (long long)(${expr}), ${ts}LL);`,
-  );
+export function probeSource(checks: ProbeCheck[]): string {
+  const lines = checks.map(([expr, ts, since]) => {
+    const line = `  check(${JSON.stringify(expr)}, (long long)(${expr}), ${ts}LL);`;
+    if (since === undefined) return line;
+    return `#if FUSE_KERNEL_MINOR_VERSION >= ${since}\n${line}\n#else\n  printf("skip %s\\n", ${JSON.stringify(expr)});\n#endif`;
+  });
   return `#define _GNU_SOURCE
 #include <dirent.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <linux/fuse.h>
 
@@ -81,7 +97,7 @@ export interface ProbeResult {
 }
 
 /** Compiles and runs the probe in a fresh temp dir (removed afterwards). */
-export function runProbe(checks = probeChecks()): ProbeResult {
+export function runProbe(checks: ProbeCheck[] = probeChecks()): ProbeResult {
   const dir = mkdtempSync(join(tmpdir(), 'ipcfs-abi-probe-'));
   try {
     const src = join(dir, 'probe.c');

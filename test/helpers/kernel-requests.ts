@@ -35,8 +35,8 @@ function u64s(...v: number[]): Buffer {
 const cstr = (s: string): Buffer => Buffer.concat([Buffer.from(s), Buffer.alloc(1)]);
 
 export const body = {
-  init: (major: number, minor: number, flags: number, maxReadahead = 131072): Buffer =>
-    Buffer.concat([u32s(major, minor, maxReadahead, flags, 0), Buffer.alloc(44)]),
+  init: (major: number, minor: number, flags: number, maxReadahead = 131072, flags2 = 0): Buffer =>
+    Buffer.concat([u32s(major, minor, maxReadahead, flags, flags2), Buffer.alloc(44)]),
   name: (name: string): Buffer => cstr(name),
   forget: (nlookup: number): Buffer => u64s(nlookup),
   batchForget: (items: [number, number][]): Buffer => Buffer.concat([u32s(items.length, 0), ...items.map(([n, c]) => u64s(n, c))]),

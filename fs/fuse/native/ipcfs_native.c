@@ -11,7 +11,10 @@
  *  - socketpair(2) and recvmsg(2) with SCM_RIGHTS, to receive the /dev/fuse fd
  *    that fusermount3 sends over _FUSE_COMMFD for an unprivileged mount;
  *  - early replies (early_replies.h): a blocked request answered from the read
- *    path, before JavaScript runs, when the command it waits for arrives.
+ *    path, before JavaScript runs, when the command it waits for arrives;
+ *  - memfd_create(2), the memory behind a shared-memory object, and the
+ *    FUSE_DEV_IOC_BACKING_OPEN/CLOSE ioctls on /dev/fuse that register it as
+ *    the backing file of passthrough opens (FUSE 7.40; needs CAP_SYS_ADMIN).
  *
  * Everything else stays in TypeScript.
  */
@@ -22,6 +25,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <poll.h>
@@ -521,6 +526,83 @@ static napi_value js_poll_stop(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * FUSE passthrough (linux/fuse.h 7.40: struct fuse_backing_map and the device
+ * ioctls). The machine's header is 7.38 and lacks them, so they are spelled
+ * here exactly as the kernel's include/uapi/linux/fuse.h 7.45 has them; the
+ * ABI probe checks them only against a header that has them.
+ */
+struct ipcfs_backing_map {
+  int32_t fd;
+  uint32_t flags;
+  uint64_t padding;
+};
+#define IPCFS_DEV_IOC_MAGIC 229
+#define IPCFS_DEV_IOC_BACKING_OPEN _IOW(IPCFS_DEV_IOC_MAGIC, 1, struct ipcfs_backing_map)
+#define IPCFS_DEV_IOC_BACKING_CLOSE _IOW(IPCFS_DEV_IOC_MAGIC, 2, uint32_t)
+
+/* memfdCreate(name, sealable) -> fd (close-on-exec; MFD_ALLOW_SEALING if sealable) or -errno */
+static napi_value js_memfd_create(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char name[250];
+  size_t len;
+  bool sealable = false;
+  if (argc < 2 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok ||
+      napi_get_value_bool(env, argv[1], &sealable) != napi_ok) {
+    napi_throw_type_error(env, NULL, "memfdCreate(name, sealable)");
+    return NULL;
+  }
+  int fd = memfd_create(name, MFD_CLOEXEC | (sealable ? MFD_ALLOW_SEALING : 0));
+  return make_int(env, fd < 0 ? -errno : fd);
+}
+
+/* addSeals(fd, seals) -> 0 or -errno: fcntl(F_ADD_SEALS), e.g. F_SEAL_GROW | F_SEAL_SHRINK */
+static napi_value js_add_seals(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd, seals;
+  if (argc < 2 || !arg_int(env, argv[0], &fd) || !arg_int(env, argv[1], &seals)) {
+    napi_throw_type_error(env, NULL, "addSeals(fd, seals)");
+    return NULL;
+  }
+  int r = fcntl(fd, F_ADD_SEALS, seals);
+  return make_int(env, r < 0 ? -errno : 0);
+}
+
+/* backingOpen(devFd, fd) -> backing id (> 0) or -errno (EPERM without CAP_SYS_ADMIN
+ * or when INIT did not enable passthrough) */
+static napi_value js_backing_open(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t dev, fd;
+  if (argc < 2 || !arg_int(env, argv[0], &dev) || !arg_int(env, argv[1], &fd)) {
+    napi_throw_type_error(env, NULL, "backingOpen(devFd, fd)");
+    return NULL;
+  }
+  struct ipcfs_backing_map map = {.fd = fd, .flags = 0, .padding = 0};
+  int id = ioctl(dev, IPCFS_DEV_IOC_BACKING_OPEN, &map);
+  return make_int(env, id < 0 ? -errno : id);
+}
+
+/* backingClose(devFd, id) -> 0 or -errno */
+static napi_value js_backing_close(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t dev, id;
+  if (argc < 2 || !arg_int(env, argv[0], &dev) || !arg_int(env, argv[1], &id)) {
+    napi_throw_type_error(env, NULL, "backingClose(devFd, id)");
+    return NULL;
+  }
+  uint32_t bid = (uint32_t)id;
+  int r = ioctl(dev, IPCFS_DEV_IOC_BACKING_CLOSE, &bid);
+  return make_int(env, r < 0 ? -errno : r);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"read", NULL, js_read, NULL, NULL, NULL, napi_default, NULL},
@@ -535,6 +617,10 @@ static napi_value init(napi_env env, napi_value exports) {
       {"earlyMatch", NULL, js_early_match, NULL, NULL, NULL, napi_default, NULL},
       {"pollSetBuffer", NULL, js_poll_set_buffer, NULL, NULL, NULL, napi_default, NULL},
       {"pollStop", NULL, js_poll_stop, NULL, NULL, NULL, napi_default, NULL},
+      {"memfdCreate", NULL, js_memfd_create, NULL, NULL, NULL, napi_default, NULL},
+      {"addSeals", NULL, js_add_seals, NULL, NULL, NULL, napi_default, NULL},
+      {"backingOpen", NULL, js_backing_open, NULL, NULL, NULL, napi_default, NULL},
+      {"backingClose", NULL, js_backing_close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

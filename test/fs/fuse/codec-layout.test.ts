@@ -5,7 +5,7 @@
  * bytes, so any two fields swapped, or read from the padding, fail.
  */
 import test from 'ava';
-import { Layout, type StructLayout, type StructName } from '../../../fs/fuse/abi.js';
+import { Layout, LayoutSince40, type StructLayout, type StructName } from '../../../fs/fuse/abi.js';
 import { ByteReader } from '../../../fs/fuse/bytes.js';
 import { DecodeError } from '../../../fs/fuse/errno.js';
 import { decode, decodeInHeader } from '../../../fs/fuse/requests.js';
@@ -168,6 +168,16 @@ test('encode.init writes every field of fuse_init_out at its Layout offset', (t)
     major: 7, minor: 38, max_readahead: o.maxReadahead, flags: o.flags, max_background: o.maxBackground,
     congestion_threshold: o.congestionThreshold, max_write: o.maxWrite, time_gran: o.timeGran, max_pages: o.maxPages, map_alignment: 0, flags2: 0,
   });
+});
+
+test('encode.init and encode.open write the 7.40 passthrough fields at their LayoutSince40 offsets', (t) => {
+  const init = encode.init({ major: 7, minor: 38, maxReadahead: 0, flags: 0, maxBackground: 0, congestionThreshold: 0, maxWrite: 0, timeGran: 0, maxPages: 0, flags2: valueOf(1, 4), maxStackDepth: valueOf(2, 4) });
+  const at = (struct: keyof typeof LayoutSince40, field: string) => LayoutSince40[struct].fields.find(([f]) => f === field)![1];
+  t.is(init.readUInt32LE(at('fuse_init_out', 'flags2')), valueOf(1, 4));
+  t.is(init.readUInt32LE(at('fuse_init_out', 'max_stack_depth')), valueOf(2, 4));
+  const open = encode.open({ fh: 1, openFlags: 0, backingId: 0x7123_4567 });
+  t.is(open.length, LayoutSince40.fuse_open_out.size);
+  t.is(open.readInt32LE(at('fuse_open_out', 'backing_id')), 0x7123_4567);
 });
 
 test('encode.statfs writes every field of fuse_kstatfs at its Layout offset', (t) => {

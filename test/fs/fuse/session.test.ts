@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { InitFlag, Opcode } from '../../../fs/fuse/abi.js';
+import { InitFlag, InitFlag2, Opcode, PASSTHROUGH_MAX_STACK_DEPTH } from '../../../fs/fuse/abi.js';
 import { Errno, FuseError } from '../../../fs/fuse/errno.js';
 import type { FuseOperations, FuseRequest } from '../../../fs/fuse/ops.js';
 import type { NameIn, WriteIn } from '../../../fs/fuse/requests.js';
@@ -34,6 +34,27 @@ test('INIT: our major, the lower minor, only the flags we want and the kernel of
   t.is(r.body.readUInt32LE(20), 65536, 'max_write');
   t.true(kernel.readSize >= 40 + 40 + 65536, 'read buffer holds header + fuse_write_in + max_write');
   t.deepEqual(await session.ready, { major: 7, minor: 38, flags: offered & WANTED_INIT_FLAGS, maxWrite: 65536 });
+});
+
+test('INIT: FUSE_PASSTHROUGH is asked for in flags2, with INIT_EXT and max_stack_depth, only when wanted and offered', async (t) => {
+  const offered = InitFlag.INIT_EXT | InitFlag.BIG_WRITES;
+  const init = async (passthrough: boolean | undefined, flags2: number) => {
+    const kernel = new SyntheticKernel();
+    const session = new Session(kernel, {}, { log: silentLog, passthrough });
+    void session.run();
+    const r = await kernel.call(Opcode.INIT, 0, body.init(7, 45, offered, 131072, flags2));
+    t.is(r.error, 0);
+    return { flags: r.body.readUInt32LE(12), flags2: r.body.readUInt32LE(32), depth: r.body.readUInt32LE(36), info: await session.ready };
+  };
+  const on = await init(true, InitFlag2.PASSTHROUGH | 1);
+  t.is(on.flags & InitFlag.INIT_EXT, InitFlag.INIT_EXT, 'flags2 is read only with INIT_EXT');
+  t.is(on.flags2, InitFlag2.PASSTHROUGH, 'nothing else of flags2');
+  t.is(on.depth, PASSTHROUGH_MAX_STACK_DEPTH, 'the kernel refuses passthrough with max_stack_depth 0');
+  t.true(on.info.passthrough);
+  const notOffered = await init(true, 0);
+  t.deepEqual([notOffered.flags & InitFlag.INIT_EXT, notOffered.flags2, notOffered.depth, notOffered.info.passthrough], [0, 0, 0, false]);
+  const notWanted = await init(undefined, InitFlag2.PASSTHROUGH);
+  t.deepEqual([notWanted.flags & InitFlag.INIT_EXT, notWanted.flags2, notWanted.depth, notWanted.info.passthrough], [0, 0, 0, undefined]);
 });
 
 test('INIT: an older kernel minor is kept', async (t) => {
