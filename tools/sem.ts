@@ -191,7 +191,12 @@ export function semCommand(): Command {
           });
           child.on('exit', (c, sig) => resolve(c ?? 128 + (sig ? osConstants.signals[sig] : 0)));
         });
-        closeSync(fd);
+        try {
+          closeSync(fd);
+        } catch (err) {
+          // the descriptor is closed whatever close(2) says; ENOTCONN: the mount went away meanwhile
+          process.stderr.write(`ipcfs sem hold: ${path}: close: ${errText(err)}\n`);
+        }
         process.exitCode = code;
       })(),
     );
