@@ -29,7 +29,7 @@ export class BenchSetupError extends Error {
 }
 
 /** Builds bench/c/NAME.c into bench/.build/NAME, or throws why it cannot. */
-export function buildC(name: string, withFuse: boolean): string {
+export function buildC(name: string, withFuse: boolean, libs: string[] = []): string {
   mkdirSync(BUILD, { recursive: true });
   const out = join(BUILD, name);
   let flags: string[] = [];
@@ -38,7 +38,7 @@ export function buildC(name: string, withFuse: boolean): string {
     if (pc.status !== 0) throw new BenchSetupError('libfuse3-dev is not installed (npm run bench installs it as root: Debian package libfuse3-dev)');
     flags = pc.stdout.trim().split(/\s+/);
   }
-  const cc = spawnSync('cc', ['-O2', '-Wall', '-pthread', '-o', out, join(ROOT, 'bench', 'c', `${name}.c`), ...flags], { encoding: 'utf8' });
+  const cc = spawnSync('cc', ['-O2', '-Wall', '-pthread', '-o', out, join(ROOT, 'bench', 'c', `${name}.c`), ...flags, ...libs], { encoding: 'utf8' });
   if (cc.status !== 0) throw new BenchSetupError(`cannot build bench/c/${name}.c: ${cc.stderr || cc.error?.message}`);
   return out;
 }

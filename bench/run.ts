@@ -12,12 +12,14 @@
  * Any setup failure stops the bench with a message and exit status 1.
  * Targets (pinned): write round trip <= 1.5x C; wake-up post -> blocked waiter <= 2x C.
  * Shared memory (bench/shm.ts): against /dev/shm; 1 MiB read/write >= 50%, memcpy >= 90%.
+ * Message queues (bench/mq.ts): 1 KiB send + receive round trips against the kernel's POSIX mq; >= 20,000/s pinned.
  */
 import { openFlagsOf } from '../fs/operations.js';
 import { SEM_OPEN_MODE } from '../fs/semaphores/sem-file.js';
 import { BenchSetupError, buildC, median, mountOptions, requireTools, runClient, runText, startIpcfs, startReference, type Fs } from './lib.js';
 import { createUnnamed, semaphoreBench } from './semaphores.js';
 import { shmBench } from './shm.js';
+import { mqBench } from './mq.js';
 
 const WRITE_TARGET = 1.5;
 const WAKE_TARGET = 2;
@@ -140,12 +142,15 @@ async function main(): Promise<void> {
     waiters: buildC('waiters', false),
     ref: buildC('ref_fs', true),
     shm: buildC('shm_client', false),
+    mq: buildC('mq_client', false, ['-lrt']),
   };
   const flags = semaphoreOpenFlags();
   console.log(`# ${new Date().toISOString()}, C reference bench/c/ref_fs.c (libfuse3 low-level); FOPEN flags of semaphore files 0x${flags.toString(16)} on both sides`);
   for (const pin of [false, true]) await measure(pin, bin, flags);
   console.log('## semaphores (not pinned)');
   await semaphoreBench({ client: bin.write, waiters: bin.waiters, ref: bin.ref, openFlags: flags });
+  console.log('## message queues');
+  await mqBench({ mq: bin.mq });
   console.log('## shared memory (not pinned)');
   await shmBench({ shm: bin.shm });
 }
