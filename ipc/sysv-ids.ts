@@ -58,7 +58,7 @@ export class SysvIds<T extends SysvObject> {
    * flags ask what its mode does not grant), or null when a new one must be made (IPC_PRIVATE, or
    * IPC_CREAT); ENOENT when there is none and no IPC_CREAT.
    */
-  existing(key: number, flags: number, who: Who, permOf: (t: T) => IpcPerm, what: string): T | null {
+  existing(key: number, flags: number, who: Who, permOf: (t: T) => IpcPerm, what: string, noun = 'object'): T | null {
     if (key === IPC_PRIVATE) return null;
     const found = this.byKey.get(key);
     if (found) {
@@ -66,7 +66,7 @@ export class SysvIds<T extends SysvObject> {
       checkPerm(permOf(found), who, requestedMode(flags), what);
       return found;
     }
-    if (!(flags & IPC_CREAT)) fail(Errno.ENOENT, `no object with key 0x${(key >>> 0).toString(16)}`);
+    if (!(flags & IPC_CREAT)) fail(Errno.ENOENT, `no ${noun} with key 0x${(key >>> 0).toString(16)}`);
     return null;
   }
 

@@ -64,7 +64,7 @@ export class MsgRegistry {
   msgget(key: number, flags: number, who: Caller): SysvMsgQueue {
     if (!Number.isInteger(key) || key < -0x80000000 || key > 0xffffffff) fail(Errno.EINVAL, `key ${key}: not a 32-bit key`);
     key = key | 0; // key_t is an int: 0xffffffff and -1 are the same key
-    const found = this.ids.existing(key, flags, who, (q) => q.queue.perm, 'msgget');
+    const found = this.ids.existing(key, flags, who, (q) => q.queue.perm, 'msgget', 'queue');
     if (found) return found;
     const charge = this.quota.charge(who.uid, { objects: 1, msgQueues: 1 }, 'msgget');
     const { msgmnb, msgmax } = this.limits;
