@@ -473,6 +473,7 @@ export class MsgQueue {
   private pipelinedSend(m: Message): boolean {
     for (let i = 0; i < this.receiversList.length; ) {
       const r = this.receiversList[i]!;
+      if (this.orphaned(r)) continue;
       if (!matches(m, r.mode, r.type)) {
         i++;
         continue;
@@ -492,7 +493,7 @@ export class MsgQueue {
   /** Waiting receivers run find_msg again in their order (after messages came back, or IPC_SET). */
   private retryReceivers(): void {
     for (const r of [...this.receiversList]) {
-      if (!r.queued) continue;
+      if (!r.queued || this.orphaned(r)) continue;
       const i = this.find(r.mode, r.type);
       if (i < 0) continue;
       this.unlink(r);
@@ -527,6 +528,18 @@ export class MsgQueue {
         this.woken.push([s, 0]);
       } else this.sendersList.push(s);
     }
+  }
+
+  /**
+   * A receiver whose holder was released while it slept (the fs layer cancels a handle's waiters
+   * before releasing it; this is the guard if it did not): it is answered EBADF and takes nothing,
+   * so no message is ever held by a holder that can no longer give it back. True if it was.
+   */
+  private orphaned(r: ReceiveWaiter): boolean {
+    if (!r.holder?.released) return false;
+    this.unlink(r);
+    this.woken.push([r, Errno.EBADF]);
+    return true;
   }
 
   private unlink(w: MsgWaiter): void {

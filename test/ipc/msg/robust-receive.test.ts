@@ -107,6 +107,20 @@ test('pipelined to a receiver with a holder, a message is held too', (t) => {
   t.deepEqual(contents(q), ['p']);
 });
 
+test('a receiver still sleeping when its holder is released takes nothing (EBADF): no message is held by a dead holder', (t) => {
+  const q = make();
+  const h = new MsgHolder(50, 'w');
+  const log: string[] = [];
+  const w = q.msgrcv({ maxSize: 50 }, alice, h, (e) => log.push(`w:${e}`)) as ReceiveWaiter;
+  const other = q.msgrcv({ maxSize: 50 }, alice, null, (e) => log.push(`other:${e}`)) as ReceiveWaiter;
+  h.release();
+  q.msgsnd(1, b('x'), {}, alice, noop);
+  t.deepEqual(log, ['w:9', 'other:0']);
+  t.false(w.queued);
+  t.is(other.result!.data.toString(), 'x');
+  t.deepEqual([q.qnum, q.hnum], [0, 0]);
+});
+
 type Op = { kind: 'send'; type: number; size: number } | { kind: 'recv'; holder: number; type: number; plain: boolean } | { kind: 'ack'; holder: number; pick: number } | { kind: 'release'; holder: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
