@@ -4,10 +4,11 @@
  * stdout ("ok [RESULT]" or "err ERRNO_NAME"). It prints "pid N" first.
  *
  *   msgget                          msgget(IPC_PRIVATE, 0600)   -> ok MSQID (and uses it)
+ *   get KEY FLAGS                   msgget(KEY, FLAGS), both C numbers (0x.., 0..) -> ok MSQID (uses it)
  *   use MSQID                       operate on MSQID
- *   snd TYPE TEXT [nowait]          msgsnd of TEXT ("-" = empty)  -> ok
+ *   snd TYPE TEXT [nowait]          msgsnd of TEXT ("-" = empty, "@N" = N bytes of 'x') -> ok
  *   rcv MSGTYP MAXSIZE [FLAGS]      msgrcv; FLAGS nowait,noerror,except,copy -> ok TYPE TEXT
- *   ipc_set [qbytes=N] [mode=OCTAL] msgctl(IPC_SET) over the current IPC_STAT
+ *   ipc_set [qbytes=N] [mode=OCTAL] [uid=N] [gid=N]   msgctl(IPC_SET) over the current IPC_STAT
  *   rmid                            msgctl(IPC_RMID)
  *   stat                            ok CBYTES QNUM QBYTES LSPID LRPID STIME RTIME CTIME
  *   dump                            stat's line, then the queued messages in order as TYPE:TEXT,
@@ -79,14 +80,27 @@ static void command(char *line) {
     msqid = id;
     return (void)printf("ok %d\n", id);
   }
+  if (!strcmp(verb, "get") && n == 3) {
+    int id = msgget((key_t)strtoll(words[1], NULL, 0), (int)strtol(words[2], NULL, 0));
+    if (id < 0) return reply_err(errno);
+    msqid = id;
+    return (void)printf("ok %d\n", id);
+  }
   if (!strcmp(verb, "use") && n == 2) {
     msqid = atoi(words[1]);
     return (void)printf("ok\n");
   }
   if (!strcmp(verb, "snd") && n >= 3) {
     buf.mtype = atol(words[1]);
-    size_t sz = strcmp(words[2], "-") ? strlen(words[2]) : 0;
-    memcpy(buf.mtext, words[2], sz);
+    size_t sz;
+    if (words[2][0] == '@') {
+      sz = (size_t)atol(words[2] + 1);
+      if (sz > sizeof buf.mtext) sz = sizeof buf.mtext;
+      memset(buf.mtext, 'x', sz);
+    } else {
+      sz = strcmp(words[2], "-") ? strlen(words[2]) : 0;
+      memcpy(buf.mtext, words[2], sz);
+    }
     int flags = n > 3 ? parse_flags(words[3]) : 0;
     if (flags < 0) return (void)printf("err EINVAL\n");
     if (msgsnd(msqid, &buf, sz, flags) < 0) return reply_err(errno);
@@ -103,10 +117,19 @@ static void command(char *line) {
   }
   if (!strcmp(verb, "ipc_set")) {
     struct msqid_ds ds;
-    if (msgctl(msqid, IPC_STAT, &ds) < 0) return reply_err(errno);
+    /* IPC_SET needs the current values: from IPC_STAT, or (no read permission) the caller's own */
+    if (msgctl(msqid, IPC_STAT, &ds) < 0) {
+      memset(&ds, 0, sizeof ds);
+      ds.msg_perm.uid = getuid();
+      ds.msg_perm.gid = getgid();
+      ds.msg_perm.mode = 0600;
+      ds.msg_qbytes = 16384;
+    }
     for (int i = 1; i < n; i++) {
       if (!strncmp(words[i], "qbytes=", 7)) ds.msg_qbytes = strtoul(words[i] + 7, NULL, 10);
       else if (!strncmp(words[i], "mode=", 5)) ds.msg_perm.mode = (unsigned short)strtol(words[i] + 5, NULL, 8);
+      else if (!strncmp(words[i], "uid=", 4)) ds.msg_perm.uid = (uid_t)strtoul(words[i] + 4, NULL, 10);
+      else if (!strncmp(words[i], "gid=", 4)) ds.msg_perm.gid = (gid_t)strtoul(words[i] + 4, NULL, 10);
     }
     if (msgctl(msqid, IPC_SET, &ds) < 0) return reply_err(errno);
     return (void)printf("ok\n");

@@ -7,7 +7,7 @@
  * until it answers, and it is woken before the call that woke it returns.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../helpers/mount.js';
@@ -18,6 +18,7 @@ let built: string | null = null;
 export function kernelMsgBinary(): string {
   if (built) return built;
   const dir = mkdtempSync(join(tmpdir(), 'kernel-msg-'));
+  chmodSync(dir, 0o755); // actors may run as another user (setpriv)
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'kernel-msg');
   const src = join(PACKAGE_ROOT, 'test', 'ipc', 'msg', 'kernel-msg.c');
@@ -63,8 +64,10 @@ export class KernelActor {
     this.exited = new Promise((resolve) => child.on('exit', () => resolve()));
   }
 
-  static async start(): Promise<KernelActor> {
-    const a = new KernelActor(spawn(kernelMsgBinary(), [], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  /** prefix: a command to run it through, e.g. setpriv as another user */
+  static async start(prefix: readonly string[] = []): Promise<KernelActor> {
+    const argv = [...prefix, kernelMsgBinary()];
+    const a = new KernelActor(spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] }));
     const m = /^pid (\d+)$/.exec(await a.line(5000));
     if (!m) throw new Error('kernel-msg did not start');
     a.pid = Number(m[1]);
