@@ -121,45 +121,61 @@ test('a receiver still sleeping when its holder is released takes nothing (EBADF
   t.deepEqual([q.qnum, q.hnum], [0, 0]);
 });
 
-type Op = { kind: 'send'; type: number; size: number } | { kind: 'recv'; holder: number; type: number; plain: boolean } | { kind: 'ack'; holder: number; pick: number } | { kind: 'release'; holder: number };
+type Op =
+  | { kind: 'send'; type: number; size: number }
+  | { kind: 'recv'; holder: number; type: number; plain: boolean; wait: boolean }
+  | { kind: 'ack'; holder: number; pick: number }
+  | { kind: 'release'; holder: number }
+  | { kind: 'cancel'; holder: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('send' as const), type: fc.integer({ min: 1, max: 3 }), size: fc.integer({ min: 0, max: 8 }) }),
-  fc.record({ kind: fc.constant('recv' as const), holder: fc.integer({ min: 0, max: 2 }), type: fc.integer({ min: -3, max: 3 }), plain: fc.boolean() }),
+  fc.record({ kind: fc.constant('recv' as const), holder: fc.integer({ min: 0, max: 2 }), type: fc.integer({ min: -3, max: 3 }), plain: fc.boolean(), wait: fc.boolean() }),
   fc.record({ kind: fc.constant('ack' as const), holder: fc.integer({ min: 0, max: 2 }), pick: fc.nat() }),
   fc.record({ kind: fc.constant('release' as const), holder: fc.integer({ min: 0, max: 2 }) }),
+  fc.record({ kind: fc.constant('cancel' as const), holder: fc.integer({ min: 0, max: 2 }) }),
 );
 
-test('property: random receive-with-holder/ack/release: every message is delivered exactly once (acknowledged, or taken without a holder), none lost; the queue stays in arrival order; counts match contents', (t) => {
+test('property: random receives (at once or sleeping, with a holder or not), acks, cancels and releases: every message is delivered exactly once (acknowledged, or taken without a holder), none lost; the queue stays in arrival order; counts match contents', (t) => {
   fc.assert(
     fc.property(fc.array(op, { maxLength: 120 }), fc.integer({ min: 4, max: 40 }), (ops, qbytes) => {
       const q = make(qbytes);
       let holders = [0, 1, 2].map((i) => new MsgHolder(100 + i, `w${i}`));
+      /** one sleeping receive per worker slot (a handle has one request at a time here) */
+      const sleeping: (ReceiveWaiter | null)[] = [null, null, null];
       const sent = new Set<number>();
       const delivered = new Map<number, number>();
       const deliver = (id: number): void => void delivered.set(id, (delivered.get(id) ?? 0) + 1);
       const sizes = new Map<number, number>();
       for (const o of ops) {
         if (o.kind === 'send') {
-          const before = q.messages().length + q.hnum;
           try {
             q.msgsnd(o.type, Buffer.alloc(o.size, 0x61), { nowait: true }, alice, noop);
           } catch (e) {
             if (!(e instanceof ErrnoError) || e.code !== 'EAGAIN') throw e;
             continue;
           }
-          t.is(q.messages().length + q.hnum, before + 1);
-          const m = q.messages().at(-1)!;
-          sent.add(m.id);
-          sizes.set(m.id, o.size);
+          // arrival numbers count sends that complete, from 1
+          const id = sent.size + 1;
+          sent.add(id);
+          sizes.set(id, o.size);
         } else if (o.kind === 'recv') {
+          if (sleeping[o.holder]?.queued) continue;
           const h = o.plain ? null : holders[o.holder]!;
+          let w: ReceiveWaiter | null = null;
+          let r: Received | ReceiveWaiter;
           try {
-            const r = q.msgrcv({ maxSize: 50, type: o.type, nowait: true }, { ...alice, pid: h?.pid ?? 2 }, h, noop) as Received;
-            if (!h) deliver(r.id);
+            r = q.msgrcv({ maxSize: 50, type: o.type, nowait: !o.wait }, { ...alice, pid: h?.pid ?? 2 }, h, (e) => {
+              if (e === 0 && !w!.result!.held) deliver(w!.result!.id);
+            });
           } catch (e) {
             if (!(e instanceof ErrnoError) || e.code !== 'ENOMSG') throw e;
+            continue;
           }
+          if ('kind' in r) {
+            w = r;
+            sleeping[o.holder] = w;
+          } else if (!r.held) deliver(r.id);
         } else if (o.kind === 'ack') {
           const h = holders[o.holder]!;
           const held = h.held(q);
@@ -167,7 +183,13 @@ test('property: random receive-with-holder/ack/release: every message is deliver
           const id = held[o.pick % held.length]!.message.id;
           h.ack(q, id);
           deliver(id);
+        } else if (o.kind === 'cancel') {
+          const w = sleeping[o.holder];
+          if (w) q.cancel(w, 4);
         } else {
+          // RELEASE: the fs layer ends the handle's sleeping request first, then releases it
+          const w = sleeping[o.holder];
+          if (w?.holder === holders[o.holder]) q.cancel(w!, 4);
           holders[o.holder]!.release();
           holders = holders.map((h, i) => (i === o.holder ? new MsgHolder(100 + i, `w${i}`) : h));
         }
@@ -176,8 +198,13 @@ test('property: random receive-with-holder/ack/release: every message is deliver
         t.is(q.cbytes, ids.reduce((a, id) => a + sizes.get(id)!, 0));
         t.is(q.hbytes, q.held().reduce((a, h) => a + h.message.data.length, 0));
         t.is(q.hnum, holders.reduce((a, h) => a + h.held(q).length, 0), 'every held message belongs to a live holder');
+        t.false(
+          q.receivers().some((r) => q.messages().some((m) => (r.mode === 'any' ? true : r.mode === 'equal' ? m.type === r.type : r.mode === 'notequal' ? m.type !== r.type : m.type <= r.type))),
+          'no sleeping receiver is left with a message it would take',
+        );
       }
-      // crash everyone, then drain with one worker that acknowledges all
+      // every sleeper gives up, every worker crashes, then one worker drains and acknowledges all
+      for (const w of sleeping) if (w) q.cancel(w, 4);
       for (const h of holders) h.release();
       const last = new MsgHolder(200, 'drain');
       for (;;) {
