@@ -138,7 +138,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 
 test('property: random receives (at once or sleeping, with a holder or not), acks, cancels and releases: every message is delivered exactly once (acknowledged, or taken without a holder), none lost; the queue stays in arrival order; counts match contents', (t) => {
   fc.assert(
-    fc.property(fc.array(op, { maxLength: 120 }), fc.integer({ min: 4, max: 40 }), (ops, qbytes) => {
+    fc.property(fc.array(op, { maxLength: 120, size: 'max' }), fc.integer({ min: 4, max: 40 }), (ops, qbytes) => {
       const q = make(qbytes);
       let holders = [0, 1, 2].map((i) => new MsgHolder(100 + i, `w${i}`));
       /** one sleeping receive per worker slot (a handle has one request at a time here) */
