@@ -7,10 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import test from 'ava';
-import { ErrnoError } from '../../../ipc/errno.js';
+import { ErrnoError, errnoName } from '../../../ipc/errno.js';
 import type { Caller, Received } from '../../../ipc/msg/msg-queue.js';
 import { MsgRegistry, type SysvMsgQueue } from '../../../ipc/msg/registry.js';
-import { KernelActor } from './kernel-msg.js';
+import { blockedIn, KernelActor } from './kernel-msg.js';
 
 const CAP_SYS_RESOURCE = 24;
 
@@ -126,6 +126,56 @@ test('msgget, msgsnd, msgrcv, IPC_SET and IPC_RMID by the owner and by nobody: t
       got.map((g, i) => `${steps[i]![0]}: ${steps[i]![1]} -> ${g}`),
     );
     key = 0; // removed by the last step
+  } finally {
+    if (key) await owner.run(`get ${key} 0`).then(() => owner.run('rmid'));
+    await Promise.all([owner.kill(), nobody.kill()]);
+  }
+});
+
+test('sleeping callers check their permission again as the kernel does: a receiver at IPC_SET (EACCES), a sender only when room wakes it', async (t) => {
+  const owner = await KernelActor.start();
+  const nobody = await KernelActor.start(NOBODY);
+  let key = 0;
+  try {
+    for (let i = 0; i < 20 && !key; i++) {
+      const k = 0x4d540000 + Math.floor(Math.random() * 0xffff);
+      if ((await owner.run(`get ${k} ${0o3666}`)).startsWith('ok')) key = k;
+    }
+    t.not(key, 0, 'found a free key');
+    const r = new MsgRegistry();
+    const callers: Record<Who, Caller> = { owner: { uid: 0, gid: 0, pid: 1 }, nobody: { uid: 65534, gid: 65534, groups: [], pid: 2 } };
+    const q = r.msgget(key, 0o3666, callers.owner).queue;
+    const model: Record<Who, string[]> = { owner: [], nobody: [] };
+    const answer = (who: Who) => (e: number) => model[who].push(e ? `err ${errnoName(e)}` : 'ok');
+    t.is(await nobody.run(`get ${key} 0`), await owner.run(`get ${key} 0`), 'both use the same queue');
+
+    // a receiver sleeps; IPC_SET takes read permission away from it
+    nobody.send('rcv 5 10');
+    q.msgrcv({ type: 5, maxSize: 10 }, callers.nobody, null, answer('nobody'));
+    t.true(await nobody.until(() => blockedIn(nobody.pid) === 'receive'), 'the receiver sleeps in the kernel');
+    t.is(await owner.run('ipc_set mode=0600'), 'ok');
+    q.ipcSet(callers.owner, { mode: 0o600 });
+    t.true(await nobody.until(() => !nobody.busy));
+    t.deepEqual(nobody.take(), model.nobody.splice(0), 'EACCES at once');
+
+    // a sender sleeps on a full queue; IPC_SET takes write permission away, but it stays asleep
+    // (it does not fit, so ss_wakeup does not wake it) until a receive makes room
+    t.is(await owner.run('ipc_set mode=0666 qbytes=4'), 'ok');
+    q.ipcSet(callers.owner, { mode: 0o666, qbytes: 4 });
+    t.is(await owner.run('snd 1 abcd'), 'ok');
+    q.msgsnd(1, Buffer.from('abcd'), {}, callers.owner, () => {});
+    nobody.send('snd 1 xy');
+    q.msgsnd(1, Buffer.from('xy'), {}, callers.nobody, answer('nobody'));
+    t.true(await nobody.until(() => blockedIn(nobody.pid) === 'send'), 'the sender sleeps in the kernel');
+    t.is(await owner.run('ipc_set mode=0600'), 'ok');
+    q.ipcSet(callers.owner, { mode: 0o600 });
+    t.true(await nobody.until(() => blockedIn(nobody.pid) === 'send'), 'still asleep in the kernel');
+    t.deepEqual(model.nobody, [], 'still asleep in the model');
+    t.is(await owner.run('rcv 0 10 nowait'), 'ok 1 abcd');
+    q.msgrcv({ maxSize: 10, nowait: true }, callers.owner, null, () => {});
+    t.true(await nobody.until(() => !nobody.busy));
+    t.deepEqual(nobody.take(), model.nobody.splice(0), 'woken by the room, then EACCES');
+    t.is(await owner.run('stat').then((s) => s.split(' ').slice(1, 3).join(' ')), `${q.cbytes} ${q.qnum}`);
   } finally {
     if (key) await owner.run(`get ${key} 0`).then(() => owner.run('rmid'));
     await Promise.all([owner.kill(), nobody.kill()]);
