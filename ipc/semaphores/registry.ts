@@ -6,14 +6,11 @@ import { Errno, fail } from '../errno.js';
 import { DEFAULT_LIMITS, quotaFor, type IpcQuota } from '../limits.js';
 import type { Charge } from '../quota.js';
 import { LINUX_SEM_LIMITS, SEM_VALUE_MAX, type SemLimits } from './limits.js';
-import { checkPerm, type IpcPerm, type Who } from './perms.js';
+import { newPerm, SysvIds } from '../sysv-ids.js';
+import type { IpcPerm, Who } from './perms.js';
 import { SemSet } from './sem-set.js';
 
-export const IPC_PRIVATE = 0;
-export const IPC_CREAT = 0o1000;
-export const IPC_EXCL = 0o2000;
-/** Linux's id = slot + SEQ_MULTIPLIER * sequence */
-const SEQ_MULTIPLIER = 32768;
+export { IPC_CREAT, IPC_EXCL, IPC_PRIVATE } from '../sysv-ids.js';
 
 export interface Semaphore {
   set: SemSet;
@@ -31,15 +28,8 @@ export interface Creator extends Who {
   pid: number;
 }
 
-function newPerm(who: Who, mode: number): IpcPerm {
-  return { uid: who.uid, gid: who.gid, cuid: who.uid, cgid: who.gid, mode: mode & 0o777 };
-}
-
 export class SysvRegistry {
-  private readonly byId = new Map<number, SysvSemaphore>();
-  private readonly byKey = new Map<number, SysvSemaphore>();
-  private readonly slots: (SysvSemaphore | null)[] = [];
-  private seq = 0;
+  private readonly ids = new SysvIds<SysvSemaphore>();
 
   /** quota: where sets are charged (to their creator's uid); its own, from limits, when absent */
   constructor(
@@ -49,55 +39,40 @@ export class SysvRegistry {
   ) {}
 
   get(id: number): SysvSemaphore | undefined {
-    return this.byId.get(id);
+    return this.ids.get(id);
   }
 
   lookupKey(key: number): SysvSemaphore | undefined {
-    return this.byKey.get(key);
+    return this.ids.lookupKey(key);
   }
 
   all(): SysvSemaphore[] {
-    return [...this.byId.values()];
+    return [...this.ids.values()];
   }
 
   /** The sets in creation order, lazily: a live iterator sees removals and appends (Map order). */
   values(): IterableIterator<SysvSemaphore> {
-    return this.byId.values();
+    return this.ids.values();
   }
 
   /** semget(key, nsems, semflg): flags are IPC_CREAT | IPC_EXCL | mode. */
   semget(key: number, nsems: number, flags: number, who: Creator): SysvSemaphore {
     if (!Number.isInteger(nsems) || nsems < 0 || nsems > this.limits.semmsl) fail(Errno.EINVAL, `nsems must be in 0..${this.limits.semmsl}`);
-    if (key !== IPC_PRIVATE) {
-      const found = this.byKey.get(key);
-      if (found) {
-        if (flags & IPC_CREAT && flags & IPC_EXCL) fail(Errno.EEXIST, `key 0x${key.toString(16)} exists`);
-        checkPerm(found.perm, who, (flags >> 6) & 0o7 | (flags >> 3) & 0o7 | flags & 0o7, 'semget');
-        if (nsems > found.set.nsems) fail(Errno.EINVAL, `set has ${found.set.nsems} semaphores`);
-        return found;
-      }
-      if (!(flags & IPC_CREAT)) fail(Errno.ENOENT, `no set with key 0x${key.toString(16)}`);
+    const found = this.ids.existing(key, flags, who, (s) => s.perm, 'semget', 'set');
+    if (found) {
+      if (nsems > found.set.nsems) fail(Errno.EINVAL, `set has ${found.set.nsems} semaphores`);
+      return found;
     }
     if (nsems === 0) fail(Errno.EINVAL, 'nsems must be at least 1 to create a set');
     // SEMMNI, SEMMNS and the creator's own limits: ENOSPC as Linux's semget, nothing changed
     const charge = this.quota.charge(who.uid, { objects: 1, semSets: 1, semaphores: nsems }, 'semget');
-    let slot = this.slots.indexOf(null);
-    if (slot < 0) slot = this.slots.length;
-    const id = slot + SEQ_MULTIPLIER * (this.seq++ % 65536);
     const set = new SemSet({ nsems, max: this.limits.semvmx, overflowErrno: Errno.ERANGE, maxAdj: this.limits.semaem, maxOps: this.limits.semopm, now: this.now });
-    const sem: SysvSemaphore = { id, key, set, perm: newPerm(who, flags), charge };
-    this.slots[slot] = sem;
-    this.byId.set(id, sem);
-    if (key !== IPC_PRIVATE) this.byKey.set(key, sem);
-    return sem;
+    return this.ids.add(key, (id) => ({ id, key, set, perm: newPerm(who, flags), charge }));
   }
 
   /** IPC_RMID: the id and key go, waiters get EIDRM. Permission: the caller checks owner rules. */
   remove(sem: SysvSemaphore): void {
-    if (this.byId.get(sem.id) !== sem) return;
-    this.byId.delete(sem.id);
-    if (this.byKey.get(sem.key) === sem) this.byKey.delete(sem.key);
-    this.slots[sem.id % SEQ_MULTIPLIER] = null;
+    if (!this.ids.remove(sem)) return;
     sem.charge.release();
     sem.set.remove();
   }

@@ -1,0 +1,226 @@
+/**
+ * Robust receive on System V queues (ipc/msg/holder.ts): a message received with a holder stays
+ * held until acknowledged; releasing the holder puts every unacknowledged message back at its place
+ * (arrival order among the messages still queued), where waiting receivers can take it. Held
+ * messages keep their room (msg_qbytes) but not msg_cbytes/msg_qnum.
+ */
+import test from 'ava';
+import fc from 'fast-check';
+import { ErrnoError } from '../../../ipc/errno.js';
+import { MsgHolder } from '../../../ipc/msg/holder.js';
+import { MsgQueue, type Caller, type Received, type ReceiveWaiter, type SendWaiter } from '../../../ipc/msg/msg-queue.js';
+
+const alice: Caller = { uid: 1000, gid: 1000, pid: 2 };
+const noop = (): void => {};
+const b = (s: string): Buffer => Buffer.from(s);
+
+function make(qbytes = 100): MsgQueue {
+  return new MsgQueue({ uid: 1000, gid: 1000, cuid: 1000, cgid: 1000, mode: 0o600 }, { qbytes, msgmax: 50, msgmnb: 100, now: () => 7 });
+}
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ErrnoError) return e.code;
+    throw e;
+  }
+  return 'none';
+}
+
+const contents = (q: MsgQueue): string[] => q.messages().map((m) => m.data.toString());
+const rcv = (q: MsgQueue, h: MsgHolder | null, extra: object = {}): Received => q.msgrcv({ maxSize: 50, nowait: true, ...extra }, { ...alice, pid: h?.pid ?? 2 }, h, noop) as Received;
+
+test('a held message leaves msg_qnum/msg_cbytes but keeps its room; ack frees the room and wakes a sender', (t) => {
+  const q = make(6);
+  const h = new MsgHolder(50, 'worker');
+  q.msgsnd(1, b('abc'), {}, alice, noop);
+  q.msgsnd(1, b('def'), {}, alice, noop);
+  const r = rcv(q, h);
+  t.true(r.held);
+  t.deepEqual([q.qnum, q.cbytes, q.hnum, q.hbytes, q.lrpid], [1, 3, 1, 3, 50]);
+  t.deepEqual(h.held(q).map((x) => [x.message.id, x.pid, x.holder.comm]), [[r.id, 50, 'worker']]);
+  const log: number[] = [];
+  const s = q.msgsnd(1, b('g'), {}, alice, (e) => log.push(e)) as SendWaiter;
+  t.true(s.queued, 'held bytes still count: 3 + 3 + 1 > 6');
+  h.ack(q, r.id);
+  t.deepEqual(log, [0], 'the ack made room');
+  t.deepEqual([q.hnum, q.hbytes], [0, 0]);
+  t.is(code(() => h.ack(q, r.id)), 'EINVAL', 'a second ack of the same message');
+  t.is(code(() => new MsgHolder(51, 'other').ack(q, q.messages()[0]!.id)), 'EINVAL', 'ack of a message this holder does not hold');
+});
+
+test('release puts each message back at its place by arrival, among those still queued', (t) => {
+  const q = make();
+  const h = new MsgHolder(50, 'w');
+  for (const s of ['m1', 'm2', 'm3', 'm4', 'm5']) q.msgsnd(1, b(s), {}, alice, noop);
+  rcv(q, h); // m1
+  rcv(q, null); // m2, gone for good
+  rcv(q, h); // m3
+  q.msgsnd(1, b('m6'), {}, alice, noop);
+  rcv(q, h); // m4
+  t.deepEqual(contents(q), ['m5', 'm6']);
+  h.release();
+  t.deepEqual(contents(q), ['m1', 'm3', 'm4', 'm5', 'm6']);
+  t.deepEqual([q.qnum, q.cbytes, q.hnum, q.hbytes], [5, 10, 0, 0]);
+  t.is(code(() => h.ack(q, 1)), 'EINVAL', 'a released holder acknowledges nothing');
+});
+
+test('a returned message goes to a waiting receiver whose filter takes it (in receiver order, E2BIG as msgrcv)', (t) => {
+  const q = make();
+  const h = new MsgHolder(50, 'w');
+  q.msgsnd(4, b('long text'), {}, alice, noop);
+  rcv(q, h);
+  const log: string[] = [];
+  const small = q.msgrcv({ maxSize: 2, type: 4 }, alice, null, (e) => log.push(`small:${e}`)) as ReceiveWaiter;
+  const other = q.msgrcv({ maxSize: 50, type: 3 }, alice, null, (e) => log.push(`other:${e}`)) as ReceiveWaiter;
+  const h2 = new MsgHolder(60, 'w2');
+  const big = q.msgrcv({ maxSize: 50, type: -5 }, { ...alice, pid: 60 }, h2, (e) => log.push(`big:${e}`)) as ReceiveWaiter;
+  h.release();
+  t.deepEqual(log, ['small:7', 'big:0']);
+  t.true(other.queued);
+  t.false(small.queued);
+  t.is(big.result!.data.toString(), 'long text');
+  t.deepEqual([q.qnum, q.hnum, q.lrpid], [0, 1, 60], 'held again, by the new receiver');
+  t.is(h2.held(q)[0]!.message.id, big.result!.id);
+});
+
+test('removal drops held messages: ack is EIDRM, release does nothing', (t) => {
+  const q = make();
+  const h = new MsgHolder(50, 'w');
+  q.msgsnd(1, b('x'), {}, alice, noop);
+  const r = rcv(q, h);
+  q.remove();
+  t.is(code(() => h.ack(q, r.id)), 'EIDRM');
+  t.notThrows(() => h.release());
+  t.is(h.count, 0);
+});
+
+test('pipelined to a receiver with a holder, a message is held too', (t) => {
+  const q = make();
+  const h = new MsgHolder(50, 'w');
+  const w = q.msgrcv({ maxSize: 50 }, alice, h, noop) as ReceiveWaiter;
+  q.msgsnd(1, b('p'), {}, alice, noop);
+  t.true(w.result!.held);
+  t.deepEqual([q.qnum, q.hnum], [0, 1]);
+  h.release();
+  t.deepEqual(contents(q), ['p']);
+});
+
+test('a receiver still sleeping when its holder is released takes nothing (EBADF): no message is held by a dead holder', (t) => {
+  const q = make();
+  const h = new MsgHolder(50, 'w');
+  const log: string[] = [];
+  const w = q.msgrcv({ maxSize: 50 }, alice, h, (e) => log.push(`w:${e}`)) as ReceiveWaiter;
+  const other = q.msgrcv({ maxSize: 50 }, alice, null, (e) => log.push(`other:${e}`)) as ReceiveWaiter;
+  h.release();
+  q.msgsnd(1, b('x'), {}, alice, noop);
+  t.deepEqual(log, ['w:9', 'other:0']);
+  t.false(w.queued);
+  t.is(other.result!.data.toString(), 'x');
+  t.deepEqual([q.qnum, q.hnum], [0, 0]);
+});
+
+type Op =
+  | { kind: 'send'; type: number; size: number }
+  | { kind: 'recv'; holder: number; type: number; plain: boolean; wait: boolean }
+  | { kind: 'ack'; holder: number; pick: number }
+  | { kind: 'release'; holder: number }
+  | { kind: 'cancel'; holder: number };
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('send' as const), type: fc.integer({ min: 1, max: 3 }), size: fc.integer({ min: 0, max: 8 }) }),
+  fc.record({ kind: fc.constant('recv' as const), holder: fc.integer({ min: 0, max: 2 }), type: fc.integer({ min: -3, max: 3 }), plain: fc.boolean(), wait: fc.boolean() }),
+  fc.record({ kind: fc.constant('ack' as const), holder: fc.integer({ min: 0, max: 2 }), pick: fc.nat() }),
+  fc.record({ kind: fc.constant('release' as const), holder: fc.integer({ min: 0, max: 2 }) }),
+  fc.record({ kind: fc.constant('cancel' as const), holder: fc.integer({ min: 0, max: 2 }) }),
+);
+
+test('property: random receives (at once or sleeping, with a holder or not), acks, cancels and releases: every message is delivered exactly once (acknowledged, or taken without a holder), none lost; the queue stays in arrival order; counts match contents', (t) => {
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 120, size: 'max' }), fc.integer({ min: 4, max: 40 }), (ops, qbytes) => {
+      const q = make(qbytes);
+      let holders = [0, 1, 2].map((i) => new MsgHolder(100 + i, `w${i}`));
+      /** one sleeping receive per worker slot (a handle has one request at a time here) */
+      const sleeping: (ReceiveWaiter | null)[] = [null, null, null];
+      const sent = new Set<number>();
+      const delivered = new Map<number, number>();
+      const deliver = (id: number): void => void delivered.set(id, (delivered.get(id) ?? 0) + 1);
+      const sizes = new Map<number, number>();
+      for (const o of ops) {
+        if (o.kind === 'send') {
+          try {
+            q.msgsnd(o.type, Buffer.alloc(o.size, 0x61), { nowait: true }, alice, noop);
+          } catch (e) {
+            if (!(e instanceof ErrnoError) || e.code !== 'EAGAIN') throw e;
+            continue;
+          }
+          // arrival numbers count sends that complete, from 1
+          const id = sent.size + 1;
+          sent.add(id);
+          sizes.set(id, o.size);
+        } else if (o.kind === 'recv') {
+          if (sleeping[o.holder]?.queued) continue;
+          const h = o.plain ? null : holders[o.holder]!;
+          let w: ReceiveWaiter | null = null;
+          let r: Received | ReceiveWaiter;
+          try {
+            r = q.msgrcv({ maxSize: 50, type: o.type, nowait: !o.wait }, { ...alice, pid: h?.pid ?? 2 }, h, (e) => {
+              if (e === 0 && !w!.result!.held) deliver(w!.result!.id);
+            });
+          } catch (e) {
+            if (!(e instanceof ErrnoError) || e.code !== 'ENOMSG') throw e;
+            continue;
+          }
+          if ('kind' in r) {
+            w = r;
+            sleeping[o.holder] = w;
+          } else if (!r.held) deliver(r.id);
+        } else if (o.kind === 'ack') {
+          const h = holders[o.holder]!;
+          const held = h.held(q);
+          if (!held.length) continue;
+          const id = held[o.pick % held.length]!.message.id;
+          h.ack(q, id);
+          deliver(id);
+        } else if (o.kind === 'cancel') {
+          const w = sleeping[o.holder];
+          if (w) q.cancel(w, 4);
+        } else {
+          // RELEASE: the fs layer ends the handle's sleeping request first, then releases it
+          const w = sleeping[o.holder];
+          if (w?.holder === holders[o.holder]) q.cancel(w!, 4);
+          holders[o.holder]!.release();
+          holders = holders.map((h, i) => (i === o.holder ? new MsgHolder(100 + i, `w${i}`) : h));
+        }
+        const ids = q.messages().map((m) => m.id);
+        t.deepEqual(ids, [...ids].sort((x, y) => x - y), 'arrival order');
+        t.is(q.cbytes, ids.reduce((a, id) => a + sizes.get(id)!, 0));
+        t.is(q.hbytes, q.held().reduce((a, h) => a + h.message.data.length, 0));
+        t.is(q.hnum, holders.reduce((a, h) => a + h.held(q).length, 0), 'every held message belongs to a live holder');
+        t.false(
+          q.receivers().some((r) => q.messages().some((m) => (r.mode === 'any' ? true : r.mode === 'equal' ? m.type === r.type : r.mode === 'notequal' ? m.type !== r.type : m.type <= r.type))),
+          'no sleeping receiver is left with a message it would take',
+        );
+      }
+      // every sleeper gives up, every worker crashes, then one worker drains and acknowledges all
+      for (const w of sleeping) if (w) q.cancel(w, 4);
+      for (const h of holders) h.release();
+      const last = new MsgHolder(200, 'drain');
+      for (;;) {
+        let r: Received;
+        try {
+          r = q.msgrcv({ maxSize: 50, nowait: true }, alice, last, noop) as Received;
+        } catch {
+          break;
+        }
+        last.ack(q, r.id);
+        deliver(r.id);
+      }
+      t.deepEqual([...delivered.keys()].sort((x, y) => x - y), [...sent].sort((x, y) => x - y), 'none lost');
+      t.true([...delivered.values()].every((n) => n === 1), 'none delivered twice');
+      t.deepEqual([q.qnum, q.cbytes, q.hnum, q.hbytes], [0, 0, 0, 0]);
+    }),
+    { numRuns: 200 },
+  );
+});
