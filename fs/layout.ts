@@ -59,6 +59,7 @@ export function buildTree(options: LayoutOptions = {}): StaticDir {
     'semaphores/unnamed': sems.unnamed,
     'semaphores/sysv': sems.sysv,
     'mqueue/named': mqs.named,
+    'mqueue/sysv': mqs.sysv,
     ...options.kinds,
   };
   const groups = new Map<string, StaticDir>();

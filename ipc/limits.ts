@@ -11,6 +11,7 @@ import { Errno } from './errno.js';
 import { Quota, type ResourceLimit } from './quota.js';
 import { LINUX_SEM_LIMITS, type SemLimits } from './semaphores/limits.js';
 import { MQ_LIMITS, mqResourceLimits, type MqLimits, type MqQuotaLimits } from './mqueue/limits.js';
+import { MSG_LIMITS, MSG_LIMIT_MAX, MSG_LIMIT_NAMES, type MsgLimits } from './msg/limits.js';
 import type { UndoBudget } from './semaphores/undo.js';
 
 export interface IpcfsOwnLimits {
@@ -34,7 +35,7 @@ export interface IpcfsOwnLimits {
   uidUndo: number;
 }
 
-export type Limits = SemLimits & IpcfsOwnLimits & MqLimits & MqQuotaLimits;
+export type Limits = SemLimits & IpcfsOwnLimits & MqLimits & MqQuotaLimits & MsgLimits;
 
 export const DEFAULT_OWN_LIMITS: Readonly<IpcfsOwnLimits> = Object.freeze({
   objects: 65536,
@@ -48,7 +49,7 @@ export const DEFAULT_OWN_LIMITS: Readonly<IpcfsOwnLimits> = Object.freeze({
   uidUndo: 131072,
 });
 
-export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({ ...LINUX_SEM_LIMITS, ...DEFAULT_OWN_LIMITS, ...MQ_LIMITS.defaults });
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({ ...LINUX_SEM_LIMITS, ...DEFAULT_OWN_LIMITS, ...MQ_LIMITS.defaults, ...MSG_LIMITS });
 
 /** Limit names as written on the command line and in limits/ipcfs, in their order there. */
 export const LIMIT_NAMES: Readonly<Record<keyof Limits, string>> = Object.freeze({
@@ -68,10 +69,11 @@ export const LIMIT_NAMES: Readonly<Record<keyof Limits, string>> = Object.freeze
   undo: 'undo',
   uidUndo: 'uid-undo',
   ...MQ_LIMITS.names,
+  ...MSG_LIMIT_NAMES,
 });
 
 /** Largest value a limit may take (semvmx and semaem are shorts in Linux's ABI). */
-const MAX: Partial<Record<keyof Limits, number>> = { semvmx: 32767, semaem: 32767, semmni: 32768, ...MQ_LIMITS.max };
+const MAX: Partial<Record<keyof Limits, number>> = { semvmx: 32767, semaem: 32767, semmni: 32768, ...MQ_LIMITS.max, ...MSG_LIMIT_MAX };
 /** Smallest value (1 unless said): /proc/sys/fs/mqueue's msgsize limits start at 128. */
 const MIN: Partial<Record<keyof Limits, number>> = { ...MQ_LIMITS.min };
 
@@ -92,7 +94,7 @@ export function parseLimits(text: string, base: Limits = DEFAULT_LIMITS): Limits
 }
 
 /** What the quota counts. */
-export type Resource = 'objects' | 'semSets' | 'semaphores' | 'handles' | 'dirStreams' | 'undo' | 'mqQueues' | 'mqBytes';
+export type Resource = 'objects' | 'semSets' | 'semaphores' | 'handles' | 'dirStreams' | 'undo' | 'mqQueues' | 'mqBytes' | 'msgQueues';
 
 export type IpcQuota = Quota<Resource>;
 
@@ -108,6 +110,7 @@ export function quotaFor(l: Limits): IpcQuota {
     // semop's answer when it cannot allocate the undo structure
     undo: { global: l.undo, perUid: l.uidUndo, globalErrno: Errno.ENOMEM, uidErrno: Errno.ENOMEM, label: 'undo entries' },
     ...mqResourceLimits(l),
+    msgQueues: obj(l.msgmni, Infinity, 'MSGMNI (System V message queues)'),
   });
 }
 

@@ -149,8 +149,9 @@ export abstract class ObjectHandle<O extends FileObject> implements FileHandle {
     this.answerBytes = bytes;
   }
 
+  /** Bytes of an answer are unread (its end of file alone does not count: a new answer replaces it). */
   protected get answerPending(): boolean {
-    return this.answerBytes !== null;
+    return this.answerBytes !== null && this.answerBytes.length > 0;
   }
 
   /**

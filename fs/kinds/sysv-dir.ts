@@ -16,7 +16,6 @@ import { IPC_PRIVATE_KEY, hexKey } from './tokens.js';
 export interface SysvEntry {
   readonly id: number;
   readonly key: number;
-  readonly perm: IpcPerm;
 }
 
 export interface SysvKind<T extends SysvEntry, F extends KindObjectFile> {
@@ -32,6 +31,8 @@ export interface SysvKind<T extends SysvEntry, F extends KindObjectFile> {
   fileOf(t: T, gone: () => void): F;
   /** when t's key link was made (its ctime) */
   linkTime(t: T): number;
+  /** t's permission (its key link shows the owner) */
+  permOf(t: T): IpcPerm;
 }
 
 class KeyLink implements SymlinkNode {
@@ -57,7 +58,7 @@ class ByKeyDir<T extends SysvEntry> implements DirNode {
   private link(t: T): KeyLink {
     let l = this.links.get(t);
     if (!l) {
-      l = new KeyLink(`../${t.id}`, t.perm, this.policy.linkTime(t));
+      l = new KeyLink(`../${t.id}`, this.policy.permOf(t), this.policy.linkTime(t));
       this.links.set(t, l);
     }
     return l;

@@ -1,15 +1,21 @@
 /**
- * mqueue/named: POSIX message queues by name, a NamedKind policy on the kind layer (fs/kinds):
- * open(O_CREAT) creates with the defaults of /proc/sys/fs/mqueue (msg_default, msgsize_default),
- * `.new` with `create NAME [maxmsg=N] [msgsize=N] [mode=OCTAL] [excl]` (mq_open with an mq_attr:
- * msg_max and msgsize_max bound an unprivileged creator, the hard maxima root), rm is mq_unlink.
+ * The message-queue directories, as policies on the kind layer (fs/kinds):
+ *  - mqueue/named: POSIX queues by name: open(O_CREAT) creates with the defaults of
+ *    /proc/sys/fs/mqueue (msg_default, msgsize_default), `.new` with `create NAME [maxmsg=N]
+ *    [msgsize=N] [mode=OCTAL] [excl]` (mq_open with an mq_attr: msg_max and msgsize_max bound an
+ *    unprivileged creator, the hard maxima root), rm is mq_unlink;
+ *  - mqueue/sysv: System V queues by msqid, by-key/ links, `.new` with `msgget KEY [mode=OCTAL]
+ *    [creat] [excl]`, rm is IPC_RMID.
  */
 import { Errno, fail } from '../../ipc/errno.js';
 import type { IpcQuota, Limits } from '../../ipc/limits.js';
 import { O_CREAT, O_EXCL, MqRegistry } from '../../ipc/mqueue/registry.js';
+import { IPC_CREAT, IPC_EXCL, IPC_PRIVATE, MsgRegistry, type SysvMsgQueue } from '../../ipc/msg/registry.js';
 import { NamedKindDir, type NamedKind } from '../kinds/named-dir.js';
-import { countOption } from '../kinds/tokens.js';
+import { SysvKindDir, type SysvKind } from '../kinds/sysv-dir.js';
+import { countOption, modeOption, options, parseKey } from '../kinds/tokens.js';
 import { MqFile, MqObject } from './mq-file.js';
+import { MsgFile, MsgObject } from './msg-file.js';
 
 /** What one WRITE carries, less room for the command line: the longest message a send can carry. */
 export const SENDABLE_MAX = 1024 * 1024 - 4096;
@@ -33,9 +39,34 @@ function policy(registry: MqRegistry): NamedKind<MqFile> {
   };
 }
 
-export type MqNamedDir = NamedKindDir<MqFile>;
+function sysvPolicy(registry: MsgRegistry): SysvKind<SysvMsgQueue, MsgFile> {
+  return {
+    getUsage: 'msgget KEY [mode=OCTAL] [creat] [excl]   (KEY: 0x1234, decimal, or private)',
+    get: (id) => registry.get(id),
+    lookupKey: (key) => registry.lookupKey(key),
+    values: () => registry.values(),
+    linkTime: (q) => q.queue.ctime,
+    permOf: (q) => q.queue.perm,
+    fileOf: (q, gone) => new MsgFile(new MsgObject(q, registry, gone)),
+    getCommand: (ctx, words) => {
+      const { positional, opts } = options(words.slice(1), { mode: 'value', creat: 'flag', excl: 'flag' });
+      if (words[0] !== 'msgget' || positional.length !== 1) fail(Errno.EINVAL, 'usage: msgget KEY [mode=OCTAL] [creat] [excl]');
+      const key = parseKey(positional[0]!);
+      let flags = modeOption(opts.get('mode'), 0o600);
+      if (opts.has('creat') || key === IPC_PRIVATE) flags |= IPC_CREAT;
+      if (opts.has('excl')) flags |= IPC_EXCL;
+      return registry.msgget(key, flags, { uid: ctx.caller.uid, gid: ctx.caller.gid, groups: ctx.caller.groups, pid: ctx.caller.tgid }).id;
+    },
+  };
+}
 
-export function mqueueDirs(limits: Limits, quota: IpcQuota): { named: MqNamedDir } {
+export type MqNamedDir = NamedKindDir<MqFile>;
+export type MsgSysvDir = SysvKindDir<SysvMsgQueue, MsgFile>;
+
+export function mqueueDirs(limits: Limits, quota: IpcQuota): { named: MqNamedDir; sysv: MsgSysvDir } {
   const registry = new MqRegistry(limits, quota);
-  return { named: new NamedKindDir(policy(registry), quota) };
+  return {
+    named: new NamedKindDir(policy(registry), quota),
+    sysv: new SysvKindDir(sysvPolicy(new MsgRegistry(limits, Date.now, quota))),
+  };
 }

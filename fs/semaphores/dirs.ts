@@ -104,6 +104,7 @@ function sysvPolicy(registry: SysvRegistry): SysvKind<SysvSemaphore, SemFile> {
     lookupKey: (key) => registry.lookupKey(key),
     values: () => registry.values(),
     linkTime: (sem) => sem.set.ctime,
+    permOf: (sem) => sem.perm,
     fileOf: (sem, gone) => new SemFile(new SemObject(sem.set, sem.perm, 'sysv', ['semid', String(sem.id)], () => {
       registry.remove(sem);
       gone();

@@ -22,7 +22,15 @@ const DOCUMENTED: [string, keyof Limits][] = [
   ['uid-semaphores', 'uidSemaphores'], ['uid-handles', 'uidHandles'], ['uid-dir-streams', 'uidDirStreams'], ['undo', 'undo'], ['uid-undo', 'uidUndo'],
   ['msg_default', 'msgDefault'], ['msgsize_default', 'msgsizeDefault'], ['msg_max', 'msgMax'], ['msgsize_max', 'msgsizeMax'], ['queues_max', 'queuesMax'],
   ['uid-mq-bytes', 'uidMqBytes'], ['mq-bytes', 'mqBytes'],
+  ['msgmni', 'msgmni'], ['msgmax', 'msgmax'], ['msgmnb', 'msgmnb'],
 ];
+
+/** #define NAME value from the machine's <linux/msg.h> (MSGMNI, MSGMAX, MSGMNB). */
+function linuxMsgDefines(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of readFileSync('/usr/include/linux/msg.h', 'utf8').matchAll(/^#define\s+(MSGMNI|MSGMAX|MSGMNB)\s+(\d+)/gm)) out[m[1]!] = Number(m[2]);
+  return out;
+}
 
 /** /proc/sys/fs/mqueue/NAME: the running kernel's message-queue limits (Linux's defaults unless tuned). */
 const kernelMq = (name: string): number => Number(readFileSync(`/proc/sys/fs/mqueue/${name}`, 'utf8'));
@@ -50,6 +58,8 @@ test('the semaphore defaults are <linux/sem.h>\'s; the rest are docs/protocol.md
     msgsizeMax: kernelMq('msgsize_max'), queuesMax: kernelMq('queues_max'),
   });
   t.is(DEFAULT_LIMITS.uidMqBytes, 819200, 'RLIMIT_MSGQUEUE\'s default (MQ_BYTES_MAX)');
+  const m = linuxMsgDefines();
+  t.like(DEFAULT_LIMITS, { msgmni: m.MSGMNI, msgmax: m.MSGMAX, msgmnb: m.MSGMNB });
   t.is(DEFAULT_LIMITS.mqBytes, Infinity);
   t.is(Object.keys(DEFAULT_LIMITS).length, DOCUMENTED.length);
   t.true(Object.isFrozen(DEFAULT_LIMITS) && Object.isFrozen(DEFAULT_OWN_LIMITS) && Object.isFrozen(LIMIT_NAMES));

@@ -140,6 +140,7 @@ async function mounted() {
     lookupKey: (key) => [...byId.values()].find((l) => l.key === key && key !== 0),
     values: () => byId.values(),
     linkTime: (l) => l.ctime,
+    permOf: (l) => l.perm,
     getCommand: (ctx, ws) => {
       const key = parseKey(ws[1] ?? '');
       const found = key ? [...byId.values()].find((l) => l.key === key) : undefined;
