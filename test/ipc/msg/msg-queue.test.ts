@@ -187,4 +187,6 @@ test('stat: the msqid_ds fields and the held ones', (t) => {
   const s = q.stat();
   t.like(s, { cbytes: 2, qnum: 1, qbytes: 100, lspid: 41, lrpid: 42, stime: 7, rtime: 7, ctime: 7, hnum: 0, hbytes: 0, senders: 0, receivers: 0 });
   t.deepEqual(s.perm, { uid: 1000, gid: 1000, cuid: 1000, cgid: 1000, mode: 0o600 });
+  t.is(code(() => q.stat(bob)), 'EACCES', 'IPC_STAT needs read permission');
+  t.is(q.stat(alice).qnum, 1);
 });

@@ -97,8 +97,9 @@ test('pipelined to a receiver with a holder, a message is held too', (t) => {
   q.msgsnd(1, b('p'), {}, alice, noop);
   t.true(w.result!.held);
   t.deepEqual([q.qnum, q.hnum], [0, 1]);
+  w.result!.data.fill(0x7a);
   h.release();
-  t.deepEqual(contents(q), ['p']);
+  t.deepEqual(contents(q), ['p'], 'the receiver had a copy: the text that comes back is the one sent');
 });
 
 test('a receiver still sleeping when its holder is released takes nothing (EBADF): no message is held by a dead holder', (t) => {
