@@ -243,7 +243,9 @@ export class MsgQueue {
     return this.receiversList;
   }
 
-  stat(): MsqidDs {
+  /** IPC_STAT; with who, msgctl_stat's read permission check first (EACCES). */
+  stat(who?: Who): MsqidDs {
+    if (who) this.checkPermission(who, READ, 'IPC_STAT');
     return {
       perm: { ...this.perm },
       stime: this.stime,
@@ -456,7 +458,9 @@ export class MsgQueue {
       holder.holds(this, m.id);
     }
     const n = Math.min(maxSize, m.data.length);
-    return { id: m.id, type: m.type, data: n === m.data.length ? m.data : m.data.subarray(0, n), size: m.data.length, held: !!holder };
+    // a held message keeps its text: the receiver gets its own copy
+    const data = holder ? Buffer.from(m.data.subarray(0, n)) : n === m.data.length ? m.data : m.data.subarray(0, n);
+    return { id: m.id, type: m.type, data, size: m.data.length, held: !!holder };
   }
 
   /** The send itself, once it fits: lspid, stime, then a waiting receiver or the tail. */

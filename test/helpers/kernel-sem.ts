@@ -56,11 +56,12 @@ export class Actor {
     this.exited = new Promise((resolve) => child.on('exit', () => resolve()));
   }
 
-  static async start(args: string[]): Promise<Actor> {
-    const a = new Actor(spawn(kernelSemBinary(), args, { stdio: ['pipe', 'pipe', 'inherit'] }));
+  /** command: the helper to run (kernel-sem by default; test/ipc/msg's kernel-msg, maybe behind setpriv) */
+  static async start(args: string[], command: readonly string[] = [kernelSemBinary()]): Promise<Actor> {
+    const a = new Actor(spawn(command[0]!, [...command.slice(1), ...args], { stdio: ['pipe', 'pipe', 'inherit'] }));
     const first = await a.line(5000);
     const m = /^pid (\d+)$/.exec(first);
-    if (!m) throw new Error(`kernel-sem did not start: ${first}`);
+    if (!m) throw new Error(`${command.at(-1)} did not start: ${first}`);
     a.pid = Number(m[1]);
     return a;
   }
@@ -90,16 +91,22 @@ export class Actor {
     return r;
   }
 
-  private async line(ms: number): Promise<string> {
+  /** Waits (no fixed sleep: an answer wakes it, else it polls every pollMs) until pred holds, at most ms; whether it did. */
+  async until(pred: () => boolean, ms = 5000, pollMs = 100): Promise<boolean> {
     const deadline = Date.now() + ms;
-    while (!this.lines.length) {
-      if (Date.now() > deadline) throw new Error('kernel-sem did not answer');
+    while (!pred()) {
+      if (Date.now() > deadline) return false;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
-        setTimeout(resolve, 100);
+        setTimeout(resolve, pollMs);
       });
       this.wake = null;
     }
+    return true;
+  }
+
+  private async line(ms: number): Promise<string> {
+    if (!(await this.until(() => this.lines.length > 0, ms))) throw new Error('kernel helper did not answer');
     return this.lines.shift()!;
   }
 

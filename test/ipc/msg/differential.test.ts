@@ -16,7 +16,7 @@ import test from 'ava';
 import { isDeepStrictEqual } from 'node:util';
 import { ErrnoError, errnoName } from '../../../ipc/errno.js';
 import { MsgQueue, type MsgWaiter, type Received, type ReceiveWaiter } from '../../../ipc/msg/msg-queue.js';
-import { blockedIn, KernelActor } from './kernel-msg.js';
+import { blockedIn, startMsgActor, type KernelActor } from './kernel-msg.js';
 
 type Cmd =
   | { kind: 'snd'; type: number; text: string; nowait: boolean }
@@ -105,7 +105,7 @@ const seen = { sleptSending: 0, sleptReceiving: 0, e2big: 0, eidrm: 0 };
 async function run(seed: number, steps: number): Promise<string | null> {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-  const ctl = await KernelActor.start();
+  const ctl = await startMsgActor();
   const actors: KernelActor[] = [];
   let id: string | null = null;
   try {
@@ -113,7 +113,7 @@ async function run(seed: number, steps: number): Promise<string | null> {
     if (!got) throw new Error('msgget failed on the kernel');
     id = got[1]!;
     for (let i = 0; i < ACTORS; i++) {
-      const a = await KernelActor.start();
+      const a = await startMsgActor();
       await a.run(`use ${id}`);
       actors.push(a);
     }
@@ -143,6 +143,7 @@ async function run(seed: number, steps: number): Promise<string | null> {
             return a.busy && blockedIn(a.pid) === (w && 'kind' in w ? (w as { kind: string }).kind : null);
           }),
         3000,
+        2,
       );
       const answers = (xs: { take?: () => string[] }[], m: ModelActor[]): [Record<string, string[]>, Record<string, string[]>] => {
         const k: Record<string, string[]> = {};
@@ -195,7 +196,7 @@ async function run(seed: number, steps: number): Promise<string | null> {
     const mBusy = model.filter((a) => a.busy);
     q.remove();
     mCtl.answers.push('ok');
-    await ctl.until(() => !ctl.busy && actors.every((a) => !a.busy), 3000);
+    await ctl.until(() => !ctl.busy && actors.every((a) => !a.busy), 3000, 2);
     const k = actors.map((a) => a.take());
     const m = model.map((a) => a.answers.splice(0));
     seen.eidrm += mBusy.length;

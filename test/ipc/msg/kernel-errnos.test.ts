@@ -10,7 +10,7 @@ import test from 'ava';
 import { ErrnoError, errnoName } from '../../../ipc/errno.js';
 import type { Caller, Received } from '../../../ipc/msg/msg-queue.js';
 import { MsgRegistry, type SysvMsgQueue } from '../../../ipc/msg/registry.js';
-import { blockedIn, KernelActor } from './kernel-msg.js';
+import { blockedIn, startMsgActor } from './kernel-msg.js';
 
 const CAP_SYS_RESOURCE = 24;
 
@@ -66,8 +66,8 @@ function onModel(r: MsgRegistry, current: Map<Who, SysvMsgQueue>, who: Who, call
 }
 
 test('msgget, msgsnd, msgrcv, IPC_SET and IPC_RMID by the owner and by nobody: the kernel\'s errnos, in the kernel\'s order', async (t) => {
-  const owner = await KernelActor.start();
-  const nobody = await KernelActor.start(NOBODY);
+  const owner = await startMsgActor();
+  const nobody = await startMsgActor(NOBODY);
   const kernel = { owner, nobody };
   let key = 0;
   try {
@@ -133,8 +133,8 @@ test('msgget, msgsnd, msgrcv, IPC_SET and IPC_RMID by the owner and by nobody: t
 });
 
 test('sleeping callers check their permission again as the kernel does: a receiver at IPC_SET (EACCES), a sender only when room wakes it', async (t) => {
-  const owner = await KernelActor.start();
-  const nobody = await KernelActor.start(NOBODY);
+  const owner = await startMsgActor();
+  const nobody = await startMsgActor(NOBODY);
   let key = 0;
   try {
     for (let i = 0; i < 20 && !key; i++) {
@@ -152,10 +152,10 @@ test('sleeping callers check their permission again as the kernel does: a receiv
     // a receiver sleeps; IPC_SET takes read permission away from it
     nobody.send('rcv 5 10');
     q.msgrcv({ type: 5, maxSize: 10 }, callers.nobody, null, answer('nobody'));
-    t.true(await nobody.until(() => blockedIn(nobody.pid) === 'receive'), 'the receiver sleeps in the kernel');
+    t.true(await nobody.until(() => blockedIn(nobody.pid) === 'receive', 5000, 2), 'the receiver sleeps in the kernel');
     t.is(await owner.run('ipc_set mode=0600'), 'ok');
     q.ipcSet(callers.owner, { mode: 0o600 });
-    t.true(await nobody.until(() => !nobody.busy));
+    t.true(await nobody.until(() => !nobody.busy, 5000, 2));
     t.deepEqual(nobody.take(), model.nobody.splice(0), 'EACCES at once');
 
     // a sender sleeps on a full queue; IPC_SET takes write permission away, but it stays asleep
@@ -166,14 +166,14 @@ test('sleeping callers check their permission again as the kernel does: a receiv
     q.msgsnd(1, Buffer.from('abcd'), {}, callers.owner, () => {});
     nobody.send('snd 1 xy');
     q.msgsnd(1, Buffer.from('xy'), {}, callers.nobody, answer('nobody'));
-    t.true(await nobody.until(() => blockedIn(nobody.pid) === 'send'), 'the sender sleeps in the kernel');
+    t.true(await nobody.until(() => blockedIn(nobody.pid) === 'send', 5000, 2), 'the sender sleeps in the kernel');
     t.is(await owner.run('ipc_set mode=0600'), 'ok');
     q.ipcSet(callers.owner, { mode: 0o600 });
-    t.true(await nobody.until(() => blockedIn(nobody.pid) === 'send'), 'still asleep in the kernel');
+    t.true(await nobody.until(() => blockedIn(nobody.pid) === 'send', 5000, 2), 'still asleep in the kernel');
     t.deepEqual(model.nobody, [], 'still asleep in the model');
     t.is(await owner.run('rcv 0 10 nowait'), 'ok 1 abcd');
     q.msgrcv({ maxSize: 10, nowait: true }, callers.owner, null, () => {});
-    t.true(await nobody.until(() => !nobody.busy));
+    t.true(await nobody.until(() => !nobody.busy, 5000, 2));
     t.deepEqual(nobody.take(), model.nobody.splice(0), 'woken by the room, then EACCES');
     t.is(await owner.run('stat').then((s) => s.split(' ').slice(1, 3).join(' ')), `${q.cbytes} ${q.qnum}`);
   } finally {

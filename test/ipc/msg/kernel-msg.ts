@@ -6,10 +6,11 @@
  * do_msgrcv, state S), never by a sleep: a waiter that the kernel woke is TASK_RUNNING (wchan 0)
  * until it answers, and it is woken before the call that woke it returns.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Actor } from '../../helpers/kernel-sem.js';
 import { PACKAGE_ROOT } from '../../helpers/mount.js';
 
 let built: string | null = null;
@@ -40,85 +41,9 @@ export function blockedIn(pid: number): 'send' | 'receive' | null {
   }
 }
 
-/** One kernel-msg process; send() a command line, take() its answers as they come. */
-export class KernelActor {
-  private buffered = '';
-  private readonly lines: string[] = [];
-  private wake: (() => void) | null = null;
-  private sent = 0;
-  private answered = 0;
-  pid = 0;
-  readonly exited: Promise<void>;
-
-  private constructor(private readonly child: ChildProcess) {
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (d: string) => {
-      this.buffered += d;
-      let i: number;
-      while ((i = this.buffered.indexOf('\n')) >= 0) {
-        this.lines.push(this.buffered.slice(0, i));
-        this.buffered = this.buffered.slice(i + 1);
-      }
-      this.wake?.();
-    });
-    this.exited = new Promise((resolve) => child.on('exit', () => resolve()));
-  }
-
-  /** prefix: a command to run it through, e.g. setpriv as another user */
-  static async start(prefix: readonly string[] = []): Promise<KernelActor> {
-    const argv = [...prefix, kernelMsgBinary()];
-    const a = new KernelActor(spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] }));
-    const m = /^pid (\d+)$/.exec(await a.line(5000));
-    if (!m) throw new Error('kernel-msg did not start');
-    a.pid = Number(m[1]);
-    return a;
-  }
-
-  send(cmd: string): void {
-    this.sent++;
-    this.child.stdin!.write(`${cmd}\n`);
-  }
-
-  /** Has a command without an answer yet (blocked, or on its way). */
-  get busy(): boolean {
-    return this.answered + this.lines.length < this.sent;
-  }
-
-  /** Answers that arrived and were not taken yet. */
-  take(): string[] {
-    this.answered += this.lines.length;
-    return this.lines.splice(0);
-  }
-
-  /** Runs one command that does not block and returns its answer. */
-  async run(cmd: string): Promise<string> {
-    this.send(cmd);
-    const r = await this.line(5000);
-    this.answered++;
-    return r;
-  }
-
-  /** Waits (without a fixed sleep) until pred holds, at most ms; whether it did. */
-  async until(pred: () => boolean, ms = 5000): Promise<boolean> {
-    const deadline = Date.now() + ms;
-    while (!pred()) {
-      if (Date.now() > deadline) return false;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        setTimeout(resolve, 2);
-      });
-      this.wake = null;
-    }
-    return true;
-  }
-
-  private async line(ms: number): Promise<string> {
-    if (!(await this.until(() => this.lines.length > 0, ms))) throw new Error('kernel-msg did not answer');
-    return this.lines.shift()!;
-  }
-
-  async kill(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-    await this.exited;
-  }
+/** A kernel-msg process (test/helpers/kernel-sem.ts's Actor); prefix: e.g. setpriv as another user. */
+export function startMsgActor(prefix: readonly string[] = []): Promise<KernelActor> {
+  return Actor.start([], [...prefix, kernelMsgBinary()]);
 }
+
+export type KernelActor = Actor;

@@ -4,6 +4,7 @@
  * and the status fields. The common paths are checked against the kernel in differential.test.ts.
  */
 import test from 'ava';
+import { thrown } from '../../helpers/errno.js';
 import { Errno, ErrnoError } from '../../../ipc/errno.js';
 import { MsgQueue, type Caller, type Received, type ReceiveWaiter, type SendWaiter } from '../../../ipc/msg/msg-queue.js';
 
@@ -15,15 +16,8 @@ function make(qbytes = 100, mode = 0o600, owner: Caller = alice): MsgQueue {
   return new MsgQueue({ uid: owner.uid, gid: owner.gid, cuid: owner.uid, cgid: owner.gid, mode }, { qbytes, msgmax: 50, msgmnb: 100, now: () => 7 });
 }
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ErrnoError) return e.code;
-    throw e;
-  }
-  return 'none';
-}
+/** The errno name fn threw (it must throw an ErrnoError). */
+const code = (fn: () => unknown): string => thrown(fn).code;
 
 const b = (s: string): Buffer => Buffer.from(s);
 const noop = (): void => {};
@@ -193,4 +187,6 @@ test('stat: the msqid_ds fields and the held ones', (t) => {
   const s = q.stat();
   t.like(s, { cbytes: 2, qnum: 1, qbytes: 100, lspid: 41, lrpid: 42, stime: 7, rtime: 7, ctime: 7, hnum: 0, hbytes: 0, senders: 0, receivers: 0 });
   t.deepEqual(s.perm, { uid: 1000, gid: 1000, cuid: 1000, cgid: 1000, mode: 0o600 });
+  t.is(code(() => q.stat(bob)), 'EACCES', 'IPC_STAT needs read permission');
+  t.is(q.stat(alice).qnum, 1);
 });

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import test from 'ava';
+import { thrown } from '../../helpers/errno.js';
 import { ErrnoError } from '../../../ipc/errno.js';
 import { MSG_LIMITS } from '../../../ipc/msg/limits.js';
 import type { Caller } from '../../../ipc/msg/msg-queue.js';
@@ -14,15 +15,8 @@ const alice: Caller = { uid: 1000, gid: 1000, pid: 2 };
 const bob: Caller = { uid: 1001, gid: 1001, pid: 3 };
 const root: Caller = { uid: 0, gid: 0, pid: 1 };
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ErrnoError) return e.code;
-    throw e;
-  }
-  return 'none';
-}
+/** The errno name fn threw (it must throw an ErrnoError). */
+const code = (fn: () => unknown): string => thrown(fn).code;
 
 test("Linux's defaults (the kernel's /proc/sys/kernel/msg* on a host that kept them); a new queue has msg_qbytes MSGMNB", (t) => {
   const proc = (name: string): number => Number(readFileSync(`/proc/sys/kernel/${name}`, 'utf8'));
