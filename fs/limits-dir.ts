@@ -44,6 +44,9 @@ const USAGE: [string, Resource][] = [
   ['handles', 'handles'],
   ['dir-streams', 'dirStreams'],
   ['undo', 'undo'],
+  ['mq-queues', 'mqQueues'],
+  ['mq-bytes', 'mqBytes'],
+  ['msg-queues', 'msgQueues'],
 ];
 const UID_USAGE: [string, Resource][] = [
   ['uid-objects', 'objects'],
@@ -51,6 +54,7 @@ const UID_USAGE: [string, Resource][] = [
   ['uid-handles', 'handles'],
   ['uid-dir-streams', 'dirStreams'],
   ['uid-undo', 'undo'],
+  ['uid-mq-bytes', 'mqBytes'],
 ];
 
 export function semLimitsText(l: Limits): string {
