@@ -21,7 +21,7 @@ import { MqHolder, ReceiveWaiter, SIGEV_NONE, SIGEV_SIGNAL, qsizeLine, type Mess
 import type { MqRegistry, PosixQueue } from '../../ipc/mqueue/registry.js';
 import { DEFAULT_MAX_WRITE } from '../fuse/session.js';
 import { ObjectFile, ObjectHandle, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type FileObject } from '../kinds/object-file.js';
-import { commOf } from '../kinds/process.js';
+import { commOf, startTimeOf } from '../kinds/process.js';
 import { countOption, options, words } from '../kinds/tokens.js';
 import { DONE_NOW, nonBlocking, waitCall } from '../kinds/wait-call.js';
 import type { FileHandle, FsContext } from '../tree/node.js';
@@ -184,10 +184,17 @@ export class MqHandle extends ObjectHandle<MqObject> {
         const signo = countOption('signal', opts.get('signal'), 10 /* SIGUSR1, as a script expects */, 64);
         const pid = who.tgid;
         const how = opts.has('none') ? SIGEV_NONE : SIGEV_SIGNAL;
+        // The daemon may signal anyone: it signals the registrant only while that pid is still the
+        // process that registered (Linux holds a reference to the task's struct pid instead).
+        const started = startTimeOf(pid);
         q.registerNotify({
           owner: this, pid, how, signo,
           fire: () => {
             if (how !== SIGEV_SIGNAL || !signo) return;
+            if (started === null || startTimeOf(pid) !== started) {
+              ctx.log.info({ pid }, 'mq notification: the registrant is gone; nothing sent');
+              return;
+            }
             try {
               process.kill(pid, signo);
             } catch (err) {
@@ -226,6 +233,15 @@ export class MqHandle extends ObjectHandle<MqObject> {
   protected readiness(): number {
     const q = this.obj.queue;
     return (q.readable ? POLLIN | POLLRDNORM : 0) | (q.writable ? POLLOUT | POLLWRNORM : 0);
+  }
+
+  /**
+   * close(2) of any descriptor of the queue by the registrant process ends its registration, as
+   * Linux's mqueue_flush_file (the kernel sends FLUSH on every close, and at exit).
+   */
+  flush(ctx: FsContext): void {
+    const n = this.obj.queue.notifyRegistration;
+    if (n && n.pid === ctx.caller.tgid) this.obj.queue.unregisterNotify(n.owner);
   }
 
   protected override onRelease(): void {
