@@ -36,6 +36,15 @@ function writeFully(fd: number, buf: Buffer): void {
   }
 }
 
+/** Writes a received message (or its answer line) to stdout; a failure says what became of the message. */
+function writeStdout(bytes: Buffer, undo: boolean): void {
+  try {
+    writeFully(1, bytes);
+  } catch (err) {
+    throw new CliError(`stdout: ${errText(err)}${undo ? ' (not acknowledged: the message goes back to the queue)' : ' (the message is lost: use --undo --ack)'}`);
+  }
+}
+
 /** The message to send: --message, else all of stdin (at most one byte more than a send carries). */
 function messageFromStdin(): Buffer {
   const parts: Buffer[] = [];
@@ -203,17 +212,13 @@ export function mqCommand(): Command {
         try {
           const got = receiveOn(fd, path, command);
           if (cmd.length) {
-            if (o.printPrio) writeFully(1, Buffer.from(`${got.header}\n`));
+            if (o.printPrio) writeStdout(Buffer.from(`${got.header}\n`), undo);
             const code = await runWithMessage(cmd, fd, got);
             if (code === 0) ack(fd, path, got.id!);
             process.exitCode = code;
             return;
           }
-          try {
-            writeFully(1, o.printPrio ? Buffer.concat([Buffer.from(`${got.header}\n`), got.data]) : got.data);
-          } catch (err) {
-            throw new CliError(`stdout: ${errText(err)}${undo ? ' (not acknowledged: the message goes back to the queue)' : ' (the message is lost: use --undo --ack)'}`);
-          }
+          writeStdout(o.printPrio ? Buffer.concat([Buffer.from(`${got.header}\n`), got.data]) : got.data, undo);
           if (o.ack) {
             flushStdout();
             ack(fd, path, got.id!);
