@@ -1,7 +1,8 @@
 /** `ipcfs mq` over a real mount. */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import type { ExecutionContext } from 'ava';
 import { join } from 'node:path';
 import { CLI, eventually, freshDir, mountTest, sleep, withDaemon } from '../helpers/mount.js';
 
@@ -34,6 +35,13 @@ function shell(argv: string[], input?: Buffer | string): Promise<Run> {
   child.stdin.end(input ?? '');
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, out: Buffer.concat(out), err, ms: Date.now() - t0 })));
 }
+/** A temporary directory removed when the test ends. */
+function scratch(t: ExecutionContext, prefix: string): string {
+  const d = freshDir(prefix);
+  t.teardown(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
 const text = (r: Run): string => r.out.toString();
 
 /** The status's "KEY: value" lines of a queue, read by the test itself (not through the CLI). */
@@ -158,7 +166,7 @@ test.serial('--undo alone puts the message back; --undo --ack acknowledges once 
     t.true(await eventually(() => curmsgs(dir, 'w') === '1'), 'stdout failed: not acknowledged');
     t.regex(text(await mq(dir, ['receive', '/w', '--undo', '--print-prio'])), /^prio=0 size=3 id=\d+\njob$/);
     t.true(await eventually(() => curmsgs(dir, 'w') === '1'), 'not acknowledged: back once the command ended');
-    const out = join(freshDir('ipcfs-mq-out-'), 'job');
+    const out = join(scratch(t, 'ipcfs-mq-out-'), 'job');
     const acked = await shell(['sh', '-c', `exec "$0" "$1" mq --mount "$2" receive /w --undo --ack > "$3"`, process.execPath, CLI, dir, out]);
     t.is(acked.code, 0, acked.err);
     t.is(readFileSync(out, 'utf8'), 'job');
@@ -177,7 +185,7 @@ test.serial('receive -- CMD: acknowledged when CMD exits 0, back in the queue wh
     const payload = Buffer.concat([randomBytes(3000), Buffer.from('\0\n')]);
     await mq(dir, ['send', '/jobs', '--prio', '7'], payload);
     await mq(dir, ['send', '/jobs', '--prio', '7', '--message', 'second']);
-    const outDir = freshDir('ipcfs-mq-cmd-');
+    const outDir = scratch(t, 'ipcfs-mq-cmd-');
     const failed = await mq(dir, ['receive', '/jobs', '--', 'sh', '-c', `cat > ${outDir}/got; echo "$IPCFS_MQ_PRIO $IPCFS_MQ_SIZE"; grep -c '^held: ' ${join(dir, 'mqueue', 'named', 'jobs')}; exit 3`]);
     t.is(failed.code, 3, 'exit status: CMD\'s');
     t.is(text(failed), `7 ${payload.length}\n1\n`, 'CMD saw the priority, the size, and its message held');
