@@ -3,14 +3,13 @@
  * write(2) of a command (docs/protocol.md), so what the CLI does a script can do with `echo`.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { CliError, DEFAULT_MOUNT, cloneCreate, errText, nonNegative, octalArg, openOrFail, readToEnd, runAs, secondsArg } from './cli-io.js';
 
-class CliError extends Error {}
-
-export const DEFAULT_MOUNT = process.env.IPCFS_MOUNT ?? '/mnt/ipc';
+export { DEFAULT_MOUNT };
 
 /** NAME: "/app/sem" or "named/app/sem", "unnamed/ID", "sysv/ID", "sysv/by-key/0x162e". */
 export function semPath(mount: string, name: string): string {
@@ -19,18 +18,8 @@ export function semPath(mount: string, name: string): string {
   return join(mount, 'semaphores', rel);
 }
 
-
-function errText(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  return e.code ? `${e.message.replace(/^[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '')} (${e.code})` : String(err);
-}
-
 function openForWrite(path: string): number {
-  try {
-    return openSync(path, constants.O_WRONLY);
-  } catch (err) {
-    throw new CliError(`${path}: ${errText(err)}`);
-  }
+  return openOrFail(path, constants.O_WRONLY);
 }
 
 /** One command, one write; the errno becomes a CliError naming the file. */
@@ -45,63 +34,7 @@ function send(path: string, command: string): void {
   }
 }
 
-/**
- * The whole status text: read until end of file. (readFileSync stops at st_size, and an object
- * file's st_size is the command limit, not the length of its status: docs/protocol.md.)
- */
-function readToEnd(path: string): string {
-  const fd = openSync(path, constants.O_RDONLY);
-  try {
-    const parts: Buffer[] = [];
-    for (;;) {
-      const buf = Buffer.allocUnsafe(65536);
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) return Buffer.concat(parts).toString('utf8');
-      parts.push(buf.subarray(0, n));
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Writes a create command to a clone file and returns its answer. */
-function cloneCreate(file: string, command: string): string {
-  const fd = openSync(file, constants.O_RDWR);
-  try {
-    writeSync(fd, `${command}\n`);
-    const buf = Buffer.alloc(4096);
-    return buf.toString('utf8', 0, readSync(fd, buf, 0, buf.length, null)).trim();
-  } catch (err) {
-    throw new CliError(`${command}: ${errText(err)}`);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-const nonNegative = (v: string): number => {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('a non-negative integer');
-  return Number(v);
-};
-const secondsArg = (v: string): string => {
-  if (!/^\d+(\.\d+)?$/.test(v)) throw new InvalidArgumentError('seconds, e.g. 1.5');
-  return v;
-};
-const octalArg = (v: string): string => {
-  if (!/^[0-7]{1,4}$/.test(v)) throw new InvalidArgumentError('octal, e.g. 600');
-  return v;
-};
-
-function run(fn: () => void | Promise<void>): () => Promise<void> {
-  return async () => {
-    try {
-      await fn();
-    } catch (err) {
-      if (!(err instanceof CliError)) throw err;
-      process.stderr.write(`ipcfs sem: ${err.message}\n`);
-      process.exitCode = 1;
-    }
-  };
-}
+const run = (fn: () => void | Promise<void>): (() => Promise<void>) => runAs('sem', fn);
 
 export function semCommand(): Command {
   const sem = new Command('sem').description('POSIX and System V semaphores on an ipcfs mount');

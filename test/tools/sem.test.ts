@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, eventually, mountTest, withDaemon } from '../helpers/mount.js';
 
+// serial: the first test's spawnSync calls block this worker's event loop, which would starve the
+// second's handshakes (eventually) of their deadline on a loaded machine
 const test = mountTest();
 
 function sem(mount: string, ...args: string[]): { code: number | null; out: string; err: string } {
@@ -11,7 +13,7 @@ function sem(mount: string, ...args: string[]): { code: number | null; out: stri
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-test('create, post, trywait, timedwait, get, set, remove, with clear errors and exit codes', async (t) => {
+test.serial('create, post, trywait, timedwait, get, set, remove, with clear errors and exit codes', async (t) => {
   await withDaemon(async ({ dir }) => {
     t.is(sem(dir, 'create', '/jobs', '--value', '1').out.trim(), 'named/jobs');
     t.is(sem(dir, 'trywait', '/jobs').code, 0);
@@ -33,7 +35,7 @@ test('create, post, trywait, timedwait, get, set, remove, with clear errors and 
   });
 });
 
-test('hold: units are held while CMD runs and come back even when CMD and the CLI are both SIGKILLed', async (t) => {
+test.serial('hold: units are held while CMD runs and come back even when CMD and the CLI are both SIGKILLed', async (t) => {
   await withDaemon(async ({ dir }) => {
     sem(dir, 'create', '/tokens', '--value', '3');
     const f = join(dir, 'semaphores', 'named', 'tokens');

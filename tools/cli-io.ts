@@ -1,0 +1,90 @@
+/**
+ * What the object tools (`ipcfs sem`, `ipcfs mq`) share: errors shown as "what: message (ERRNO)"
+ * with exit status 1, the mount option's default, whole-file reads of a status, `.new` creates,
+ * and the argument parsers.
+ */
+import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
+
+/** A failure to show the user (stderr, exit 1), not a bug. */
+export class CliError extends Error {}
+
+export const DEFAULT_MOUNT = process.env.IPCFS_MOUNT ?? '/mnt/ipc';
+
+/** "No such file or directory (ENOENT)": the text without Node's syscall and path decorations. */
+export function errText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e.code ? `${e.message.replace(/^[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '')} (${e.code})` : String(err);
+}
+
+export function openOrFail(path: string, flags: number): number {
+  try {
+    return openSync(path, flags);
+  } catch (err) {
+    throw new CliError(`${path}: ${errText(err)}`);
+  }
+}
+
+/** Reads fd until end of file. */
+export function readAll(fd: number): Buffer {
+  const parts: Buffer[] = [];
+  for (;;) {
+    const buf = Buffer.allocUnsafe(65536);
+    const n = readSync(fd, buf, 0, buf.length, null);
+    if (n === 0) return Buffer.concat(parts);
+    parts.push(buf.subarray(0, n));
+  }
+}
+
+/**
+ * The whole status text: read until end of file. (readFileSync stops at st_size, and an object
+ * file's st_size is the command limit, not the length of its status: docs/protocol.md.)
+ */
+export function readToEnd(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY);
+  try {
+    return readAll(fd).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes a create command to a clone file and returns its answer. */
+export function cloneCreate(file: string, command: string): string {
+  const fd = openSync(file, constants.O_RDWR);
+  try {
+    writeSync(fd, `${command}\n`);
+    const buf = Buffer.alloc(4096);
+    return buf.toString('utf8', 0, readSync(fd, buf, 0, buf.length, null)).trim();
+  } catch (err) {
+    throw new CliError(`${command}: ${errText(err)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export const nonNegative = (v: string): number => {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('a non-negative integer');
+  return Number(v);
+};
+export const secondsArg = (v: string): string => {
+  if (!/^\d+(\.\d+)?$/.test(v)) throw new InvalidArgumentError('seconds, e.g. 1.5');
+  return v;
+};
+export const octalArg = (v: string): string => {
+  if (!/^[0-7]{1,4}$/.test(v)) throw new InvalidArgumentError('octal, e.g. 600');
+  return v;
+};
+
+/** Runs an action; a CliError is printed as "ipcfs TOOL: message" and exits 1. */
+export function runAs(tool: string, fn: () => void | Promise<void>): () => Promise<void> {
+  return async () => {
+    try {
+      await fn();
+    } catch (err) {
+      if (!(err instanceof CliError)) throw err;
+      process.stderr.write(`ipcfs ${tool}: ${err.message}\n`);
+      process.exitCode = 1;
+    }
+  };
+}
