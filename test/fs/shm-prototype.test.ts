@@ -98,6 +98,12 @@ for (const path of PATHS) {
         t.deepEqual(await answer(a, `truncate ${fa} 0`), { err: 'EPERM' });
         t.is(await a.do(`size ${fa}`), 8192);
         t.is(stats(d, `shm-${path}`, 'sysv-8192')!.size, '8192');
+        // a size that is not a page multiple: shmem writes by page and refuses a page-bounded
+        // piece that would end past the size (EPERM), keeping the pieces before it
+        const fb = await a.do(`open ${join(d.dir, '.ipcfs-test', `shm-${path}`, 'sysv-10000')}`);
+        t.deepEqual(await answer(a, `pwrite ${fb} 9999 0102`), { err: 'EPERM' }, 'across the end inside the last page');
+        t.is(await a.do(`pwrite ${fb} 5000 ${'ab'.repeat(6000)}`), 3192, 'up to the last page boundary within the size');
+        t.is(await a.do(`pread ${fb} 8191 2`), 'ab00');
       } finally {
         await a.end();
       }
