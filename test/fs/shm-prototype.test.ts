@@ -5,14 +5,12 @@
  * be the same. What reached the daemon (shm-stats) shows which path served the object.
  */
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import type { ExecutionContext } from 'ava';
 import { Mapper } from '../helpers/mapper.js';
-import { answer, runBoth, truncateGrows, twoProcesses, unlinkWhileMapped } from '../helpers/shm-scenarios.js';
-import { isMountpoint, mountTest, withDaemon, type Daemon } from '../helpers/mount.js';
+import { answer, runBoth, truncateGrows, twoProcesses, unlinkWhileMapped, withNobodyMount } from '../helpers/shm-scenarios.js';
+import { mountTest, withDaemon, type Daemon } from '../helpers/mount.js';
 
 const test = mountTest();
 const PATHS = ['passthrough', 'cached'] as const;
@@ -171,45 +169,21 @@ test('auto: a daemon with CAP_SYS_ADMIN serves by passthrough', async (t) => {
 });
 
 test('auto: an unprivileged daemon (fusermount3) serves through the page cache, and sharing works', async (t) => {
-  if (!existsSync('/usr/bin/fusermount3') && process.env.CI !== 'true') {
-    t.log('skipping: fusermount3 is not installed (Debian package fuse3; npm test installs it as root)');
-    t.pass();
-    return;
-  }
-  const id = (flag: string) => Number(spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim());
-  const [uid, gid] = [id('-u'), id('-g')];
-  const prefix = ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--'];
-  if (spawnSync(prefix[0]!, [...prefix.slice(1), 'test', '-r', join(process.cwd(), 'dist', 'tools', 'ipcfs.js')]).status !== 0) {
-    return t.fail('the checkout must be readable by nobody for this test (see mount.test.ts asNobody)');
-  }
-  const base = mkdtempSync(join(tmpdir(), 'ipcfs-nobody-shm-'));
-  spawnSync('chmod', ['755', base]);
-  const dir = join(base, 'mnt');
-  mkdirSync(dir);
-  chownSync(dir, uid, gid);
-  await withDaemon(
-    async (d) => {
-      const [a, b] = [new Mapper(prefix), new Mapper(prefix)];
-      try {
-        const p = join(d.dir, '.ipcfs-test', 'shm-auto', 'np');
-        const fa = await a.do(`open ${p}`);
-        await a.do(`truncate ${fa} 4096`);
-        const fb = await b.do(`open ${p}`);
-        const [ma, mb] = [await a.do(`map ${fa} 4096`), await b.do(`map ${fb} 4096`)];
-        await a.do(`store ${ma} 7 77`);
-        t.is(await b.do(`load ${mb} 7 1`), '77');
-        t.is(await b.do(`pread ${fb} 7 1`), '77');
-        const cat = spawnSync(prefix[0]!, [...prefix.slice(1), 'cat', join(d.dir, '.ipcfs-test', 'shm-stats')], { encoding: 'utf8' });
-        t.regex(cat.stdout, /^shm-auto\/np path=cached /m);
-      } finally {
-        await Promise.all([a.end(), b.end()]);
-      }
-    },
-    {
-      dir,
-      prefix,
-      ready: (dd) => isMountpoint(dd) && spawnSync(prefix[0]!, [...prefix.slice(1), 'stat', join(dd, 'semaphores')]).status === 0,
-    },
-  );
-  rmSync(base, { recursive: true, force: true });
+  await withNobodyMount(t, async (d, prefix) => {
+    const [a, b] = [new Mapper(prefix), new Mapper(prefix)];
+    try {
+      const p = join(d.dir, '.ipcfs-test', 'shm-auto', 'np');
+      const fa = await a.do(`open ${p}`);
+      await a.do(`truncate ${fa} 4096`);
+      const fb = await b.do(`open ${p}`);
+      const [ma, mb] = [await a.do(`map ${fa} 4096`), await b.do(`map ${fb} 4096`)];
+      await a.do(`store ${ma} 7 77`);
+      t.is(await b.do(`load ${mb} 7 1`), '77');
+      t.is(await b.do(`pread ${fb} 7 1`), '77');
+      const cat = spawnSync(prefix[0]!, [...prefix.slice(1), 'cat', join(d.dir, '.ipcfs-test', 'shm-stats')], { encoding: 'utf8' });
+      t.regex(cat.stdout, /^shm-auto\/np path=cached /m);
+    } finally {
+      await Promise.all([a.end(), b.end()]);
+    }
+  });
 });

@@ -4,11 +4,14 @@
  * (test/fs/shm-prototype.test.ts: both serving paths forced) and by shared-memory/named's
  * (test/fs/shm/named.test.ts).
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { Mapper } from './mapper.js';
+import { isMountpoint, withDaemon, type Daemon } from './mount.js';
 
 /** The steps of one scenario, run by the mappers on files under dir; returns every answer. */
 export type Scenario = (dir: string, m: Mapper[]) => Promise<unknown[]>;
@@ -88,3 +91,37 @@ export const unlinkWhileMapped: Scenario = async (dir, [a, b, c]) => {
   return out;
 };
 
+
+/**
+ * Runs fn with a mount made by nobody through fusermount3 (no CAP_SYS_ADMIN: shared memory is
+ * served through the page cache); prefix runs a command as nobody. Passes with a note where
+ * fusermount3 is missing (never when CI=true).
+ */
+export async function withNobodyMount(t: ExecutionContext, fn: (d: Daemon, prefix: string[]) => Promise<void>): Promise<void> {
+  if (!existsSync('/usr/bin/fusermount3') && process.env.CI !== 'true') {
+    t.log('skipping: fusermount3 is not installed (Debian package fuse3; npm test installs it as root)');
+    t.pass();
+    return;
+  }
+  const id = (flag: string) => Number(spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim());
+  const [uid, gid] = [id('-u'), id('-g')];
+  const prefix = ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--'];
+  if (spawnSync(prefix[0]!, [...prefix.slice(1), 'test', '-r', join(process.cwd(), 'dist', 'tools', 'ipcfs.js')]).status !== 0) {
+    t.fail('the checkout must be readable by nobody for this test (see mount.test.ts asNobody)');
+    return;
+  }
+  const base = mkdtempSync(join(tmpdir(), 'ipcfs-nobody-shm-'));
+  spawnSync('chmod', ['755', base]);
+  const dir = join(base, 'mnt');
+  mkdirSync(dir);
+  chownSync(dir, uid, gid);
+  try {
+    await withDaemon((d) => fn(d, prefix), {
+      dir,
+      prefix,
+      ready: (dd) => isMountpoint(dd) && spawnSync(prefix[0]!, [...prefix.slice(1), 'stat', join(dd, 'semaphores')]).status === 0,
+    });
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}

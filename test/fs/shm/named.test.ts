@@ -5,14 +5,13 @@
  * ftruncate growing with zeros and shrinking, shm_unlink while mapped. Then `.new`, the page
  * limits, the status beside the object, and the page-cache path as an unprivileged mount.
  */
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Mapper } from '../../helpers/mapper.js';
 import { probe, probeOne, NOBODY } from '../../helpers/errno-probe.js';
-import { eventually, isMountpoint, mountTest, withDaemon, type Daemon } from '../../helpers/mount.js';
-import { answer, runBoth, truncateGrows, twoProcesses, unlinkWhileMapped } from '../../helpers/shm-scenarios.js';
+import { eventually, mountTest, withDaemon, type Daemon } from '../../helpers/mount.js';
+import { answer, runBoth, truncateGrows, twoProcesses, unlinkWhileMapped, withNobodyMount } from '../../helpers/shm-scenarios.js';
 
 const test = mountTest();
 
@@ -50,23 +49,18 @@ test('ftruncate grows with zeros and shrinks; pread/pwrite at offsets; short rea
 
 test('shm_unlink (rm) while mapped: the mapping and open descriptors keep working, the name is gone; the memory goes with the last user', async (t) => {
   await withDaemon(async (d) => {
-    const ours = [new Mapper(), new Mapper(), new Mapper()];
-    try {
-      await runBoth(t, named(d), async (dir, m) => {
-        const out = await unlinkWhileMapped(dir, m);
-        t.deepEqual(out.slice(0, 5), ['ok', { err: 'ENOENT' }, 'ok', 'aabb', 'aabb']);
-        if (dir === named(d)) {
-          t.false(existsSync(join(dir, 'gone')), 'the name is gone');
-          t.false(existsSync(join(d.dir, 'shared-memory', 'status', 'named', 'gone')), 'and its status');
-          t.is(memfds(d, 'gone'), 1, 'the unlinked object keeps its memory while mapped');
-        }
-        return out;
-      }, 3);
-      // runBoth ended the mappers: RELEASE follows munmap and exit
-      t.true(await eventually(() => memfds(d, 'gone') === 0, 2000), 'freed when the last mapping went');
-    } finally {
-      await Promise.all(ours.map((m) => m.end()));
-    }
+    await runBoth(t, named(d), async (dir, m) => {
+      const out = await unlinkWhileMapped(dir, m);
+      t.deepEqual(out.slice(0, 5), ['ok', { err: 'ENOENT' }, 'ok', 'aabb', 'aabb']);
+      if (dir === named(d)) {
+        t.false(existsSync(join(dir, 'gone')), 'the name is gone');
+        t.false(existsSync(join(d.dir, 'shared-memory', 'status', 'named', 'gone')), 'and its status');
+        t.is(memfds(d, 'gone'), 1, 'the unlinked object keeps its memory while mapped');
+      }
+      return out;
+    }, 3);
+    // runBoth ended the mappers: RELEASE follows munmap and exit
+    t.true(await eventually(() => memfds(d, 'gone') === 0, 2000), 'freed when the last mapping went');
   });
 });
 
@@ -133,50 +127,26 @@ test('status without reading the memory: size, owner, mode, opens, unlinked, the
 });
 
 test('an unprivileged daemon (fusermount3) serves through the page cache: two processes share a mapping at once', async (t) => {
-  if (!existsSync('/usr/bin/fusermount3') && process.env.CI !== 'true') {
-    t.log('skipping: fusermount3 is not installed (Debian package fuse3; npm test installs it as root)');
-    t.pass();
-    return;
-  }
-  const id = (flag: string) => Number(spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim());
-  const [uid, gid] = [id('-u'), id('-g')];
-  const prefix = ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--'];
-  const base = mkdtempSync(join(tmpdir(), 'ipcfs-nobody-shm-'));
-  spawnSync('chmod', ['755', base]);
-  const dir = join(base, 'mnt');
-  mkdirSync(dir);
-  chownSync(dir, uid, gid);
-  try {
-    await withDaemon(async (d) => {
-      const [a, b] = [new Mapper(prefix), new Mapper(prefix)];
-      try {
-        const p = join(named(d), 'np');
-        const fa = await a.do(`open ${p}`);
-        await a.do(`truncate ${fa} 4096`);
-        const fb = await b.do(`open ${p}`);
-        const [ma, mb] = [await a.do(`map ${fa} 4096`), await b.do(`map ${fb} 4096`)];
-        await a.do(`store ${ma} 7 77`);
-        t.is(await b.do(`load ${mb} 7 1`), '77', 'no msync');
-        t.is(await b.do(`pread ${fb} 7 1`), '77');
-        await b.do(`pwrite ${fb} 9 99`);
-        t.is(await a.do(`load ${ma} 9 1`), '99');
-        t.deepEqual(await answer(a, `unlink ${p}`), 'ok');
-        t.is(await b.do(`load ${mb} 7 1`), '77', 'unlinked, still mapped');
-        const cat = spawnSync(prefix[0]!, [...prefix.slice(1), 'cat', join(d.dir, 'shared-memory', 'status', 'named', 'np')], { encoding: 'utf8' });
-        t.is(cat.stdout, '', 'gone from the status mirror');
-        const c = await a.do(`open ${join(named(d), 'np2')}`);
-        await a.do(`pwrite ${c} 0 01`);
-        const st = spawnSync(prefix[0]!, [...prefix.slice(1), 'cat', join(d.dir, 'shared-memory', 'status', 'named', 'np2')], { encoding: 'utf8' });
-        t.regex(st.stdout, /^served: cached$/m);
-      } finally {
-        await Promise.all([a.end(), b.end()]);
-      }
-    }, {
-      dir,
-      prefix,
-      ready: (dd) => isMountpoint(dd) && spawnSync(prefix[0]!, [...prefix.slice(1), 'stat', join(dd, 'semaphores')]).status === 0,
-    });
-  } finally {
-    rmSync(base, { recursive: true, force: true });
-  }
+  await withNobodyMount(t, async (d, prefix) => {
+    const [a, b] = [new Mapper(prefix), new Mapper(prefix)];
+    const cat = (path: string): string => spawnSync(prefix[0]!, [...prefix.slice(1), 'cat', path], { encoding: 'utf8' }).stdout;
+    try {
+      const p = join(named(d), 'np');
+      const fa = await a.do(`open ${p}`);
+      await a.do(`truncate ${fa} 4096`);
+      const fb = await b.do(`open ${p}`);
+      const [ma, mb] = [await a.do(`map ${fa} 4096`), await b.do(`map ${fb} 4096`)];
+      await a.do(`store ${ma} 7 77`);
+      t.is(await b.do(`load ${mb} 7 1`), '77', 'no msync');
+      t.is(await b.do(`pread ${fb} 7 1`), '77');
+      await b.do(`pwrite ${fb} 9 99`);
+      t.is(await a.do(`load ${ma} 9 1`), '99');
+      t.regex(cat(join(d.dir, 'shared-memory', 'status', 'named', 'np')), /^served: cached$/m);
+      t.deepEqual(await answer(a, `unlink ${p}`), 'ok');
+      t.is(await b.do(`load ${mb} 7 1`), '77', 'unlinked, still mapped');
+      t.is(cat(join(d.dir, 'shared-memory', 'status', 'named', 'np')), '', 'gone from the status mirror');
+    } finally {
+      await Promise.all([a.end(), b.end()]);
+    }
+  });
 });

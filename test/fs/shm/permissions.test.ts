@@ -54,3 +54,19 @@ test('as nobody: ipcperms on open and status, owner-only rm and chmod, and nobod
     t.regex(readFileSync(join(status, 'named', 'public'), 'utf8'), /^perms: 644$/m);
   }, { args: ['--allow-other'] });
 });
+
+test('--no-default-permissions: truncate(2) by path needs write permission (EACCES, size unchanged); ftruncate of a writable descriptor needs none', async (t) => {
+  await withDaemon(async ({ dir }) => {
+    const named = join(dir, 'shared-memory', 'named');
+    const j = JSON.stringify;
+    t.is(probeOne(`clone(${j(join(named, '.new'))}, 'create ro size=4096 mode=0644')`), '/ro');
+    t.is(probeOne(`clone(${j(join(named, '.new'))}, 'create rw size=4096 mode=0666')`), '/rw');
+    t.deepEqual(probe([
+      `os.truncate(p(${j(join(named, 'ro'))}), 0)`,
+      `os.truncate(p(${j(join(named, 'rw'))}), 8192)`,
+      `(lambda fd: os.ftruncate(fd, 100))(os.open(p(${j(join(named, 'rw'))}), os.O_RDWR))`,
+    ], NOBODY), ['EACCES', 'ok', 'ok']);
+    t.regex(readFileSync(join(dir, 'shared-memory', 'status', 'named', 'ro'), 'utf8'), /^size: 4096$/m, 'nothing changed');
+    t.regex(readFileSync(join(dir, 'shared-memory', 'status', 'named', 'rw'), 'utf8'), /^size: 100$/m);
+  }, { args: ['--allow-other', '--no-default-permissions'] });
+});
