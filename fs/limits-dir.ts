@@ -44,6 +44,8 @@ const USAGE: [string, Resource][] = [
   ['handles', 'handles'],
   ['dir-streams', 'dirStreams'],
   ['undo', 'undo'],
+  ['shm-segments', 'shmSegments'],
+  ['shm-pages', 'shmPages'],
 ];
 const UID_USAGE: [string, Resource][] = [
   ['uid-objects', 'objects'],
@@ -51,6 +53,7 @@ const UID_USAGE: [string, Resource][] = [
   ['uid-handles', 'handles'],
   ['uid-dir-streams', 'dirStreams'],
   ['uid-undo', 'undo'],
+  ['uid-shm-pages', 'shmPages'],
 ];
 
 export function semLimitsText(l: Limits): string {

@@ -178,3 +178,32 @@ test('rm of an unattached segment destroys it at once; SHMMNI bounds the segment
     t.regex(readFileSync(join(d.dir, 'limits', 'ipcfs'), 'utf8'), /^shmmni: 1$/m);
   }, { args: ['--limits', 'shmmni=1'] });
 });
+
+test('accounting: objects, segments and pages are charged to the creator and given back once, when the memory\'s object goes (a dest segment at its last detach)', async (t) => {
+  await withDaemon(async (d) => {
+    const usage = (): Record<string, number> => Object.fromEntries(readFileSync(join(d.dir, 'limits', 'ipcfs'), 'utf8').trim().split('\n').map((l) => {
+      const [k, v] = l.split(': ');
+      return [k!, Number(v)];
+    }));
+    const before = usage();
+    t.like(before, { 'objects-used': 0, 'shm-segments-used': 0, 'shm-pages-used': 0 });
+    const id = shmget(d, 'shmget private 10000'); // 3 pages
+    const named = join(d.dir, 'shared-memory', 'named');
+    t.is(probeOne(`clone(${JSON.stringify(join(named, '.new'))}, 'create n size=4097')`), '/n'); // 2 pages
+    t.like(usage(), { 'objects-used': 2, 'shm-segments-used': 1, 'shm-pages-used': 5, 'uid-shm-pages-used': 5 });
+    const m = new Mapper();
+    try {
+      const fd = await m.do(`open ${join(sysv(d), id)}`);
+      await m.do(`map ${fd} 10000`);
+      t.is(probeOne(`os.unlink(p(${JSON.stringify(join(sysv(d), id))}))`), 'ok');
+      t.is(probeOne(`os.truncate(p(${JSON.stringify(join(named, 'n'))}), 1)`), 'ok');
+      t.like(usage(), { 'objects-used': 2, 'shm-segments-used': 1, 'shm-pages-used': 4 }, 'dest but attached: still charged; the named object shrank');
+      t.is(probeOne(`os.unlink(p(${JSON.stringify(join(named, 'n'))}))`), 'ok');
+      t.like(usage(), { 'objects-used': 1, 'shm-pages-used': 3 });
+    } finally {
+      await m.end();
+    }
+    t.true(await eventually(() => usage()['shm-pages-used'] === 0, 2000), 'the last detach gave the segment back');
+    t.like(usage(), { 'objects-used': 0, 'shm-segments-used': 0, 'uid-shm-pages-used': 0 });
+  });
+});
