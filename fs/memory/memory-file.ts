@@ -60,6 +60,8 @@ export interface MemoryFileOptions {
   maxSize: number;
   /** A size fixed at creation (System V): the memfd gets it and is sealed against any change. */
   fixedSize?: number;
+  /** Called once when the memfd is closed (the daemon's descriptor budget: fs/shm/dirs.ts). */
+  onFree?: () => void;
   now?: () => number;
 }
 
@@ -212,5 +214,6 @@ export class MemoryFile implements FileNode {
     this.backingId = 0;
     closeSync(this.fd);
     this.fd = -1;
+    this.o.onFree?.();
   }
 }

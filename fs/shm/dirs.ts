@@ -7,6 +7,7 @@
  *             [excl]`; rm is IPC_RMID (SHM_DEST, destroyed at nattch 0)
  *   status/   named/... and sysv/<shmid>: each object's status, read without touching its memory
  */
+import { readFileSync } from 'node:fs';
 import { Errno, fail } from '../../ipc/errno.js';
 import { shmLimitsOf, type IpcQuota, type Limits } from '../../ipc/limits.js';
 import { ROOT_UID } from '../../ipc/quota.js';
@@ -16,7 +17,7 @@ import { NO_BACKING_FILES, type BackingFiles } from '../fuse/backing.js';
 import { NamedKindDir, type NamedKind } from '../kinds/named-dir.js';
 import { SysvKindDir, type SysvKind } from '../kinds/sysv-dir.js';
 import { countOption, modeOption, options, parseKey } from '../kinds/tokens.js';
-import { MemoryFile, type MemoryPathChoice } from '../memory/memory-file.js';
+import { MemoryFile, type MemoryFileOptions, type MemoryPathChoice } from '../memory/memory-file.js';
 import type { FsContext } from '../tree/node.js';
 import { StaticDir } from '../tree/static-dir.js';
 import { PosixShmObject, SysvShmObject } from './objects.js';
@@ -31,6 +32,39 @@ interface ShmEnv {
   quota: IpcQuota;
   backing: BackingFiles;
   path: MemoryPathChoice;
+  memfds: MemfdBudget;
+}
+
+/** Descriptors the daemon keeps for itself: /dev/fuse, stdio, node's own, spawning umount, /proc reads. */
+const RESERVED_DESCRIPTORS = 64;
+
+/** The daemon's RLIMIT_NOFILE (soft), from /proc/self/limits; 1024 (the usual default) if unreadable. */
+function openFileLimit(): number {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (m) return m[1] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(m[1]);
+  } catch {
+    // no /proc: the default below
+  }
+  return 1024;
+}
+
+/**
+ * Every object's memory is a memfd, one descriptor of the daemon's: objects may use what its
+ * RLIMIT_NOFILE leaves after a reserve, so creating objects can never take the descriptors the
+ * daemon needs to serve and to unmount. Past it a create is refused with the kind's errno.
+ */
+class MemfdBudget {
+  private used = 0;
+  constructor(private readonly max: number) {}
+
+  /** Makes a MemoryFile within the budget; errno when none is left (nothing made). */
+  make(errno: number, o: Omit<MemoryFileOptions, 'onFree'>): MemoryFile {
+    if (this.used >= this.max) fail(errno, `the daemon's descriptors for shared memory are used up (${this.max} objects; RLIMIT_NOFILE less ${RESERVED_DESCRIPTORS})`);
+    const memory = new MemoryFile({ ...o, onFree: () => this.used-- });
+    this.used++;
+    return memory;
+  }
 }
 
 /**
@@ -54,7 +88,7 @@ function namedPolicy(env: ShmEnv): NamedKind<PosixShmFile> {
       const shm = new PosixShm(name, ctx.caller, mode, env.quota, limits); // charges one object
       let memory: MemoryFile;
       try {
-        memory = new MemoryFile({
+        memory = env.memfds.make(Errno.ENFILE, {
           name: `ipcfs-shm:${name}`, backing: env.backing, path: env.path, mode, uid: ctx.caller.uid, gid: ctx.caller.gid,
           maxSize: posixMaxSize(env, ctx.caller.uid),
         });
@@ -107,7 +141,7 @@ function sysvPolicy(env: ShmEnv, registry: SysvShmRegistry, memories: Map<SysvSe
       const seg = registry.shmget(key, Number(n), flags, { uid: ctx.caller.uid, gid: ctx.caller.gid, pid: ctx.caller.tgid, groups: ctx.caller.groups });
       if (!memories.has(seg)) {
         try {
-          memories.set(seg, new MemoryFile({
+          memories.set(seg, env.memfds.make(Errno.ENOSPC, {
             name: `ipcfs-shm:sysv-${seg.id}`, backing: env.backing, path: env.path, mode: seg.ds.perm.mode,
             uid: ctx.caller.uid, gid: ctx.caller.gid, maxSize: seg.ds.segsz, fixedSize: seg.ds.segsz,
           }));
@@ -128,7 +162,7 @@ export interface ShmDirs {
 }
 
 export function shmDirs(limits: Limits, quota: IpcQuota, backing: BackingFiles = NO_BACKING_FILES, path: MemoryPathChoice = 'auto'): ShmDirs {
-  const env: ShmEnv = { limits, quota, backing, path };
+  const env: ShmEnv = { limits, quota, backing, path, memfds: new MemfdBudget(Math.max(0, openFileLimit() - RESERVED_DESCRIPTORS)) };
   const registry = new SysvShmRegistry(shmLimitsOf(limits), quota);
   const memories = new Map<SysvSegment, MemoryFile>();
   registry.onDestroy = (seg) => {
