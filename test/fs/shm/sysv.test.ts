@@ -59,7 +59,7 @@ for s in steps:
             rmid([i for i, l in ids.items() if l == s[1]][0]); out.append('ok')
     except OSError as e:
         out.append(errno.errorcode[e.errno])
-for i in ids:
+for i in ids if len(sys.argv) < 4 else []:
     try: rmid(i)
     except OSError: pass
 print(json.dumps(out))
@@ -96,8 +96,9 @@ print(json.dumps({'key': k, 'dest': bool(mode & 0o1000), 'nattch': nattch, 'seco
   return JSON.parse(r.stdout) as { key: number; dest: boolean; nattch: number; secondAttach: number; afterDetach: string };
 }
 
-function runSteps(where: string, steps: unknown[][]): string[] {
-  const r = spawnSync('python3', ['-c', STEPS, where, JSON.stringify(steps)], { encoding: 'utf8' });
+function runSteps(where: string, steps: unknown[][], prefix: string[] = []): string[] {
+  const argv = [...prefix, prefix.length ? '/usr/bin/python3' : 'python3', '-c', STEPS, where, JSON.stringify(steps)];
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout) as string[];
 }
@@ -239,4 +240,33 @@ test('accounting: objects, segments and pages are charged to the creator and giv
     t.true(await eventually(() => usage()['shm-pages-used'] === 0, 2000), 'the last detach gave the segment back');
     t.like(usage(), { 'objects-used': 0, 'shm-segments-used': 0, 'uid-shm-pages-used': 0 });
   });
+});
+
+test('shmget as another user: permission as the kernel\'s shmget (EACCES when the mode asks more than granted); bad commands are EINVAL', async (t) => {
+  await withDaemon(async (d) => {
+    const key = 0x4b000000 + (process.pid & 0xffffff);
+    const create = [['get', key, 8192, 0o1000 | 0o644]];
+    const asNobody = [['get', key, 0, 0o600], ['get', key, 0, 0o400], ['get', key, 0, 0o444], ['get', key, 0, 0o200], ['get', key, 8192, 0]];
+    const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
+    const kernel = (steps: unknown[][], prefix: string[] = [], keep = false): string[] => {
+      const r = spawnSync(prefix[0] ?? 'python3', [...prefix.slice(1), ...(prefix.length ? ['/usr/bin/python3'] : []), '-c', STEPS, 'kernel', JSON.stringify(steps), ...(keep ? ['keep'] : [])], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(r.stderr);
+      return JSON.parse(r.stdout) as string[];
+    };
+    t.deepEqual(kernel(create, [], true), ['A']);
+    let want: string[];
+    try {
+      want = kernel(asNobody, nobody, true);
+    } finally {
+      kernel([...create.map(([, k]) => ['get', k, 0, 0]), ['rmid', 'A']]);
+    }
+    t.regex(shmget(d, `shmget 0x${key.toString(16)} 8192 creat mode=0644`), /^\d+$/);
+    t.deepEqual(runSteps(sysv(d), asNobody, nobody), want);
+    t.deepEqual(want, ['EACCES', 'A', 'A', 'EACCES', 'A']);
+    for (const bad of ['shmget', 'shmget 0x1', 'shmget 0x1 abc', 'shmget 0x1 -1 creat', 'shmget 0x1 10 creat bogus', 'shmget 0x123456789 10 creat',
+      'shmget 0x1 10 creat mode=999', 'shmget 0x1 10 creat creat', 'shmget 0x1 10 creat=1', 'semget 0x1 10 creat']) {
+      t.is(shmget(d, bad), 'EINVAL', bad);
+    }
+    t.is(readdirSync(sysv(d)).filter((n) => /^\d+$/.test(n)).length, 1, 'the refused commands made nothing');
+  }, { args: ['--allow-other'] });
 });
