@@ -2,7 +2,7 @@
  * The tree ipcfs mounts. Each IPC kind gets one directory; the issues that bring a kind replace its
  * placeholder StaticDir with the kind's own DirNode.
  *
- *   semaphores/{named,unnamed,sysv}   shared-memory/{named,sysv}   mqueue/{named,sysv}
+ *   semaphores/{named,unnamed,sysv}   shared-memory/{named,sysv,status}   mqueue/{named,sysv}
  *   limits/{sem,ipcfs}                the daemon's limits and usage (fs/limits-dir.ts)
  *
  * The kind directories are mode 1777 like /dev/shm: anyone may create objects, only an object's
@@ -14,6 +14,7 @@ import type { DirNode } from './tree/node.js';
 import { testFilesDir } from './test-files.js';
 import { semaphoreDirs } from './semaphores/dirs.js';
 import { mqueueDirs } from './mqueue/dirs.js';
+import { shmDirs } from './shm/dirs.js';
 import { SysvRegistry } from '../ipc/semaphores/registry.js';
 import type { SemLimits } from '../ipc/semaphores/limits.js';
 import { DEFAULT_LIMITS, quotaFor, type IpcQuota, type Limits } from '../ipc/limits.js';
@@ -54,12 +55,15 @@ export function buildTree(options: LayoutOptions = {}): StaticDir {
   const quota = options.quota ?? quotaFor(limits);
   const sems = semaphoreDirs(new SysvRegistry(limits, Date.now, quota));
   const mqs = mqueueDirs(limits, quota);
+  const shm = shmDirs(limits, quota, options.backing);
   const kinds: Record<string, DirNode> = {
     'semaphores/named': sems.named,
     'semaphores/unnamed': sems.unnamed,
     'semaphores/sysv': sems.sysv,
     'mqueue/named': mqs.named,
     'mqueue/sysv': mqs.sysv,
+    'shared-memory/named': shm.named,
+    'shared-memory/sysv': shm.sysv,
     ...options.kinds,
   };
   const groups = new Map<string, StaticDir>();
@@ -73,6 +77,7 @@ export function buildTree(options: LayoutOptions = {}): StaticDir {
     }
     g.add(kind, kinds[path] ?? new StaticDir(KIND_DIR_MODE));
   }
+  groups.get('shared-memory')!.add('status', shm.status);
   root.add('limits', limitsDir(limits, quota));
   if (options.testFiles) root.add('.ipcfs-test', testFilesDir(options.backing));
   return root;

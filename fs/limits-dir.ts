@@ -47,6 +47,8 @@ const USAGE: [string, Resource][] = [
   ['mq-queues', 'mqQueues'],
   ['mq-bytes', 'mqBytes'],
   ['msg-queues', 'msgQueues'],
+  ['shm-segments', 'shmSegments'],
+  ['shm-pages', 'shmPages'],
 ];
 const UID_USAGE: [string, Resource][] = [
   ['uid-objects', 'objects'],
@@ -55,6 +57,7 @@ const UID_USAGE: [string, Resource][] = [
   ['uid-dir-streams', 'dirStreams'],
   ['uid-undo', 'undo'],
   ['uid-mq-bytes', 'mqBytes'],
+  ['uid-shm-pages', 'shmPages'],
 ];
 
 export function semLimitsText(l: Limits): string {

@@ -171,7 +171,7 @@ export class IpcfsOperations implements FuseOperations {
   /**
    * SETATTR: chmod, chown, utimes, truncate. Truncation (O_TRUNC opens: without FUSE_ATOMIC_O_TRUNC
    * the kernel sends SETATTR size=0 after OPEN) goes to a file that has `truncate` (shared memory)
-   * and means nothing for other IPC objects.
+   * and means nothing for other IPC objects; EACCES for truncate(2) by path without write permission.
    * Mode and owner changes go to the node (EPERM if it has no rules for them). Replies fuse_attr_out.
    */
   setattr(req: FuseRequest<SetattrIn>): AttrOut {
@@ -188,7 +188,12 @@ export class IpcfsOperations implements FuseOperations {
     const owns = change.mode !== undefined || change.uid !== undefined || change.gid !== undefined;
     if (node.setStat) node.setStat(req, change);
     else if (owns) fail(Errno.EPERM, 'this file has fixed permissions');
-    if (a.valid & SetattrValid.SIZE && node.kind === 'file' && node.truncate) node.truncate(req, a.size);
+    if (a.valid & SetattrValid.SIZE && node.kind === 'file' && node.truncate) {
+      // truncate(2) by path needs write permission (the kernel checks it only under
+      // default_permissions); ftruncate and O_TRUNC name an open file (FATTR_FH) whose open did
+      if (!(a.valid & SetattrValid.FH)) checkAccess(node, req.caller, MAY_WRITE, 'truncate');
+      node.truncate(req, a.size);
+    }
     return this.getattr(req as unknown as FuseRequest<GetattrIn>);
   }
 

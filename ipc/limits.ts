@@ -4,8 +4,8 @@
  * no per-user count of IPC objects, and its file limits (RLIMIT_NOFILE, file-max) count the
  * caller's descriptors, not a daemon's memory.
  *
- * Kinds that come later (message queues, shared memory) add their own global limits (MSGMNI,
- * SHMMNI ...) as resources of the same Quota and share `objects` and the handle limits.
+ * Message queues and shared memory add their own limits (/proc/sys/fs/mqueue's, SHMMIN..SHMALL
+ * and a per-uid page bound) as resources of the same Quota and share `objects` and the handle limits.
  */
 import { Errno } from './errno.js';
 import { Quota, type ResourceLimit } from './quota.js';
@@ -13,6 +13,7 @@ import { LINUX_SEM_LIMITS, type SemLimits } from './semaphores/limits.js';
 import { MQ_LIMITS, mqResourceLimits, type MqLimits, type MqQuotaLimits } from './mqueue/limits.js';
 import { MSG_LIMITS, MSG_LIMIT_MAX, MSG_LIMIT_NAMES, type MsgLimits } from './msg/limits.js';
 import type { UndoBudget } from './semaphores/undo.js';
+import { SHM_LIMITS, SHM_LIMIT_NAMES, shmQuotaLimits, type ShmLimits } from './shm/limits.js';
 
 export interface IpcfsOwnLimits {
   /** IPC objects of every kind (and named/ subdirectories), all users */
@@ -35,7 +36,18 @@ export interface IpcfsOwnLimits {
   uidUndo: number;
 }
 
-export type Limits = SemLimits & IpcfsOwnLimits & MqLimits & MqQuotaLimits & MsgLimits;
+/** Shared memory's limits as set at mount time (the page size is the machine's, not a limit). */
+export type ShmMountLimits = Omit<ShmLimits, 'pageSize'>;
+
+export type Limits = SemLimits & IpcfsOwnLimits & MqLimits & MqQuotaLimits & MsgLimits & ShmMountLimits;
+
+const { pageSize: _pageSize, ...SHM_MOUNT_DEFAULTS } = SHM_LIMITS;
+const { pageSize: _pageSizeName, ...SHM_MOUNT_NAMES } = SHM_LIMIT_NAMES;
+
+/** The shared-memory limits of a mount, with the machine's page size. */
+export function shmLimitsOf(l: Limits): ShmLimits {
+  return { shmmin: l.shmmin, shmmax: l.shmmax, shmall: l.shmall, shmmni: l.shmmni, uidShmPages: l.uidShmPages, pageSize: SHM_LIMITS.pageSize };
+}
 
 export const DEFAULT_OWN_LIMITS: Readonly<IpcfsOwnLimits> = Object.freeze({
   objects: 65536,
@@ -49,7 +61,7 @@ export const DEFAULT_OWN_LIMITS: Readonly<IpcfsOwnLimits> = Object.freeze({
   uidUndo: 131072,
 });
 
-export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({ ...LINUX_SEM_LIMITS, ...DEFAULT_OWN_LIMITS, ...MQ_LIMITS.defaults, ...MSG_LIMITS });
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({ ...LINUX_SEM_LIMITS, ...DEFAULT_OWN_LIMITS, ...MQ_LIMITS.defaults, ...MSG_LIMITS, ...SHM_MOUNT_DEFAULTS });
 
 /** Limit names as written on the command line and in limits/ipcfs, in their order there. */
 export const LIMIT_NAMES: Readonly<Record<keyof Limits, string>> = Object.freeze({
@@ -70,10 +82,11 @@ export const LIMIT_NAMES: Readonly<Record<keyof Limits, string>> = Object.freeze
   uidUndo: 'uid-undo',
   ...MQ_LIMITS.names,
   ...MSG_LIMIT_NAMES,
+  ...SHM_MOUNT_NAMES,
 });
 
 /** Largest value a limit may take (semvmx and semaem are shorts in Linux's ABI). */
-const MAX: Partial<Record<keyof Limits, number>> = { semvmx: 32767, semaem: 32767, semmni: 32768, ...MQ_LIMITS.max, ...MSG_LIMIT_MAX };
+const MAX: Partial<Record<keyof Limits, number>> = { semvmx: 32767, semaem: 32767, semmni: 32768, ...MQ_LIMITS.max, ...MSG_LIMIT_MAX, shmmni: 32768 };
 /** Smallest value (1 unless said): /proc/sys/fs/mqueue's msgsize limits start at 128. */
 const MIN: Partial<Record<keyof Limits, number>> = { ...MQ_LIMITS.min };
 
@@ -94,7 +107,7 @@ export function parseLimits(text: string, base: Limits = DEFAULT_LIMITS): Limits
 }
 
 /** What the quota counts. */
-export type Resource = 'objects' | 'semSets' | 'semaphores' | 'handles' | 'dirStreams' | 'undo' | 'mqQueues' | 'mqBytes' | 'msgQueues';
+export type Resource = 'objects' | 'semSets' | 'semaphores' | 'handles' | 'dirStreams' | 'undo' | 'mqQueues' | 'mqBytes' | 'msgQueues' | 'shmSegments' | 'shmPages';
 
 export type IpcQuota = Quota<Resource>;
 
@@ -111,6 +124,7 @@ export function quotaFor(l: Limits): IpcQuota {
     undo: { global: l.undo, perUid: l.uidUndo, globalErrno: Errno.ENOMEM, uidErrno: Errno.ENOMEM, label: 'undo entries' },
     ...mqResourceLimits(l),
     msgQueues: obj(l.msgmni, Infinity, 'MSGMNI (System V message queues)'),
+    ...shmQuotaLimits(shmLimitsOf(l)),
   });
 }
 

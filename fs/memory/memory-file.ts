@@ -42,6 +42,8 @@ export type MemoryPathChoice = MemoryPath | 'auto';
 export const CACHED_OPEN_MODE: OpenMode = Object.freeze({ keepCache: true });
 
 const EMPTY = Buffer.alloc(0);
+/** the page size shmem writes by (x86-64 and most others) */
+const PAGE_SIZE = 4096;
 /** fcntl.h F_SEAL_SHRINK, F_SEAL_GROW */
 const F_SEAL_SHRINK = 0x2;
 const F_SEAL_GROW = 0x4;
@@ -58,6 +60,8 @@ export interface MemoryFileOptions {
   maxSize: number;
   /** A size fixed at creation (System V): the memfd gets it and is sealed against any change. */
   fixedSize?: number;
+  /** Called once when the memfd is closed (the daemon's descriptor budget: fs/shm/dirs.ts). */
+  onFree?: () => void;
   now?: () => number;
 }
 
@@ -174,9 +178,12 @@ export class MemoryFile implements FileNode {
   private write(data: Buffer, offset: number): number {
     this.counters.writes++;
     if (this.o.fixedSize !== undefined && offset + data.length > this.o.fixedSize) {
-      // as the sealed memfd answers on the passthrough path: what fits, then EPERM
-      if (offset >= this.o.fixedSize) fail(Errno.EPERM, `a segment of ${this.o.fixedSize} bytes does not grow`);
-      data = data.subarray(0, this.o.fixedSize - offset);
+      // As the sealed memfd answers on the passthrough path: shmem writes page by page and refuses
+      // (EPERM) the first page-bounded piece that would end past the size, so what is written is
+      // the pieces up to the last page boundary within the size, or nothing (EPERM).
+      const fits = Math.floor(this.o.fixedSize / PAGE_SIZE) * PAGE_SIZE - offset;
+      if (fits <= 0) fail(Errno.EPERM, `a segment of ${this.o.fixedSize} bytes does not grow`);
+      data = data.subarray(0, fits);
     }
     if (offset + data.length > this.o.maxSize) fail(Errno.EFBIG, `past the largest size, ${this.o.maxSize}`);
     const n = writeSync(this.fd, data, 0, data.length, offset);
@@ -207,5 +214,6 @@ export class MemoryFile implements FileNode {
     this.backingId = 0;
     closeSync(this.fd);
     this.fd = -1;
+    this.o.onFree?.();
   }
 }

@@ -6,7 +6,7 @@
  *
  * SHMMAX and SHMALL do not fit a double exactly (2^64 - 2^24 - 1): they are kept as the nearest
  * double, which orders the same way against every size a request can carry (sizes are safe
- * integers; see shmget). The lead merges SHM_LIMITS into ipc/limits.ts (names, parsing, quotaFor).
+ * integers; see shmget). ipc/limits.ts takes them (names, parsing, quotaFor) but the page size.
  */
 import { Errno } from '../errno.js';
 import type { Amounts, ResourceLimit } from '../quota.js';

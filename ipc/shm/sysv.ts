@@ -63,6 +63,11 @@ export class SysvSegment {
     this.ds = { perm, segsz, cpid, lpid: 0, nattch: 0, atimeMs: 0, dtimeMs: 0, ctimeMs: now };
   }
 
+  /** shm_perm (the kind directories' view of any System V object) */
+  get perm(): IpcPerm {
+    return this.ds.perm;
+  }
+
   /** IPC_RMID was done (SHM_DEST): attaches still work (Linux allows shmat of it) until nattch 0. */
   get dest(): boolean {
     return (this.ds.perm.mode & SHM_DEST) !== 0;
@@ -185,6 +190,15 @@ export class SysvShmRegistry {
   rmid(seg: SysvSegment, who: Who): void {
     if (seg.gone) fail(Errno.EIDRM, `segment ${seg.id} was removed`);
     checkOwner(seg.ds.perm, who, 'IPC_RMID');
+    this.remove(seg);
+  }
+
+  /**
+   * IPC_RMID once the caller's right was checked (fs/kinds' directories check owner, creator or
+   * root before `rm` calls it): SHM_DEST and a private key; destroyed now if nothing is attached.
+   */
+  remove(seg: SysvSegment): void {
+    if (seg.gone) return;
     if (!seg.dest) {
       seg.ds.perm.mode |= SHM_DEST;
       if (this.byKey.get(seg.key) === seg) this.byKey.delete(seg.key);

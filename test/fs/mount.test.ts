@@ -25,9 +25,10 @@ test('the tree: semaphores, shared-memory and mqueue with their kind directories
   await withDaemon(async ({ dir }) => {
     t.deepEqual(readdirSync(dir).filter((n) => !n.startsWith('.')).sort(), ['limits', 'mqueue', 'semaphores', 'shared-memory']);
     t.deepEqual(readdirSync(join(dir, 'semaphores')).sort(), ['named', 'sysv', 'unnamed']);
-    t.deepEqual(readdirSync(join(dir, 'shared-memory')).sort(), ['named', 'sysv']);
+    t.deepEqual(readdirSync(join(dir, 'shared-memory')).sort(), ['named', 'status', 'sysv']);
+    t.is(statSync(join(dir, 'shared-memory', 'status')).mode & 0o7777, 0o555, 'status/ is read-only');
     t.deepEqual(readdirSync(join(dir, 'mqueue')).sort(), ['named', 'sysv']);
-    for (const kind of ['semaphores/named', 'semaphores/unnamed', 'semaphores/sysv', 'shared-memory/named', 'mqueue/sysv']) {
+    for (const kind of ['semaphores/named', 'semaphores/unnamed', 'semaphores/sysv', 'shared-memory/named', 'shared-memory/sysv', 'mqueue/sysv']) {
       const s = statSync(join(dir, kind));
       t.true(s.isDirectory(), kind);
       t.is(s.mode & 0o7777, 0o1777, `${kind} is world-writable and sticky, like /dev/shm`);

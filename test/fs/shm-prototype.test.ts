@@ -5,43 +5,15 @@
  * be the same. What reached the daemon (shm-stats) shows which path served the object.
  */
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import type { ExecutionContext } from 'ava';
 import { Mapper } from '../helpers/mapper.js';
-import { isMountpoint, mountTest, withDaemon, type Daemon } from '../helpers/mount.js';
+import { answer, runBoth, truncateGrows, twoProcesses, unlinkWhileMapped, withNobodyMount } from '../helpers/shm-scenarios.js';
+import { mountTest, withDaemon, type Daemon } from '../helpers/mount.js';
 
 const test = mountTest();
 const PATHS = ['passthrough', 'cached'] as const;
-
-/** The steps of one scenario, run by the mappers on files under dir; returns every answer. */
-type Scenario = (dir: string, m: Mapper[]) => Promise<unknown[]>;
-
-async function answer(m: Mapper, cmd: string): Promise<unknown> {
-  try {
-    return await m.do(cmd);
-  } catch (err) {
-    return { err: (err as { code?: string }).code };
-  }
-}
-
-async function runBoth(t: ExecutionContext, dir: string, scenario: Scenario, mappers = 2): Promise<unknown[]> {
-  const shm = join('/dev/shm', `ipcfs-proto-${randomBytes(4).toString('hex')}`);
-  mkdirSync(shm);
-  const ours = Array.from({ length: mappers }, () => new Mapper());
-  const kernel = Array.from({ length: mappers }, () => new Mapper());
-  try {
-    const got = await scenario(dir, ours);
-    const want = await scenario(shm, kernel);
-    t.deepEqual(got, want, 'the same answers as /dev/shm');
-    return got;
-  } finally {
-    await Promise.all([...ours, ...kernel].map((m) => m.end()));
-    rmSync(shm, { recursive: true, force: true });
-  }
-}
 
 /** One line of shm-stats for dir/name, as fields. */
 function stats(d: Daemon, dirName: string, name: string): Record<string, string> | undefined {
@@ -49,57 +21,6 @@ function stats(d: Daemon, dirName: string, name: string): Record<string, string>
   if (!line) return undefined;
   return Object.fromEntries(line.split(' ').slice(1).map((kv) => kv.split('=') as [string, string]));
 }
-
-const twoProcesses: Scenario = async (dir, [a, b]) => {
-  const p = join(dir, 'seg');
-  const out: unknown[] = [];
-  const fa = await a!.do(`open ${p}`);
-  out.push(await a!.do(`truncate ${fa} 8192`));
-  const fb = await b!.do(`open ${p}`);
-  const ma = await a!.do(`map ${fa} 8192`);
-  const mb = await b!.do(`map ${fb} 8192`);
-  out.push(await a!.do(`store ${ma} 100 cafe`), await b!.do(`load ${mb} 100 2`)); // seen at once, no msync
-  out.push(await b!.do(`store ${mb} 8190 0102`), await a!.do(`load ${ma} 8190 2`));
-  out.push(await b!.do(`pread ${fb} 100 2`), await a!.do(`pread ${fa} 8190 2`)); // read(2) after a mapped store
-  out.push(await a!.do(`pwrite ${fa} 4000 beef`), await b!.do(`load ${mb} 4000 2`)); // a mapping after write(2)
-  out.push(await b!.do(`pwrite ${fb} 8191 ff`), await a!.do(`load ${ma} 8190 2`), await a!.do(`pread ${fa} 8190 2`));
-  out.push(await b!.do(`size ${fb}`));
-  return out;
-};
-
-const truncateGrows: Scenario = async (dir, [a]) => {
-  const p = join(dir, 'grow');
-  const fa = await a!.do(`open ${p}`);
-  const out: unknown[] = [];
-  out.push(await a!.do(`pwrite ${fa} 0 ${'ff'.repeat(16)}`), await a!.do(`size ${fa}`));
-  out.push(await a!.do(`truncate ${fa} 8`), await a!.do(`truncate ${fa} 100000`), await a!.do(`size ${fa}`));
-  out.push(await a!.do(`pread ${fa} 0 16`), await a!.do(`pread ${fa} 90000 4`));
-  const m = await a!.do(`map ${fa} 100000`);
-  out.push(await a!.do(`load ${m} 0 16`), await a!.do(`load ${m} 99996 4`));
-  out.push(await a!.do(`pwrite ${fa} 99999 01`), await a!.do(`load ${m} 99996 4`));
-  out.push(await a!.do(`pread ${fa} 99990 100`), await a!.do(`pread ${fa} 100000 10`)); // short at EOF, then empty
-  return out;
-};
-
-const unlinkWhileMapped: Scenario = async (dir, [a, b, c]) => {
-  const p = join(dir, 'gone');
-  const out: unknown[] = [];
-  const fa = await a!.do(`open ${p}`);
-  await a!.do(`truncate ${fa} 4096`);
-  const ma = await a!.do(`map ${fa} 4096`);
-  await a!.do(`store ${ma} 0 aa`);
-  const fb = await b!.do(`open ${p}`);
-  const mb = await b!.do(`map ${fb} 4096`);
-  await b!.do(`close ${fb}`); // the mapping alone keeps it
-  out.push(await a!.do(`unlink ${p}`));
-  out.push(await answer(c!, `unlink ${p}`)); // ENOENT: the name is gone
-  out.push(await a!.do(`store ${ma} 1 bb`), await b!.do(`load ${mb} 0 2`), await a!.do(`pread ${fa} 0 2`));
-  out.push(await a!.do(`truncate ${fa} 8192`), await a!.do(`size ${fa}`));
-  const fc = await c!.do(`open ${p}`); // a new object of the same name: empty
-  out.push(await c!.do(`size ${fc}`), await c!.do(`close ${fc}`), await c!.do(`unlink ${p}`));
-  out.push(await b!.do(`load ${mb} 0 2`));
-  return out;
-};
 
 for (const path of PATHS) {
   const dirName = `shm-${path}`;
@@ -175,6 +96,12 @@ for (const path of PATHS) {
         t.deepEqual(await answer(a, `truncate ${fa} 0`), { err: 'EPERM' });
         t.is(await a.do(`size ${fa}`), 8192);
         t.is(stats(d, `shm-${path}`, 'sysv-8192')!.size, '8192');
+        // a size that is not a page multiple: shmem writes by page and refuses a page-bounded
+        // piece that would end past the size (EPERM), keeping the pieces before it
+        const fb = await a.do(`open ${join(d.dir, '.ipcfs-test', `shm-${path}`, 'sysv-10000')}`);
+        t.deepEqual(await answer(a, `pwrite ${fb} 9999 0102`), { err: 'EPERM' }, 'across the end inside the last page');
+        t.is(await a.do(`pwrite ${fb} 5000 ${'ab'.repeat(6000)}`), 3192, 'up to the last page boundary within the size');
+        t.is(await a.do(`pread ${fb} 8191 2`), 'ab00');
       } finally {
         await a.end();
       }
@@ -242,45 +169,21 @@ test('auto: a daemon with CAP_SYS_ADMIN serves by passthrough', async (t) => {
 });
 
 test('auto: an unprivileged daemon (fusermount3) serves through the page cache, and sharing works', async (t) => {
-  if (!existsSync('/usr/bin/fusermount3') && process.env.CI !== 'true') {
-    t.log('skipping: fusermount3 is not installed (Debian package fuse3; npm test installs it as root)');
-    t.pass();
-    return;
-  }
-  const id = (flag: string) => Number(spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim());
-  const [uid, gid] = [id('-u'), id('-g')];
-  const prefix = ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--'];
-  if (spawnSync(prefix[0]!, [...prefix.slice(1), 'test', '-r', join(process.cwd(), 'dist', 'tools', 'ipcfs.js')]).status !== 0) {
-    return t.fail('the checkout must be readable by nobody for this test (see mount.test.ts asNobody)');
-  }
-  const base = mkdtempSync(join(tmpdir(), 'ipcfs-nobody-shm-'));
-  spawnSync('chmod', ['755', base]);
-  const dir = join(base, 'mnt');
-  mkdirSync(dir);
-  chownSync(dir, uid, gid);
-  await withDaemon(
-    async (d) => {
-      const [a, b] = [new Mapper(prefix), new Mapper(prefix)];
-      try {
-        const p = join(d.dir, '.ipcfs-test', 'shm-auto', 'np');
-        const fa = await a.do(`open ${p}`);
-        await a.do(`truncate ${fa} 4096`);
-        const fb = await b.do(`open ${p}`);
-        const [ma, mb] = [await a.do(`map ${fa} 4096`), await b.do(`map ${fb} 4096`)];
-        await a.do(`store ${ma} 7 77`);
-        t.is(await b.do(`load ${mb} 7 1`), '77');
-        t.is(await b.do(`pread ${fb} 7 1`), '77');
-        const cat = spawnSync(prefix[0]!, [...prefix.slice(1), 'cat', join(d.dir, '.ipcfs-test', 'shm-stats')], { encoding: 'utf8' });
-        t.regex(cat.stdout, /^shm-auto\/np path=cached /m);
-      } finally {
-        await Promise.all([a.end(), b.end()]);
-      }
-    },
-    {
-      dir,
-      prefix,
-      ready: (dd) => isMountpoint(dd) && spawnSync(prefix[0]!, [...prefix.slice(1), 'stat', join(dd, 'semaphores')]).status === 0,
-    },
-  );
-  rmSync(base, { recursive: true, force: true });
+  await withNobodyMount(t, async (d, prefix) => {
+    const [a, b] = [new Mapper(prefix), new Mapper(prefix)];
+    try {
+      const p = join(d.dir, '.ipcfs-test', 'shm-auto', 'np');
+      const fa = await a.do(`open ${p}`);
+      await a.do(`truncate ${fa} 4096`);
+      const fb = await b.do(`open ${p}`);
+      const [ma, mb] = [await a.do(`map ${fa} 4096`), await b.do(`map ${fb} 4096`)];
+      await a.do(`store ${ma} 7 77`);
+      t.is(await b.do(`load ${mb} 7 1`), '77');
+      t.is(await b.do(`pread ${fb} 7 1`), '77');
+      const cat = spawnSync(prefix[0]!, [...prefix.slice(1), 'cat', join(d.dir, '.ipcfs-test', 'shm-stats')], { encoding: 'utf8' });
+      t.regex(cat.stdout, /^shm-auto\/np path=cached /m);
+    } finally {
+      await Promise.all([a.end(), b.end()]);
+    }
+  });
 });

@@ -23,6 +23,7 @@ const DOCUMENTED: [string, keyof Limits][] = [
   ['msg_default', 'msgDefault'], ['msgsize_default', 'msgsizeDefault'], ['msg_max', 'msgMax'], ['msgsize_max', 'msgsizeMax'], ['queues_max', 'queuesMax'],
   ['uid-mq-bytes', 'uidMqBytes'], ['mq-bytes', 'mqBytes'],
   ['msgmni', 'msgmni'], ['msgmax', 'msgmax'], ['msgmnb', 'msgmnb'],
+  ['shmmin', 'shmmin'], ['shmmax', 'shmmax'], ['shmall', 'shmall'], ['shmmni', 'shmmni'], ['uid-shm-pages', 'uidShmPages'],
 ];
 
 /** #define NAME value from the machine's <linux/msg.h> (MSGMNI, MSGMAX, MSGMNB). */
@@ -61,6 +62,12 @@ test('the semaphore defaults are <linux/sem.h>\'s; the rest are docs/protocol.md
   const m = linuxMsgDefines();
   t.like(DEFAULT_LIMITS, { msgmni: m.MSGMNI, msgmax: m.MSGMAX, msgmnb: m.MSGMNB });
   t.is(DEFAULT_LIMITS.mqBytes, Infinity);
+  // /proc/sys/kernel/shm*: the running kernel's (Linux's defaults unless tuned); shmmax and shmall
+  // (2^64 - 2^24 - 1) as the nearest double
+  const kernelShm = (name: string): number => Number(BigInt(readFileSync(`/proc/sys/kernel/${name}`, 'utf8').trim()));
+  t.like(DEFAULT_LIMITS, { shmmax: kernelShm('shmmax'), shmall: kernelShm('shmall'), shmmni: kernelShm('shmmni') });
+  t.is(DEFAULT_LIMITS.shmmin, Number(/#define SHMMIN (\d+)/.exec(readFileSync('/usr/include/linux/shm.h', 'utf8'))![1]), '<linux/shm.h> SHMMIN');
+  t.is(DEFAULT_LIMITS.uidShmPages, 262144, '1 GiB of pages per user');
   t.is(Object.keys(DEFAULT_LIMITS).length, DOCUMENTED.length);
   t.true(Object.isFrozen(DEFAULT_LIMITS) && Object.isFrozen(DEFAULT_OWN_LIMITS) && Object.isFrozen(LIMIT_NAMES));
 });
@@ -101,6 +108,7 @@ test('values: positive integers of at most 15 digits; semvmx and semaem at most 
   t.throws(() => parseLimits('semmni=8,nope=1'), { message: /^bad limit "nope=1"/ }, 'the bad part is named');
   badMin('msgsize_max=127', 128, 16 * 1024 * 1024);
   badMin('msg_max=65537', 1, 65536);
+  bad('shmmni=32769', 32768); // IPCMNI, the sysctl's maximum
   t.like(parseLimits('msgsize_max=128,msg_max=65536'), { msgsizeMax: 128, msgMax: 65536 }, '/proc/sys/fs/mqueue\'s ranges');
 });
 
@@ -153,4 +161,15 @@ test('undoBudget: take charges the uid\'s undo (ENOMEM past it, message naming s
   t.is(q.used('undo'), 0);
   t.is(q.uids, 0, 'a uid back to nothing is forgotten');
   t.is(b.take(0), undefined);
+});
+
+test('quotaFor: shared memory: SHMMNI segments (ENOSPC, no per-uid part), pages past SHMALL (ENOSPC) or a user\'s uid-shm-pages (ENOMEM)', (t) => {
+  const q = quotaFor(parseLimits('shmmni=2,shmall=10,uid-shm-pages=4'));
+  const take = (uid: number, r: Parameters<typeof q.charge>[1]): [string, string] => refusal(() => q.charge(uid, r, 'x'));
+  q.charge(7, { shmSegments: 2, shmPages: 4 });
+  t.deepEqual(take(0, { shmSegments: 1 }), ['ENOSPC', 'x: SHMMNI (System V segments) limit (2) reached for everyone']);
+  t.deepEqual(take(7, { shmPages: 1 }), ['ENOMEM', 'x: shared memory pages limit per user (4) reached for uid 7']);
+  q.charge(0, { shmPages: 6 });
+  t.deepEqual(take(0, { shmPages: 1 }), ['ENOSPC', 'x: shared memory pages limit (10) reached for everyone']);
+  t.is(q.limits.shmSegments.perUid, Infinity);
 });
