@@ -8,6 +8,7 @@ import { MountError, mountState, unmount } from '../fs/fuse/mount.js';
 import { LOG_LEVELS, createLogger } from './log.js';
 import { mqCommand } from './mq.js';
 import { semCommand } from './sem.js';
+import { shmCommand } from './shm.js';
 import { DEFAULT_LIMITS, LIMIT_NAMES, parseLimits, type Limits } from '../ipc/limits.js';
 
 export function parsePositiveInt(value: string): number {
@@ -92,5 +93,6 @@ program
 
 program.addCommand(semCommand());
 program.addCommand(mqCommand());
+program.addCommand(shmCommand());
 
 await program.parseAsync(process.argv);
