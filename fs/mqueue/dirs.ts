@@ -4,14 +4,17 @@
  * `.new` with `create NAME [maxmsg=N] [msgsize=N] [mode=OCTAL] [excl]` (mq_open with an mq_attr:
  * msg_max and msgsize_max bound an unprivileged creator, the hard maxima root), rm is mq_unlink.
  */
-import { Errno, fail } from '../../ipc/errno.js';
 import type { IpcQuota, Limits } from '../../ipc/limits.js';
 import { O_CREAT, O_EXCL, MqRegistry } from '../../ipc/mqueue/registry.js';
 import { NamedKindDir, type NamedKind } from '../kinds/named-dir.js';
 import { countOption } from '../kinds/tokens.js';
 import { MqFile, MqObject } from './mq-file.js';
 
-/** What one WRITE carries, less room for the command line: the longest message a send can carry. */
+/**
+ * What one WRITE carries, less room for the command line: the longest message a send can carry.
+ * Not a bound on msgsize: root may create a queue up to HARD_MSGSIZEMAX as on Linux (docs/protocol.md,
+ * Limits); its sends simply cannot carry more than this.
+ */
 export const SENDABLE_MAX = 1024 * 1024 - 4096;
 
 function policy(registry: MqRegistry): NamedKind<MqFile> {
@@ -25,7 +28,6 @@ function policy(registry: MqRegistry): NamedKind<MqFile> {
       const attr = given
         ? { maxmsg: countOption('maxmsg', opts.get('maxmsg'), Math.min(d.msgMax, d.msgDefault)), msgsize: countOption('msgsize', opts.get('msgsize'), Math.min(d.msgsizeMax, d.msgsizeDefault)) }
         : null;
-      if (attr && attr.msgsize > SENDABLE_MAX) fail(Errno.EINVAL, `msgsize ${attr.msgsize}: a send carries at most ${SENDABLE_MAX} bytes (one write)`);
       const { entry } = registry.open(name, O_CREAT | O_EXCL, mode, attr, ctx.caller);
       const file: MqFile = new MqFile(new MqObject(entry, registry, () => gone(file)), registry);
       return file;
