@@ -21,7 +21,7 @@ import { MqHolder, ReceiveWaiter, SIGEV_NONE, SIGEV_SIGNAL, qsizeLine, type Mess
 import type { MqRegistry, PosixQueue } from '../../ipc/mqueue/registry.js';
 import { DEFAULT_MAX_WRITE } from '../fuse/session.js';
 import { ObjectFile, ObjectHandle, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type FileObject } from '../kinds/object-file.js';
-import { commOf } from '../kinds/process.js';
+import { commOf, startTimeOf } from '../kinds/process.js';
 import { countOption, options, words } from '../kinds/tokens.js';
 import { DONE_NOW, nonBlocking, waitCall } from '../kinds/wait-call.js';
 import type { FileHandle, FsContext } from '../tree/node.js';
@@ -184,10 +184,18 @@ export class MqHandle extends ObjectHandle<MqObject> {
         const signo = countOption('signal', opts.get('signal'), 10 /* SIGUSR1, as a script expects */, 64);
         const pid = who.tgid;
         const how = opts.has('none') ? SIGEV_NONE : SIGEV_SIGNAL;
+        // Linux keeps a reference to the registrant's struct pid: a process that later gets the same
+        // number is never signalled. The registration outlives its process when the open file does
+        // (a child keeps it), so the pid is checked to still be that process (its start time).
+        const started = how === SIGEV_SIGNAL ? startTimeOf(pid) : null;
         q.registerNotify({
           owner: this, pid, how, signo,
           fire: () => {
             if (how !== SIGEV_SIGNAL || !signo) return;
+            if (started === null || startTimeOf(pid) !== started) {
+              ctx.log.info({ pid, signo }, 'mq notification: the registrant is gone; no signal sent');
+              return;
+            }
             try {
               process.kill(pid, signo);
             } catch (err) {
