@@ -11,12 +11,14 @@
  *
  * Open modes are mq_open's: a send needs write access (the kernel refuses a write on a read-only
  * descriptor: EBADF), a receive read access (EBADF here for a write-only open, as mq_receive).
+ * Permission is checked when the queue is opened (by the kernel with default_permissions, and by
+ * OPEN), not at every send or receive: as on Linux, a chmod does not stop an open file.
  * The descriptor's O_NONBLOCK (at open or by fcntl) makes a full send or an empty receive EAGAIN.
  * A message received with `undo` stays held by the open file until `ack`: if the file is released
  * first (close, crash, SIGKILL), it goes back to the head of its priority.
  */
 import { Errno, fail } from '../../ipc/errno.js';
-import { ALTER, READ, checkPerm, type IpcPerm } from '../../ipc/semaphores/perms.js';
+import type { IpcPerm } from '../../ipc/semaphores/perms.js';
 import { MqHolder, ReceiveWaiter, SIGEV_NONE, SIGEV_SIGNAL, qsizeLine, type MessageQueue, type MqWaiter, type Received } from '../../ipc/mqueue/queue.js';
 import type { MqRegistry, PosixQueue } from '../../ipc/mqueue/registry.js';
 import { DEFAULT_MAX_WRITE } from '../fuse/session.js';
@@ -124,7 +126,6 @@ export class MqHandle extends ObjectHandle<MqObject> {
         const { positional, opts } = options(rest, { prio: 'value', timeout: 'value' });
         if (positional.length) fail(Errno.EINVAL, `send: unexpected "${positional.join(' ')}" (the message follows the command line)`);
         const prio = countOption('prio', opts.get('prio'), 0, 2 ** 31);
-        checkPerm(this.obj.perm, who, ALTER, 'mq_send');
         const data = payload ?? Buffer.alloc(0);
         const r = waitCall<MqWaiter, void>(
           ctx,
@@ -141,7 +142,6 @@ export class MqHandle extends ObjectHandle<MqObject> {
         const { positional, opts } = options(rest, { undo: 'flag', timeout: 'value' });
         if (positional.length) fail(Errno.EINVAL, `receive: unexpected "${positional.join(' ')}"`);
         if (!this.canRead) fail(Errno.EBADF, 'mq_receive on a file opened write-only');
-        checkPerm(this.obj.perm, who, READ, 'mq_receive');
         if (this.receiving || this.answerPending) fail(Errno.EBUSY, 'the last received message is not read yet (or a receive runs) on this open file');
         const holder = opts.has('undo') ? this.holderFor(ctx) : null;
         const answerWith = (got: Received): number => {
