@@ -8,14 +8,15 @@ import type { IpcQuota, Limits } from '../../ipc/limits.js';
 import { O_CREAT, O_EXCL, MqRegistry } from '../../ipc/mqueue/registry.js';
 import { NamedKindDir, type NamedKind } from '../kinds/named-dir.js';
 import { countOption } from '../kinds/tokens.js';
-import { MqFile, MqObject } from './mq-file.js';
+import { MqFile, MqObject, SEND_WRITE_MAX } from './mq-file.js';
 
 /**
- * What one WRITE carries, less room for the command line: the longest message a send can carry.
- * Not a bound on msgsize: root may create a queue up to HARD_MSGSIZEMAX as on Linux (docs/protocol.md,
- * Limits); its sends simply cannot carry more than this.
+ * The longest message a send can carry: what one send's write may be (mq-file.ts SEND_WRITE_MAX),
+ * less the shortest command line (`send` and its newline). Not a bound on msgsize: root may create
+ * a queue up to HARD_MSGSIZEMAX as on Linux (docs/protocol.md, Limits); its sends simply cannot
+ * carry more than this.
  */
-export const SENDABLE_MAX = 1024 * 1024 - 4096;
+export const SENDABLE_MAX = SEND_WRITE_MAX - 'send\n'.length;
 
 function policy(registry: MqRegistry): NamedKind<MqFile> {
   return {

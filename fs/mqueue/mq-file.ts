@@ -88,6 +88,16 @@ function* status(o: MqObject, _scope: ReadScope): Generator<string, void, undefi
  */
 const MQ_FILE_SIZE = DEFAULT_MAX_WRITE;
 
+/**
+ * The longest write a send may be, command line included. The kernel cuts a longer write(2) into
+ * WRITE requests of at most max_write bytes and max_pages pages: from a buffer that does not start
+ * on a page boundary the first piece is max_write less up to 4095 bytes. A send longer than this
+ * could thus be the first piece of a longer write(2); taking it would queue a cut message (and
+ * the write would report a short count). Refused with EMSGSIZE, the whole write(2) fails and
+ * nothing is sent. Every send of at most this many bytes arrives in one piece, wherever its buffer.
+ */
+export const SEND_WRITE_MAX = DEFAULT_MAX_WRITE - 4096;
+
 export class MqFile extends ObjectFile<MqObject> {
   constructor(obj: MqObject, private readonly registry: MqRegistry) {
     super(obj);
@@ -126,6 +136,7 @@ export class MqHandle extends ObjectHandle<MqObject> {
         const { positional, opts } = options(rest, { prio: 'value', timeout: 'value' });
         if (positional.length) fail(Errno.EINVAL, `send: unexpected "${positional.join(' ')}" (the message follows the command line)`);
         const prio = countOption('prio', opts.get('prio'), 0, 2 ** 31);
+        if (length > SEND_WRITE_MAX) fail(Errno.EMSGSIZE, `a send of ${length} bytes may be a piece of a longer write(2): one write carries at most ${SEND_WRITE_MAX} bytes`);
         const data = payload ?? Buffer.alloc(0);
         const r = waitCall<MqWaiter, void>(
           ctx,

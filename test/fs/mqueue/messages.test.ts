@@ -181,3 +181,38 @@ report('curmsgs', status(q)['curmsgs'])
     t.is(r.get('curmsgs'), '1');
   });
 });
+
+test('a send longer than one piece of a write(2) fails whole (EMSGSIZE), wherever its buffer lies: no cut message is ever queued', async (t) => {
+  // The kernel cuts a direct-I/O write(2) into pieces of at most max_write bytes and max_pages
+  // pages: from a buffer that does not start on a page boundary the first piece is shorter.
+  // msgsize 1044480 (1 MiB - 4 KiB) was the largest queue before: its sends could be cut.
+  await withDaemon(async ({ dir }) => {
+    const r = await runPython(t, String.raw`
+named = sys.argv[1]
+report('made', clone(named + '/.new', 'create big maxmsg=8 msgsize=1044480'))
+q = os.open(named + '/big', os.O_RDWR)
+def write_at(page_offset, data):
+    buf = ctypes.create_string_buffer(len(data) + 8192)
+    base = (ctypes.addressof(buf) + 4095) // 4096 * 4096 + page_offset
+    ctypes.memmove(base, data, len(data))
+    libc.write.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]
+    n = libc.write(q, base, len(data))
+    return n if n >= 0 else ename(ctypes.get_errno())
+out = []
+for off in (0, 100, 4095):
+    for pad in (0, 3000):
+        out.append(write_at(off, b'send' + b' ' * pad + b'\n' + b'A' * (2 << 20)))
+report('long writes', out)
+report('queue after them', status_text(named + '/big').split()[0])
+largest = (1 << 20) - 4096
+report('largest send', [write_at(4095, b'send\n' + b'B' * (largest - 5)), write_at(4095, b'send\n' + b'B' * (largest - 4))])
+h, b = recv(q)
+report('whole', [h['size'], b == b'B' * (largest - 5), status_text(named + '/big').split()[0]])
+`, [join(dir, 'mqueue', 'named')]);
+    t.is(r.get('made'), '/big');
+    t.deepEqual(r.get('long writes'), Array(6).fill('EMSGSIZE'));
+    t.is(r.get('queue after them'), 'QSIZE:0');
+    t.deepEqual(r.get('largest send'), [1048576 - 4096, 'EMSGSIZE']);
+    t.deepEqual(r.get('whole'), [String(1048576 - 4096 - 5), true, 'QSIZE:0']);
+  });
+});
