@@ -11,27 +11,7 @@ import { runPython } from './mq-python.js';
 
 const test = mountTest();
 
-const AS_NOBODY = String.raw`
-def as_nobody(fn):
-    """fn() run by a child as nobody: its result (a JSON value)"""
-    rd, wr = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups([]); os.setgid(65534); os.setuid(65534)
-            os.write(wr, json.dumps(fn()).encode())
-        finally:
-            os._exit(0)
-    os.close(wr)
-    out = b''
-    while True:
-        b = os.read(rd, 65536)
-        if not b:
-            break
-        out += b
-    os.close(rd)
-    os.waitpid(pid, 0)
-    return json.loads(out)
+const HELPERS = String.raw`
 def create(path):
     try:
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
@@ -51,7 +31,7 @@ def kernel_open(maxmsg, msgsize):
 
 test('defaults are /proc/sys/fs/mqueue\'s; .new attributes: msg_max and msgsize_max bound nobody as the kernel does, the hard maxima root', async (t) => {
   await withDaemon(async ({ dir }) => {
-    const r = await runPython(t, AS_NOBODY + String.raw`
+    const r = await runPython(t, HELPERS + String.raw`
 named = sys.argv[1]
 proc = dict((k, int(open('/proc/sys/fs/mqueue/' + k).read())) for k in ['msg_default', 'msgsize_default', 'msg_max', 'msgsize_max'])
 want = [str(min(proc['msg_default'], proc['msg_max'])), str(min(proc['msgsize_default'], proc['msgsize_max']))]
@@ -100,7 +80,7 @@ report('names', sorted(os.listdir(named)))
 test('queues_max (ENOSPC, root passes it) and uid-mq-bytes (EMFILE) refuse nobody and make nothing', async (t) => {
   // a default queue costs 10 * 8192 + 10 * 48 + 10 * 48 = 82880 bytes of uid-mq-bytes
   await withDaemon(async ({ dir }) => {
-    const r = await runPython(t, AS_NOBODY + String.raw`
+    const r = await runPython(t, HELPERS + String.raw`
 named = sys.argv[1]
 def nobody():
     out = []

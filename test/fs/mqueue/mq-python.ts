@@ -61,6 +61,35 @@ def clone(newfile, cmd):
         return r if r != 'ok' else os.read(fd, 4096).decode().strip()
     finally:
         os.close(fd)
+def as_user(uid, fn):
+    """fn() run by a forked child as uid (gid the same, no supplementary groups): its JSON result"""
+    rd, wr = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([]); os.setgid(uid); os.setuid(uid)
+            os.write(wr, json.dumps(fn()).encode())
+        finally:
+            os._exit(0)
+    os.close(wr)
+    out = b''
+    while True:
+        b = os.read(rd, 65536)
+        if not b:
+            break
+        out += b
+    os.close(rd)
+    os.waitpid(pid, 0)
+    return json.loads(out)
+def as_nobody(fn):
+    return as_user(65534, fn)
+def err(fn):
+    """fn()'s result ('ok' for None or an int), or the errno's name"""
+    try:
+        r = fn()
+        return 'ok' if r is None or isinstance(r, int) else r
+    except OSError as e:
+        return ename(e.errno)
 libc = ctypes.CDLL(ctypes.util.find_library('c'), use_errno=True)
 libc.write.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]
 libc.write.restype = ctypes.c_ssize_t

@@ -66,36 +66,10 @@ report('new receives', recv(fd2)[1].decode())
   });
 });
 
-const AS_USER = String.raw`
-def as_user(uid, fn):
-    rd, wr = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups([]); os.setgid(uid); os.setuid(uid)
-            os.write(wr, json.dumps(fn()).encode())
-        finally:
-            os._exit(0)
-    os.close(wr)
-    out = b''
-    while True:
-        b = os.read(rd, 65536)
-        if not b:
-            break
-        out += b
-    os.waitpid(pid, 0)
-    return json.loads(out)
-def err(fn):
-    try:
-        r = fn()
-        return 'ok' if r is None or isinstance(r, int) else r
-    except OSError as e:
-        return ename(e.errno)
-`;
 
 async function strangers(t: ExecutionContext, args: string[]): Promise<void> {
   await withDaemon(async ({ dir }) => {
-    const r = await runPython(t, AS_USER + String.raw`
+    const r = await runPython(t, String.raw`
 named = sys.argv[1]
 for name, mode in [('secret', '0600'), ('readable', '0644'), ('dropbox', '0622'), ('open', '0666')]:
     clone(named + '/.new', 'create %s mode=%s' % (name, mode))
@@ -144,7 +118,7 @@ test('the same without default_permissions: ipcfs checks every path itself', asy
 
 test('as on Linux, permission is checked at open: a chmod after open does not stop sends and receives through the open file', async (t) => {
   await withDaemon(async ({ dir }) => {
-    const r = await runPython(t, AS_USER + String.raw`
+    const r = await runPython(t, String.raw`
 named = sys.argv[1]
 q = named + '/later'
 clone(named + '/.new', 'create later mode=0666')
