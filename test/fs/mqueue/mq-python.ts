@@ -19,30 +19,27 @@ def attempt(fd, cmd):
         return 'ok'
     except OSError as e:
         return ename(e.errno)
+def read_all(fd):
+    """reads until end of file (an answer, a status, a pipe)"""
+    out = b''
+    while True:
+        b = os.read(fd, 1 << 20)
+        if not b:
+            return out
+        out += b
 def recv(fd, cmd=b'receive'):
     """a receive and its answer: (header words as a dict, message bytes), or the errno's name"""
     r = attempt(fd, cmd)
     if r != 'ok':
         return r
-    a = b''
-    while True:
-        b = os.read(fd, 1 << 20)
-        if not b:
-            break
-        a += b
-    head, _, body = a.partition(b'\n')
+    head, _, body = read_all(fd).partition(b'\n')
     h = dict(w.split('=') for w in head.decode().split())
     assert int(h['size']) == len(body), (h, len(body))
     return h, body
 def status_text(path):
     fd = os.open(path, os.O_RDONLY)
     try:
-        out = b''
-        while True:
-            b = os.read(fd, 65536)
-            if not b:
-                return out.decode()
-            out += b
+        return read_all(fd).decode()
     finally:
         os.close(fd)
 def status(path):
@@ -72,12 +69,7 @@ def as_user(uid, fn):
         finally:
             os._exit(0)
     os.close(wr)
-    out = b''
-    while True:
-        b = os.read(rd, 65536)
-        if not b:
-            break
-        out += b
+    out = read_all(rd)
     os.close(rd)
     os.waitpid(pid, 0)
     return json.loads(out)

@@ -45,13 +45,7 @@ def worker(go_r, ev_w):
             os._exit(3)
         ev('received')
         go()
-        a = b''
-        while True:
-            b = os.read(fd, 4096)
-            if not b:
-                break
-            a += b
-        head, _, body = a.partition(b'\n')
+        head, _, body = read_all(fd).partition(b'\n')
         h = dict(w.split('=') for w in head.decode().split())
         ev('read %s %s' % (h['id'], body.decode()))
         go()
