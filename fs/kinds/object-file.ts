@@ -149,7 +149,11 @@ export abstract class ObjectHandle<O extends FileObject> implements FileHandle {
     this.answerBytes = bytes;
   }
 
-  /** Bytes of an answer are unread (its end of file alone does not count: a new answer replaces it). */
+  /**
+   * Bytes of an answer are still unread. Once all of them are read only the end of file is left:
+   * a reader that takes the whole answer in one read (`os.read(fd, 1 << 20)`) and then commands
+   * again must not be refused; the new answer replaces that end of file.
+   */
   protected get answerPending(): boolean {
     return this.answerBytes !== null && this.answerBytes.length > 0;
   }

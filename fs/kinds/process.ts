@@ -11,13 +11,14 @@ export function commOf(pid: number): string {
 }
 
 /**
- * When a process started (field 22 of /proc/PID/stat, in clock ticks since boot), or null if it
- * is gone: with its pid it names one process for good, where a pid alone may be reused.
+ * When process pid started (field 22 of /proc/PID/stat, in clock ticks since boot), or null when
+ * there is no such process. A pid and its start time name one process: a later process that reuses
+ * the number has a later start time.
  */
 export function startTimeOf(pid: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // the fields after the command name (which may contain spaces and parentheses)
+    // the command name (field 2) may hold spaces and parentheses: count from its closing one
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
   } catch {
     return null;

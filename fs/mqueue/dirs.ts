@@ -14,11 +14,16 @@ import { IPC_CREAT, IPC_EXCL, IPC_PRIVATE, MsgRegistry, type SysvMsgQueue } from
 import { NamedKindDir, type NamedKind } from '../kinds/named-dir.js';
 import { SysvKindDir, type SysvKind } from '../kinds/sysv-dir.js';
 import { countOption, modeOption, options, parseKey } from '../kinds/tokens.js';
-import { MqFile, MqObject } from './mq-file.js';
+import { MqFile, MqObject, SEND_WRITE_MAX } from './mq-file.js';
 import { MsgFile, MsgObject } from './msg-file.js';
 
-/** What one WRITE carries, less room for the command line: the longest message a send can carry. */
-export const SENDABLE_MAX = 1024 * 1024 - 4096;
+/**
+ * The longest message a send can carry: what one send's write may be (mq-file.ts SEND_WRITE_MAX),
+ * less the shortest command line (`send` and its newline). Not a bound on msgsize: root may create
+ * a queue up to HARD_MSGSIZEMAX as on Linux (docs/protocol.md, Limits); its sends simply cannot
+ * carry more than this.
+ */
+export const SENDABLE_MAX = SEND_WRITE_MAX - 'send\n'.length;
 
 function policy(registry: MqRegistry): NamedKind<MqFile> {
   return {
@@ -31,7 +36,6 @@ function policy(registry: MqRegistry): NamedKind<MqFile> {
       const attr = given
         ? { maxmsg: countOption('maxmsg', opts.get('maxmsg'), Math.min(d.msgMax, d.msgDefault)), msgsize: countOption('msgsize', opts.get('msgsize'), Math.min(d.msgsizeMax, d.msgsizeDefault)) }
         : null;
-      if (attr && attr.msgsize > SENDABLE_MAX) fail(Errno.EINVAL, `msgsize ${attr.msgsize}: a send carries at most ${SENDABLE_MAX} bytes (one write)`);
       const { entry } = registry.open(name, O_CREAT | O_EXCL, mode, attr, ctx.caller);
       const file: MqFile = new MqFile(new MqObject(entry, registry, () => gone(file)), registry);
       return file;

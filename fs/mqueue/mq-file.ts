@@ -11,12 +11,14 @@
  *
  * Open modes are mq_open's: a send needs write access (the kernel refuses a write on a read-only
  * descriptor: EBADF), a receive read access (EBADF here for a write-only open, as mq_receive).
+ * Permission is checked when the queue is opened (by the kernel with default_permissions, and by
+ * OPEN), not at every send or receive: as on Linux, a chmod does not stop an open file.
  * The descriptor's O_NONBLOCK (at open or by fcntl) makes a full send or an empty receive EAGAIN.
  * A message received with `undo` stays held by the open file until `ack`: if the file is released
  * first (close, crash, SIGKILL), it goes back to the head of its priority.
  */
 import { Errno, fail } from '../../ipc/errno.js';
-import { ALTER, READ, checkPerm, type IpcPerm } from '../../ipc/semaphores/perms.js';
+import type { IpcPerm } from '../../ipc/semaphores/perms.js';
 import { MqHolder, ReceiveWaiter, SIGEV_NONE, SIGEV_SIGNAL, qsizeLine, type MessageQueue, type MqWaiter, type Received } from '../../ipc/mqueue/queue.js';
 import type { MqRegistry, PosixQueue } from '../../ipc/mqueue/registry.js';
 import { DEFAULT_MAX_WRITE } from '../fuse/session.js';
@@ -86,6 +88,16 @@ function* status(o: MqObject, _scope: ReadScope): Generator<string, void, undefi
  */
 const MQ_FILE_SIZE = DEFAULT_MAX_WRITE;
 
+/**
+ * The longest write a send may be, command line included. The kernel cuts a longer write(2) into
+ * WRITE requests of at most max_write bytes and max_pages pages: from a buffer that does not start
+ * on a page boundary the first piece is max_write less up to 4095 bytes. A send longer than this
+ * could thus be the first piece of a longer write(2); taking it would queue a cut message (and
+ * the write would report a short count). Refused with EMSGSIZE, the whole write(2) fails and
+ * nothing is sent. Every send of at most this many bytes arrives in one piece, wherever its buffer.
+ */
+export const SEND_WRITE_MAX = DEFAULT_MAX_WRITE - 4096;
+
 export class MqFile extends ObjectFile<MqObject> {
   constructor(obj: MqObject, private readonly registry: MqRegistry) {
     super(obj);
@@ -124,7 +136,7 @@ export class MqHandle extends ObjectHandle<MqObject> {
         const { positional, opts } = options(rest, { prio: 'value', timeout: 'value' });
         if (positional.length) fail(Errno.EINVAL, `send: unexpected "${positional.join(' ')}" (the message follows the command line)`);
         const prio = countOption('prio', opts.get('prio'), 0, 2 ** 31);
-        checkPerm(this.obj.perm, who, ALTER, 'mq_send');
+        if (length > SEND_WRITE_MAX) fail(Errno.EMSGSIZE, `a send of ${length} bytes may be a piece of a longer write(2): one write carries at most ${SEND_WRITE_MAX} bytes`);
         const data = payload ?? Buffer.alloc(0);
         const r = waitCall<MqWaiter, void>(
           ctx,
@@ -141,7 +153,6 @@ export class MqHandle extends ObjectHandle<MqObject> {
         const { positional, opts } = options(rest, { undo: 'flag', timeout: 'value' });
         if (positional.length) fail(Errno.EINVAL, `receive: unexpected "${positional.join(' ')}"`);
         if (!this.canRead) fail(Errno.EBADF, 'mq_receive on a file opened write-only');
-        checkPerm(this.obj.perm, who, READ, 'mq_receive');
         if (this.receiving || this.answerPending) fail(Errno.EBUSY, 'the last received message is not read yet (or a receive runs) on this open file');
         const holder = opts.has('undo') ? this.holderFor(ctx) : null;
         const answerWith = (got: Received): number => {
@@ -184,15 +195,16 @@ export class MqHandle extends ObjectHandle<MqObject> {
         const signo = countOption('signal', opts.get('signal'), 10 /* SIGUSR1, as a script expects */, 64);
         const pid = who.tgid;
         const how = opts.has('none') ? SIGEV_NONE : SIGEV_SIGNAL;
-        // The daemon may signal anyone: it signals the registrant only while that pid is still the
-        // process that registered (Linux holds a reference to the task's struct pid instead).
-        const started = startTimeOf(pid);
+        // Linux keeps a reference to the registrant's struct pid: a process that later gets the same
+        // number is never signalled. The registration outlives its process when the open file does
+        // (a child keeps it), so the pid is checked to still be that process (its start time).
+        const started = how === SIGEV_SIGNAL ? startTimeOf(pid) : null;
         q.registerNotify({
           owner: this, pid, how, signo,
           fire: () => {
             if (how !== SIGEV_SIGNAL || !signo) return;
             if (started === null || startTimeOf(pid) !== started) {
-              ctx.log.info({ pid }, 'mq notification: the registrant is gone; nothing sent');
+              ctx.log.info({ pid, signo }, 'mq notification: the registrant is gone; no signal sent');
               return;
             }
             try {
@@ -233,15 +245,6 @@ export class MqHandle extends ObjectHandle<MqObject> {
   protected readiness(): number {
     const q = this.obj.queue;
     return (q.readable ? POLLIN | POLLRDNORM : 0) | (q.writable ? POLLOUT | POLLWRNORM : 0);
-  }
-
-  /**
-   * close(2) of any descriptor of the queue by the registrant process ends its registration, as
-   * Linux's mqueue_flush_file (the kernel sends FLUSH on every close, and at exit).
-   */
-  flush(ctx: FsContext): void {
-    const n = this.obj.queue.notifyRegistration;
-    if (n && n.pid === ctx.caller.tgid) this.obj.queue.unregisterNotify(n.owner);
   }
 
   protected override onRelease(): void {

@@ -67,7 +67,7 @@ test.serial('create, get, rm: attributes, mode, excl, errno names and exit codes
     t.is(excl.code, 1);
     t.regex(excl.err, /^ipcfs mq: .*\(EEXIST\)\n$/);
     t.is(text(await mq(dir, ['create', '/app/deep'])).trim(), 'named/app/deep');
-    const tooBig = await mq(dir, ['create', '/huge', '--msgsize', String(2 * 1024 * 1024)]);
+    const tooBig = await mq(dir, ['create', '/huge', '--msgsize', String(16 * 1024 * 1024 + 1)]); // past HARD_MSGSIZEMAX, root too
     t.is(tooBig.code, 1);
     t.regex(tooBig.err, /EINVAL/);
     t.is((await mq(dir, ['rm', '/jobs'])).code, 0);
