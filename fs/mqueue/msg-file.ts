@@ -75,6 +75,16 @@ function* status(o: MsgObject): Generator<string, void, undefined> {
 /** st_size: every legal write, a send's text included, stays under the shared inode lock. */
 const MSG_FILE_SIZE = DEFAULT_MAX_WRITE;
 
+/**
+ * The longest write the kernel surely passes whole. It cuts a direct-I/O write(2) into WRITE
+ * requests of at most max_write bytes over at most max_write / 4096 pages of the caller's buffer
+ * (fs/fuse/session.ts), so a buffer that starts near the end of a page gives a first piece of
+ * max_write - 4095 bytes. A send's write longer than this may be such a piece, its text cut: it is
+ * refused (EINVAL, as a text longer than MSGMAX), so that a cut message is never queued (when
+ * --limits sets msgmax above it).
+ */
+export const WHOLE_WRITE_MAX = DEFAULT_MAX_WRITE - 4095;
+
 export class MsgFile extends ObjectFile<MsgObject> {
   protected override size(): number {
     return MSG_FILE_SIZE;
@@ -107,6 +117,7 @@ export class MsgHandle extends ObjectHandle<MsgObject> {
         const { positional, opts } = options(rest, { nowait: 'flag' });
         if (positional.length !== 1) fail(Errno.EINVAL, 'usage: send TYPE [nowait] + newline + the text');
         const type = signedType(positional[0]!);
+        if (length > WHOLE_WRITE_MAX) fail(Errno.EINVAL, `a send of ${length} bytes may reach ipcfs cut: one write carries at most ${WHOLE_WRITE_MAX} bytes, command line included`);
         const data = payload ?? Buffer.alloc(0);
         const r = waitCall<MsgWaiter, void>(
           ctx,

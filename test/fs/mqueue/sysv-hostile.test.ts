@@ -373,3 +373,39 @@ print(json.dumps(['POLLOUT', bool(ev & select.POLLOUT), woke - freed < 2]))`,
     ['POLLOUT', true, true],
   ], r.err);
 });
+
+test('msgmax above what one write carries: a longer send is EINVAL and queues nothing (it was queued cut), a shorter one round trips whole', async (t) => {
+  await withDaemon(
+    async ({ dir }) => {
+      const file = mountQueue(dir);
+      const r = await python(
+        `import os, sys, json, errno
+q = os.open(sys.argv[1], os.O_RDWR)
+def send(n):
+    text = bytes(i % 251 for i in range(n))
+    try:
+        return os.write(q, b'send 1\\n' + text) - 7, text
+    except OSError as e:
+        return errno.errorcode[e.errno], text
+def state():
+    return [l for l in open(sys.argv[1]).read().splitlines() if l.startswith(('cbytes', 'qnum'))]
+print(json.dumps(['1.5 MB', send(1500000)[0], state()]))
+n, text = send(1000000)
+os.write(q, b'receive nowait')
+got = b''
+while True:
+    b = os.read(q, 1 << 20)
+    if not b: break
+    got += b
+head, _, body = got.partition(b'\\n')
+print(json.dumps(['1 MB', n, head.decode(), body == text]))`,
+        [file],
+      );
+      t.deepEqual(r.results, [
+        ['1.5 MB', 'EINVAL', ['cbytes: 0', 'qnum: 0']],
+        ['1 MB', 1000000, 'type=1 size=1000000', true],
+      ], r.err);
+    },
+    { args: ['--limits', 'msgmax=2000000,msgmnb=4000000'] },
+  );
+});
