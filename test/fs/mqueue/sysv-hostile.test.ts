@@ -138,6 +138,22 @@ test('another user: ipc_set and rmid are EPERM as in the kernel, and so are rm a
       ],
       'not the owner',
     );
+    await same(
+      t,
+      pair,
+      [
+        { who: nobody, cmd: 'rcv 0 10' },
+        { who: -1, cmd: 'ipc_set mode=0600' },
+        { who: nobody, cmd: 'snd 1 x' },
+        { who: -1, cmd: 'ipc_set mode=0666 qbytes=1' },
+        { who: -1, cmd: 'snd 1 a' },
+        { who: nobody, cmd: 'snd 1 b' },
+        { who: -1, cmd: 'ipc_set mode=0600 qbytes=10' },
+        { who: -1, cmd: 'rcv 0 10' },
+        { who: -1, cmd: 'ipc_set mode=0666 qbytes=16384' },
+      ],
+      'an open file loses its permission: sleepers are woken with EACCES, later calls refused',
+    );
     const kernelRmid = (await pair.kernel.of(nobody).run('rmid')).slice(4);
     // this Node as nobody (readable by every user, unlike a per-user tool shim)
     const asNobody = (code: string): string =>
