@@ -425,3 +425,15 @@ print(json.dumps(['1 MB', n, head.decode(), body == text]))`,
     { args: ['--limits', 'msgmax=2000000,msgmnb=4000000'] },
   );
 });
+
+test('types beyond 2^53 - 1: the kernel takes any long, ipcfs refuses them with EINVAL and changes nothing (a documented difference)', async (t) => {
+  await paired(async (pair, file) => {
+    const a = await pair.add();
+    for (const cmd of ['snd 9007199254740993 x nowait', 'rcv -9223372036854775807 10 nowait']) {
+      const k = await pair.kernel.of(a).run(cmd);
+      const m = await pair.mount.of(a).run(cmd);
+      t.deepEqual([k.startsWith('ok') ? 'ok' : k, m], ['ok', 'err EINVAL'], cmd);
+    }
+    t.like(parseMsgStatus(readFileSync(file, 'utf8')), { qnum: 0, stime: false, rtime: false });
+  });
+});
