@@ -290,6 +290,10 @@ test('rm (IPC_RMID) while senders and receivers sleep: each gets EIDRM, as the k
     const { ctl: _rmid, ...sleepers } = kernel.answers;
     t.deepEqual(mount.answers, sleepers);
     t.deepEqual(mount.state, kernel.state);
+    // afterwards the kernel knows the id no more (EINVAL); an open file says EIDRM (documented)
+    for (const cmd of ['snd 1 x nowait', 'rcv 0 10 nowait', 'ipc_set mode=0600', 'rmid']) {
+      t.deepEqual([await pair.kernel.of(0).run(cmd), await pair.mount.of(0).run(cmd)], ['err EINVAL', 'err EIDRM'], cmd);
+    }
   });
 });
 
