@@ -7,7 +7,8 @@
  *   ack ID                                               a message received with undo is done
  *   ipc_set [uid=N] [gid=N] [mode=OCTAL] [qbytes=N]      IPC_SET; rmid: IPC_RMID (also `rm`)
  *
- * The descriptor's O_NONBLOCK (at open or by fcntl) acts as IPC_NOWAIT. A message received with
+ * The descriptor's O_NONBLOCK (at open or by fcntl) acts as IPC_NOWAIT. A receive needs the file
+ * open for reading too (O_RDWR), its answer being read back: on a write-only open it is EBADF. A message received with
  * `undo` stays held by the open file until `ack`; released first (close, crash, SIGKILL), it goes
  * back to its place in the queue.
  */
@@ -89,10 +90,13 @@ export class MsgFile extends ObjectFile<MsgObject> {
   protected override size(): number {
     return MSG_FILE_SIZE;
   }
-  open(): FileHandle {
-    return new MsgHandle(this.obj);
+  open(_ctx: FsContext, flags: number): FileHandle {
+    return new MsgHandle(this.obj, (flags & O_ACCMODE) !== O_WRONLY);
   }
 }
+
+const O_ACCMODE = 3;
+const O_WRONLY = 1;
 
 const signedType = (v: string): number => {
   if (!/^-?\d{1,19}$/.test(v) || !Number.isSafeInteger(Number(v))) fail(Errno.EINVAL, `type ${v}: an integer expected`);
@@ -104,7 +108,8 @@ export class MsgHandle extends ObjectHandle<MsgObject> {
   private holder: MsgHolder | null = null;
   private receiving = false;
 
-  constructor(obj: MsgObject) {
+  /** readable: not opened write-only, so a receive's answer can be read back */
+  constructor(obj: MsgObject, private readonly readable: boolean) {
     super(obj, () => status(obj));
   }
 
@@ -133,6 +138,8 @@ export class MsgHandle extends ObjectHandle<MsgObject> {
       case 'receive': {
         const { positional, opts } = options(rest, { except: 'flag', noerror: 'flag', nowait: 'flag', undo: 'flag', size: 'value' });
         if (positional.length > 1) fail(Errno.EINVAL, 'usage: receive [TYPE] [except] [noerror] [nowait] [undo] [size=N]');
+        // its answer could never be read through this open file: the message would be lost (`echo receive > q`)
+        if (!this.readable) fail(Errno.EBADF, 'receive on a file opened write-only: open it O_RDWR to read the answer');
         if (this.receiving || this.answerPending) fail(Errno.EBUSY, 'the last received message is not read yet (or a receive runs) on this open file');
         const holder = opts.has('undo') ? this.holderFor(ctx) : null;
         const ropts = {

@@ -441,3 +441,30 @@ test('types beyond 2^53 - 1: the kernel takes any long, ipcfs refuses them with 
     t.like(parseMsgStatus(readFileSync(file, 'utf8')), { qnum: 0, stime: false, rtime: false });
   });
 });
+
+test('a receive on a write-only open is EBADF and takes nothing (its answer could never be read: `echo receive > q` lost a message)', async (t) => {
+  const file = mountQueue(daemon!.dir);
+  const r = await python(
+    `import os, sys, json, errno
+q = os.open(sys.argv[1], os.O_RDWR)
+os.write(q, b'send 1\\nkeep me')
+w = os.open(sys.argv[1], os.O_WRONLY)
+for cmd in (b'receive', b'receive undo nowait'):
+    try:
+        os.write(w, cmd); print(json.dumps([cmd.decode(), 'ok']))
+    except OSError as e:
+        print(json.dumps([cmd.decode(), errno.errorcode[e.errno]]))
+os.write(w, b'send 2\\nwrite-only sends work')
+os.close(w)
+print(json.dumps(['qnum', [l for l in open(sys.argv[1]).read().splitlines() if l.startswith('qnum')]]))
+os.write(q, b'receive')
+print(json.dumps(['kept', os.read(q, 100).decode()]))`,
+    [file],
+  );
+  t.deepEqual(r.results, [
+    ['receive', 'EBADF'],
+    ['receive undo nowait', 'EBADF'],
+    ['qnum', ['qnum: 2']],
+    ['kept', 'type=1 size=7\nkeep me'],
+  ], r.err);
+});
