@@ -107,6 +107,7 @@ export const POLLIN = 0x1;
 export const POLLOUT = 0x4;
 export const POLLRDNORM = 0x40;
 export const POLLWRNORM = 0x100;
+export const POLLERR = 0x8;
 
 /**
  * One open of an object file: a stream (tree/command-file.ts), so every user of a shared open
@@ -210,11 +211,14 @@ export abstract class ObjectHandle<O extends FileObject> implements FileHandle {
   protected abstract readiness(): number;
 
   /**
-   * Ready bits for events; with wake, a POLL that finds some of its events not ready is woken once,
+   * Ready bits for events (a removed object: POLLERR, and POLLIN and POLLOUT as asked: a command
+   * fails at once with EIDRM); with wake, a POLL that finds some of its events not ready is woken once,
    * by the first change after which one of those is (or the object is removed): an edge-triggered
    * epoll on POLLIN|POLLOUT needs the wake-up for POLLIN even though POLLOUT was ready.
    */
   poll(_ctx: FsContext, events: number, wake: (() => void) | null): number {
+    // removed: every command answers at once (EIDRM), and no change will ever come to wake a poller
+    if (this.obj.removed) return POLLERR | (events & (POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM));
     const ready = this.readiness() & events;
     const missing = events & ~ready;
     if (wake && missing) {

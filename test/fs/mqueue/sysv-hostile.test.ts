@@ -15,6 +15,14 @@ import { mountQueue, Pair, parseMsgStatus, type Step } from '../../helpers/msg-s
 import { python } from '../../helpers/python.js';
 import { startMsgActor } from '../../ipc/msg/kernel-msg.js';
 
+/** A System V semaphore set of one semaphore (value 0) through semaphores/sysv/.new; its file. */
+function semSet(dir: string): string {
+  const sysv = join(dir, 'semaphores', 'sysv');
+  const r = spawnSync('bash', ['-c', `exec 3<>"$1"; printf '%s\\n' "$2" >&3 || exit 1; cat <&3`, 'x', join(sysv, '.new'), 'semget private 1 mode=0600'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`semget on the mount: ${r.stderr}`);
+  return join(sysv, r.stdout.trim());
+}
+
 const test = mountTest();
 const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
 
@@ -468,3 +476,29 @@ print(json.dumps(['kept', os.read(q, 100).decode()]))`,
     ['kept', 'type=1 size=7\nkeep me'],
   ], r.err);
 });
+
+for (const kind of ['mqueue', 'semaphores'] as const) {
+  test(`poll on a ${kind === 'mqueue' ? 'queue' : 'semaphore set'} that is removed (rm) wakes within 2 s with POLLERR, as a sleeping call gets EIDRM (the kind layer's poll slept on)`, async (t) => {
+    const file = kind === 'mqueue' ? mountQueue(daemon!.dir) : semSet(daemon!.dir);
+    const r = await python(
+      `import os, sys, json, time, select
+path = sys.argv[1]
+rd, wr = os.pipe()
+pid = os.fork()
+if pid == 0:
+    fd = os.open(path, os.O_RDWR)
+    p = select.poll(); p.register(fd, select.POLLIN)
+    got = p.poll(5000)
+    os.write(wr, json.dumps([time.monotonic(), got[0][1] if got else 0]).encode())
+    os._exit(0)
+deadline = time.monotonic() + 5
+while 'poll' not in open('/proc/%d/wchan' % pid).read() and time.monotonic() < deadline:
+    time.sleep(0.002)
+removed = time.monotonic(); os.unlink(path)
+woke, ev = json.loads(os.read(rd, 100)); os.waitpid(pid, 0)
+print(json.dumps(['woke', woke - removed < 2, bool(ev & select.POLLERR), bool(ev & select.POLLIN)]))`,
+      [file],
+    );
+    t.deepEqual(r.results, [['woke', true, true, true]], r.err);
+  });
+}
