@@ -79,12 +79,15 @@ export abstract class ObjectFile<O extends FileObject> implements FileNode {
    */
   setStat(ctx: FsContext, change: StatChange): void {
     const times = change.atimeMs !== undefined || change.mtimeMs !== undefined;
+    const perm = change.mode !== undefined || change.uid !== undefined || change.gid !== undefined;
+    // fchmod/fchown through a file still open: IPC_SET of a removed object, as the ipc_set command
+    if (perm && this.obj.removed) throw new ErrnoError(Errno.EIDRM, 'chmod/chown: object removed');
     // utimes: the owner, the creator, root, or (as for touch's UTIME_NOW) anyone who may alter it;
     // checked before anything changes. The kernel checks this itself only under default_permissions.
     if (times && !isOwner(this.obj.perm, ctx.caller) && !permitted(this.obj.perm, ctx.caller, ALTER)) {
       fail(Errno.EACCES, 'utimes: not the owner and no alter permission');
     }
-    if (change.mode !== undefined || change.uid !== undefined || change.gid !== undefined) {
+    if (perm) {
       ipcSet(this.obj.perm, ctx.caller, { uid: change.uid, gid: change.gid, mode: change.mode });
       this.obj.ctime = Date.now();
       this.permChanged();

@@ -502,3 +502,28 @@ print(json.dumps(['woke', woke - removed < 2, bool(ev & select.POLLERR), bool(ev
     t.deepEqual(r.results, [['woke', true, true, true]], r.err);
   });
 }
+
+test('fchmod and fchown of an open file whose queue was removed are EIDRM, as the ipc_set command (they changed a removed queue and said nothing)', async (t) => {
+  const file = mountQueue(daemon!.dir);
+  const r = await python(
+    `import os, sys, json, errno
+fd = os.open(sys.argv[1], os.O_RDWR)
+os.unlink(sys.argv[1])
+def attempt(name, f):
+    try:
+        f(); print(json.dumps([name, 'ok']))
+    except OSError as e:
+        print(json.dumps([name, errno.errorcode[e.errno]]))
+attempt('ipc_set', lambda: os.write(fd, b'ipc_set mode=0644'))
+attempt('fchmod', lambda: os.fchmod(fd, 0o644))
+attempt('fchown', lambda: os.fchown(fd, 65534, 65534))
+print(json.dumps(['status', [l for l in os.read(fd, 4096).decode().splitlines() if l.startswith(('owner', 'perms', 'removed'))]]))`,
+    [file],
+  );
+  t.deepEqual(r.results, [
+    ['ipc_set', 'EIDRM'],
+    ['fchmod', 'EIDRM'],
+    ['fchown', 'EIDRM'],
+    ['status', ['owner: 0', 'perms: 600', 'removed: yes']],
+  ], r.err);
+});
