@@ -180,6 +180,8 @@ export class MsgHandle extends ObjectHandle<MsgObject> {
         return r.map(() => answerWith(waiter!.result!));
       }
       case 'ack': {
+        // a removed queue answers EIDRM to every command, whether this open file held anything or not
+        if (this.obj.removed) fail(Errno.EIDRM, 'queue removed');
         if (rest.length !== 1 || !this.holder) fail(Errno.EINVAL, `ack: no message ${rest[0] ?? ''} held by this open file`);
         this.holder.ack(q, countOption('ack', rest[0], 0));
         return length;

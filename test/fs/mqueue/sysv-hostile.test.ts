@@ -503,7 +503,7 @@ print(json.dumps(['woke', woke - removed < 2, bool(ev & select.POLLERR), bool(ev
   });
 }
 
-test('fchmod and fchown of an open file whose queue was removed are EIDRM, as the ipc_set command (they changed a removed queue and said nothing)', async (t) => {
+test('fchmod and fchown of an open file whose queue was removed are EIDRM, as the ipc_set command (they changed a removed queue and said nothing); so is ack (it said EINVAL)', async (t) => {
   const file = mountQueue(daemon!.dir);
   const r = await python(
     `import os, sys, json, errno
@@ -517,6 +517,9 @@ def attempt(name, f):
 attempt('ipc_set', lambda: os.write(fd, b'ipc_set mode=0644'))
 attempt('fchmod', lambda: os.fchmod(fd, 0o644))
 attempt('fchown', lambda: os.fchown(fd, 65534, 65534))
+attempt('ack', lambda: os.write(fd, b'ack 1'))
+attempt('send', lambda: os.write(fd, b'send 1\\nx'))
+attempt('receive', lambda: os.write(fd, b'receive undo'))
 print(json.dumps(['status', [l for l in os.read(fd, 4096).decode().splitlines() if l.startswith(('owner', 'perms', 'removed'))]]))`,
     [file],
   );
@@ -524,6 +527,9 @@ print(json.dumps(['status', [l for l in os.read(fd, 4096).decode().splitlines() 
     ['ipc_set', 'EIDRM'],
     ['fchmod', 'EIDRM'],
     ['fchown', 'EIDRM'],
+    ['ack', 'EIDRM'],
+    ['send', 'EIDRM'],
+    ['receive', 'EIDRM'],
     ['status', ['owner: 0', 'perms: 600', 'removed: yes']],
   ], r.err);
 });
