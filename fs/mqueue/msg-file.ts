@@ -8,9 +8,9 @@
  *   ipc_set [uid=N] [gid=N] [mode=OCTAL] [qbytes=N]      IPC_SET; rmid: IPC_RMID (also `rm`)
  *
  * The descriptor's O_NONBLOCK (at open or by fcntl) acts as IPC_NOWAIT. A receive needs the file
- * open for reading too (O_RDWR), its answer being read back: on a write-only open it is EBADF. A message received with
- * `undo` stays held by the open file until `ack`; released first (close, crash, SIGKILL), it goes
- * back to its place in the queue.
+ * open for reading too (O_RDWR), its answer being read back: on a write-only open it is EBADF. A
+ * message received with `undo` stays held by the open file until `ack`; released first (close,
+ * crash, SIGKILL), it goes back to its place in the queue.
  */
 import { Errno, fail } from '../../ipc/errno.js';
 import { MsgHolder } from '../../ipc/msg/holder.js';
@@ -86,6 +86,9 @@ const MSG_FILE_SIZE = DEFAULT_MAX_WRITE;
  */
 export const WHOLE_WRITE_MAX = DEFAULT_MAX_WRITE - 4095;
 
+const O_ACCMODE = 3;
+const O_WRONLY = 1;
+
 export class MsgFile extends ObjectFile<MsgObject> {
   protected override size(): number {
     return MSG_FILE_SIZE;
@@ -94,9 +97,6 @@ export class MsgFile extends ObjectFile<MsgObject> {
     return new MsgHandle(this.obj, (flags & O_ACCMODE) !== O_WRONLY);
   }
 }
-
-const O_ACCMODE = 3;
-const O_WRONLY = 1;
 
 const signedType = (v: string): number => {
   if (!/^-?\d{1,19}$/.test(v) || !Number.isSafeInteger(Number(v))) fail(Errno.EINVAL, `type ${v}: an integer expected`);
