@@ -533,3 +533,36 @@ print(json.dumps(['status', [l for l in os.read(fd, 4096).decode().splitlines() 
     ['status', ['owner: 0', 'perms: 600', 'removed: yes']],
   ], r.err);
 });
+
+test('a descriptor shared by fork: while one process sleeps in receive, another\'s receive is EBUSY; once the sleeper is SIGKILLed it takes nothing and the descriptor receives again', async (t) => {
+  const file = mountQueue(daemon!.dir);
+  const r = await python(
+    `import os, sys, json, errno, signal, time
+fd = os.open(sys.argv[1], os.O_RDWR)
+def attempt(cmd):
+    try:
+        os.write(fd, cmd); return 'ok'
+    except OSError as e:
+        return errno.errorcode[e.errno]
+pid = os.fork()
+if pid == 0:
+    os.write(fd, b'receive 7')
+    os._exit(0)
+deadline = time.monotonic() + 5
+while 'receivers: 1' not in open(sys.argv[1]).read() and time.monotonic() < deadline:
+    time.sleep(0.002)
+print(json.dumps(['while it sleeps', attempt(b'receive nowait')]))
+os.kill(pid, signal.SIGKILL); os.waitpid(pid, 0)
+print(json.dumps(['after SIGKILL', attempt(b'receive nowait')]))
+os.write(fd, b'send 7\\nfor the next')
+print(json.dumps(['send', [l for l in open(sys.argv[1]).read().splitlines() if l.startswith(('qnum', 'receivers'))]]))
+print(json.dumps(['receive', attempt(b'receive 7'), os.read(fd, 100).decode()]))`,
+    [file],
+  );
+  t.deepEqual(r.results, [
+    ['while it sleeps', 'EBUSY'],
+    ['after SIGKILL', 'ENOMSG'],
+    ['send', ['qnum: 1', 'receivers: 0']],
+    ['receive', 'ok', 'type=7 size=12\nfor the next'],
+  ], r.err);
+});
