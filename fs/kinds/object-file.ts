@@ -79,12 +79,15 @@ export abstract class ObjectFile<O extends FileObject> implements FileNode {
    */
   setStat(ctx: FsContext, change: StatChange): void {
     const times = change.atimeMs !== undefined || change.mtimeMs !== undefined;
+    const perm = change.mode !== undefined || change.uid !== undefined || change.gid !== undefined;
+    // fchmod/fchown through a file still open: IPC_SET of a removed object, as the ipc_set command
+    if (perm && this.obj.removed) throw new ErrnoError(Errno.EIDRM, 'chmod/chown: object removed');
     // utimes: the owner, the creator, root, or (as for touch's UTIME_NOW) anyone who may alter it;
     // checked before anything changes. The kernel checks this itself only under default_permissions.
     if (times && !isOwner(this.obj.perm, ctx.caller) && !permitted(this.obj.perm, ctx.caller, ALTER)) {
       fail(Errno.EACCES, 'utimes: not the owner and no alter permission');
     }
-    if (change.mode !== undefined || change.uid !== undefined || change.gid !== undefined) {
+    if (perm) {
       ipcSet(this.obj.perm, ctx.caller, { uid: change.uid, gid: change.gid, mode: change.mode });
       this.obj.ctime = Date.now();
       this.permChanged();
@@ -107,6 +110,7 @@ export const POLLIN = 0x1;
 export const POLLOUT = 0x4;
 export const POLLRDNORM = 0x40;
 export const POLLWRNORM = 0x100;
+export const POLLERR = 0x8;
 
 /**
  * One open of an object file: a stream (tree/command-file.ts), so every user of a shared open
@@ -214,11 +218,14 @@ export abstract class ObjectHandle<O extends FileObject> implements FileHandle {
   protected abstract readiness(): number;
 
   /**
-   * Ready bits for events; with wake, a POLL that finds some of its events not ready is woken once,
+   * Ready bits for events (a removed object: POLLERR, and POLLIN and POLLOUT as asked: a command
+   * fails at once with EIDRM); with wake, a POLL that finds some of its events not ready is woken once,
    * by the first change after which one of those is (or the object is removed): an edge-triggered
    * epoll on POLLIN|POLLOUT needs the wake-up for POLLIN even though POLLOUT was ready.
    */
   poll(_ctx: FsContext, events: number, wake: (() => void) | null): number {
+    // removed: every command answers at once (EIDRM), and no change will ever come to wake a poller
+    if (this.obj.removed) return POLLERR | (events & (POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM));
     const ready = this.readiness() & events;
     const missing = events & ~ready;
     if (wake && missing) {

@@ -7,9 +7,10 @@
  *   ack ID                                               a message received with undo is done
  *   ipc_set [uid=N] [gid=N] [mode=OCTAL] [qbytes=N]      IPC_SET; rmid: IPC_RMID (also `rm`)
  *
- * The descriptor's O_NONBLOCK (at open or by fcntl) acts as IPC_NOWAIT. A message received with
- * `undo` stays held by the open file until `ack`; released first (close, crash, SIGKILL), it goes
- * back to its place in the queue.
+ * The descriptor's O_NONBLOCK (at open or by fcntl) acts as IPC_NOWAIT. A receive needs the file
+ * open for reading too (O_RDWR), its answer being read back: on a write-only open it is EBADF. A
+ * message received with `undo` stays held by the open file until `ack`; released first (close,
+ * crash, SIGKILL), it goes back to its place in the queue.
  */
 import { Errno, fail } from '../../ipc/errno.js';
 import { MsgHolder } from '../../ipc/msg/holder.js';
@@ -75,12 +76,25 @@ function* status(o: MsgObject): Generator<string, void, undefined> {
 /** st_size: every legal write, a send's text included, stays under the shared inode lock. */
 const MSG_FILE_SIZE = DEFAULT_MAX_WRITE;
 
+/**
+ * The longest write the kernel surely passes whole. It cuts a direct-I/O write(2) into WRITE
+ * requests of at most max_write bytes over at most max_write / 4096 pages of the caller's buffer
+ * (fs/fuse/session.ts), so a buffer that starts near the end of a page gives a first piece of
+ * max_write - 4095 bytes. A send's write longer than this may be such a piece, its text cut: it is
+ * refused (EINVAL, as a text longer than MSGMAX), so that a cut message is never queued (when
+ * --limits sets msgmax above it).
+ */
+export const WHOLE_WRITE_MAX = DEFAULT_MAX_WRITE - 4095;
+
+const O_ACCMODE = 3;
+const O_WRONLY = 1;
+
 export class MsgFile extends ObjectFile<MsgObject> {
   protected override size(): number {
     return MSG_FILE_SIZE;
   }
-  open(): FileHandle {
-    return new MsgHandle(this.obj);
+  open(_ctx: FsContext, flags: number): FileHandle {
+    return new MsgHandle(this.obj, (flags & O_ACCMODE) !== O_WRONLY);
   }
 }
 
@@ -94,7 +108,8 @@ export class MsgHandle extends ObjectHandle<MsgObject> {
   private holder: MsgHolder | null = null;
   private receiving = false;
 
-  constructor(obj: MsgObject) {
+  /** readable: not opened write-only, so a receive's answer can be read back */
+  constructor(obj: MsgObject, private readonly readable: boolean) {
     super(obj, () => status(obj));
   }
 
@@ -107,6 +122,7 @@ export class MsgHandle extends ObjectHandle<MsgObject> {
         const { positional, opts } = options(rest, { nowait: 'flag' });
         if (positional.length !== 1) fail(Errno.EINVAL, 'usage: send TYPE [nowait] + newline + the text');
         const type = signedType(positional[0]!);
+        if (length > WHOLE_WRITE_MAX) fail(Errno.EINVAL, `a send of ${length} bytes may reach ipcfs cut: one write carries at most ${WHOLE_WRITE_MAX} bytes, command line included`);
         const data = payload ?? Buffer.alloc(0);
         const r = waitCall<MsgWaiter, void>(
           ctx,
@@ -122,6 +138,8 @@ export class MsgHandle extends ObjectHandle<MsgObject> {
       case 'receive': {
         const { positional, opts } = options(rest, { except: 'flag', noerror: 'flag', nowait: 'flag', undo: 'flag', size: 'value' });
         if (positional.length > 1) fail(Errno.EINVAL, 'usage: receive [TYPE] [except] [noerror] [nowait] [undo] [size=N]');
+        // its answer could never be read through this open file: the message would be lost (`echo receive > q`)
+        if (!this.readable) fail(Errno.EBADF, 'receive on a file opened write-only: open it O_RDWR to read the answer');
         if (this.receiving || this.answerPending) fail(Errno.EBUSY, 'the last received message is not read yet (or a receive runs) on this open file');
         const holder = opts.has('undo') ? this.holderFor(ctx) : null;
         const ropts = {
@@ -162,6 +180,8 @@ export class MsgHandle extends ObjectHandle<MsgObject> {
         return r.map(() => answerWith(waiter!.result!));
       }
       case 'ack': {
+        // a removed queue answers EIDRM to every command, whether this open file held anything or not
+        if (this.obj.removed) fail(Errno.EIDRM, 'queue removed');
         if (rest.length !== 1 || !this.holder) fail(Errno.EINVAL, `ack: no message ${rest[0] ?? ''} held by this open file`);
         this.holder.ack(q, countOption('ack', rest[0], 0));
         return length;

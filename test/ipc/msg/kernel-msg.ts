@@ -46,4 +46,12 @@ export function startMsgActor(prefix: readonly string[] = []): Promise<KernelAct
   return Actor.start([], [...prefix, kernelMsgBinary()]);
 }
 
+/**
+ * A kernel-msg process in file mode: the same commands, run on an ipcfs mqueue/sysv/<msqid> file
+ * that it opens once (O_RDWR), with answers of the same form as the kernel's.
+ */
+export function startMsgFileActor(file: string, prefix: readonly string[] = []): Promise<KernelActor> {
+  return Actor.start(['file', file], [...prefix, kernelMsgBinary()]);
+}
+
 export type KernelActor = Actor;
