@@ -6,7 +6,7 @@ import { chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, re
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mountState } from '../../fs/fuse/mount.js';
-import { CLI, PACKAGE_ROOT, ensureUnmounted, eventually, freshDir, isMountpoint, mountTest, sh, sleep, startDaemon, stopDaemon, withDaemon } from '../helpers/mount.js';
+import { CLI, PACKAGE_ROOT, asNobody, ensureUnmounted, eventually, freshDir, isMountpoint, mountTest, sh, sleep, startDaemon, stopDaemon, withDaemon } from '../helpers/mount.js';
 
 const test = mountTest();
 
@@ -184,24 +184,6 @@ test('a second daemon on a live mountpoint refuses clearly and leaves the first 
 });
 
 /** The nobody user, and a copy of the package nobody can read if the checkout is not readable to it. */
-function asNobody(t: { log: (...a: unknown[]) => void }): { prefix: string[]; cli: string } | string {
-  const id = spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' });
-  if (id.status !== 0) return 'no user nobody';
-  const uid = Number(id.stdout.trim());
-  const gid = Number(spawnSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).stdout.trim());
-  const prefix = ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--'];
-  const canRead = spawnSync(prefix[0]!, [...prefix.slice(1), 'test', '-r', CLI]).status === 0;
-  if (canRead) return { prefix, cli: CLI };
-  // The checkout is not readable by nobody (a private clone directory): run from a readable copy.
-  const copy = mkdtempSync(join(tmpdir(), 'ipcfs-nobody-pkg-'));
-  spawnSync('chmod', ['755', copy]);
-  for (const part of ['package.json', 'dist', 'node_modules', 'fs/fuse/native/build/Release/ipcfs_native.node']) {
-    cpSync(join(PACKAGE_ROOT, part), join(copy, part), { recursive: true });
-  }
-  spawnSync('chmod', ['-R', 'a+rX', copy]);
-  t.log(`checkout not readable by nobody; running the daemon from ${copy}`);
-  return { prefix, cli: join(copy, 'dist', 'tools', 'ipcfs.js') };
-}
 
 test('an unprivileged user mounts through fusermount3 (fd passed over the unix socket)', async (t) => {
   if (!existsSync('/usr/bin/fusermount3') && process.env.CI !== 'true') {

@@ -5,7 +5,7 @@
  * Skipping: only where /dev/fuse or mounting is unavailable, saying why, and never when CI=true.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -188,4 +188,28 @@ export function wchan(pid: number): string {
 /** Handshake: true once task pid sleeps in a kernel function matching re (e.g. /poll/ for poll(2)). */
 export function sleepsIn(pid: number, re: RegExp, ms = 5000): Promise<boolean> {
   return eventually(() => re.test(wchan(pid)), ms);
+}
+
+/**
+ * How to run the daemon as nobody: a setpriv prefix and the CLI to run. When the checkout is not
+ * readable by nobody (a private clone directory, as CI's), the daemon runs from a readable copy of
+ * what it needs. A string: why it cannot (no user nobody).
+ */
+export function asNobody(t: { log: (...a: unknown[]) => void }): { prefix: string[]; cli: string } | string {
+  const id = spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' });
+  if (id.status !== 0) return 'no user nobody';
+  const uid = Number(id.stdout.trim());
+  const gid = Number(spawnSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).stdout.trim());
+  const prefix = ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--'];
+  const canRead = spawnSync(prefix[0]!, [...prefix.slice(1), 'test', '-r', CLI]).status === 0;
+  if (canRead) return { prefix, cli: CLI };
+  // The checkout is not readable by nobody (a private clone directory): run from a readable copy.
+  const copy = mkdtempSync(join(tmpdir(), 'ipcfs-nobody-pkg-'));
+  spawnSync('chmod', ['755', copy]);
+  for (const part of ['package.json', 'dist', 'node_modules', 'fs/fuse/native/build/Release/ipcfs_native.node']) {
+    cpSync(join(PACKAGE_ROOT, part), join(copy, part), { recursive: true });
+  }
+  spawnSync('chmod', ['-R', 'a+rX', copy]);
+  t.log(`checkout not readable by nobody; running the daemon from ${copy}`);
+  return { prefix, cli: join(copy, 'dist', 'tools', 'ipcfs.js') };
 }

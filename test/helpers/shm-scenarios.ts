@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { Mapper } from './mapper.js';
-import { isMountpoint, withDaemon, type Daemon } from './mount.js';
+import { asNobody, isMountpoint, withDaemon, type Daemon } from './mount.js';
 
 /** The steps of one scenario, run by the mappers on files under dir; returns every answer. */
 export type Scenario = (dir: string, m: Mapper[]) => Promise<unknown[]>;
@@ -105,11 +105,9 @@ export async function withNobodyMount(t: ExecutionContext, fn: (d: Daemon, prefi
   }
   const id = (flag: string) => Number(spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim());
   const [uid, gid] = [id('-u'), id('-g')];
-  const prefix = ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--'];
-  if (spawnSync(prefix[0]!, [...prefix.slice(1), 'test', '-r', join(process.cwd(), 'dist', 'tools', 'ipcfs.js')]).status !== 0) {
-    t.fail('the checkout must be readable by nobody for this test (see mount.test.ts asNobody)');
-    return;
-  }
+  const who = asNobody(t);
+  if (typeof who === 'string') return void t.fail(who);
+  const { prefix, cli } = who;
   const base = mkdtempSync(join(tmpdir(), 'ipcfs-nobody-shm-'));
   spawnSync('chmod', ['755', base]);
   const dir = join(base, 'mnt');
@@ -119,6 +117,7 @@ export async function withNobodyMount(t: ExecutionContext, fn: (d: Daemon, prefi
     await withDaemon((d) => fn(d, prefix), {
       dir,
       prefix,
+      cli,
       ready: (dd) => isMountpoint(dd) && spawnSync(prefix[0]!, [...prefix.slice(1), 'stat', join(dd, 'semaphores')]).status === 0,
     });
   } finally {
