@@ -15,6 +15,10 @@ export interface Native {
    */
   pollStart(fd: number, buffer: Buffer, onRead: (result: number, answered: number) => void, spinMicros: number, earlyTable?: unknown): unknown;
   earlyTable(): unknown;
+  /** a pidfd for pid (close it with fs.closeSync), or -errno */
+  pidfdOpen(pid: number): number;
+  /** 0, or -errno (ESRCH: that process is gone) */
+  pidfdSignal(fd: number, sig: number): number;
   /** rule: [uid, cuid, gid, cgid, mode, want]; reply null disarms */
   earlySet(table: unknown, slot: number, reply: Buffer | null, unique?: number, command?: Buffer, rule?: number[]): number;
   earlyBind(table: unknown, fh: number, slot: number): number;

@@ -1,5 +1,6 @@
 /** What the status of an object shows of a process that holds something in it. */
-import { readFileSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
+import { native } from '../fuse/native.js';
 
 /** The process name as bytes (latin1, one char per byte); statuses escape it when printing. */
 export function commOf(pid: number): string {
@@ -11,16 +12,27 @@ export function commOf(pid: number): string {
 }
 
 /**
- * When process pid started (field 22 of /proc/PID/stat, in clock ticks since boot), or null when
- * there is no such process. A pid and its start time name one process: a later process that reuses
- * the number has a later start time.
+ * One process for good, through a pidfd: a signal sent through it reaches that process or nobody,
+ * never a later process that reuses its pid (a pid and its start time are not enough: two processes
+ * started in the same clock tick share a start time). As Linux's struct pid reference.
  */
-export function startTimeOf(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // the command name (field 2) may hold spaces and parentheses: count from its closing one
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
+export class ProcessRef {
+  private constructor(private fd: number) {}
+
+  /** null when pid names no process now */
+  static of(pid: number): ProcessRef | null {
+    const fd = native.pidfdOpen(pid);
+    return fd < 0 ? null : new ProcessRef(fd);
+  }
+
+  /** 0, or -errno (ESRCH: the process is gone) */
+  signal(sig: number): number {
+    return this.fd < 0 ? -3 /* ESRCH */ : native.pidfdSignal(this.fd, sig);
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    closeSync(this.fd);
+    this.fd = -1;
   }
 }

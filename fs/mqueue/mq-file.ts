@@ -23,7 +23,7 @@ import { MqHolder, ReceiveWaiter, SIGEV_NONE, SIGEV_SIGNAL, qsizeLine, type Mess
 import type { MqRegistry, PosixQueue } from '../../ipc/mqueue/registry.js';
 import { DEFAULT_MAX_WRITE } from '../fuse/session.js';
 import { ObjectFile, ObjectHandle, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type FileObject } from '../kinds/object-file.js';
-import { commOf, startTimeOf } from '../kinds/process.js';
+import { ProcessRef, commOf } from '../kinds/process.js';
 import { countOption, options, words } from '../kinds/tokens.js';
 import { DONE_NOW, nonBlocking, waitCall } from '../kinds/wait-call.js';
 import type { FileHandle, FsContext } from '../tree/node.js';
@@ -197,27 +197,28 @@ export class MqHandle extends ObjectHandle<MqObject> {
         const how = opts.has('none') ? SIGEV_NONE : SIGEV_SIGNAL;
         // Linux keeps a reference to the registrant's struct pid: a process that later gets the same
         // number is never signalled. The registration outlives its process when the open file does
-        // (a child keeps it), so the pid is checked to still be that process (its start time).
-        const started = how === SIGEV_SIGNAL ? startTimeOf(pid) : null;
-        q.registerNotify({
-          owner: this, pid, how, signo,
-          fire: () => {
-            if (how !== SIGEV_SIGNAL || !signo) return;
-            if (started === null || startTimeOf(pid) !== started) {
-              ctx.log.info({ pid, signo }, 'mq notification: the registrant is gone; no signal sent');
-              return;
-            }
-            try {
-              process.kill(pid, signo);
-            } catch (err) {
-              ctx.log.warn({ err, pid, signo }, 'mq notification: the registrant could not be signalled');
-            }
-          },
-        });
+        // (a child keeps it), so the signal goes through a pidfd of the registrant (ProcessRef).
+        const target = how === SIGEV_SIGNAL && signo ? ProcessRef.of(pid) : null;
+        try {
+          q.registerNotify({
+            owner: this, pid, how, signo,
+            fire: () => {
+              if (!target) return;
+              const rc = target.signal(signo);
+              this.dropNotifyTarget(target);
+              if (rc < 0) ctx.log.info({ pid, signo, errno: -rc }, 'mq notification: the registrant is gone; no signal sent');
+            },
+          });
+        } catch (err) {
+          target?.close();
+          throw err;
+        }
+        this.notifyTarget = target;
         return length;
       }
       case 'unnotify':
         q.unregisterNotify(this);
+        if (!q.notifyRegistration || q.notifyRegistration.owner !== this) this.dropNotifyTarget(this.notifyTarget);
         return length;
       case 'ipc_set': {
         const { positional, opts } = options(rest, { uid: 'value', gid: 'value', mode: 'value' });
@@ -236,6 +237,14 @@ export class MqHandle extends ObjectHandle<MqObject> {
     }
   }
 
+  /** the registrant's pidfd while this open file's registration lives */
+  private notifyTarget: ProcessRef | null = null;
+
+  private dropNotifyTarget(t: ProcessRef | null): void {
+    t?.close();
+    if (this.notifyTarget === t) this.notifyTarget = null;
+  }
+
   private holderFor(ctx: FsContext): MqHolder {
     if (!this.holder) this.holder = this.keep(new MqHolder(ctx.caller.tgid, commOf(ctx.caller.tgid)));
     return this.holder;
@@ -249,6 +258,7 @@ export class MqHandle extends ObjectHandle<MqObject> {
 
   protected override onRelease(): void {
     this.obj.queue.unregisterNotify(this);
+    this.dropNotifyTarget(this.notifyTarget);
   }
 
   override release(): void {

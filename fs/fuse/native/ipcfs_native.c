@@ -33,6 +33,7 @@
 #include <sched.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 
 #include "early_replies.h"
 
@@ -541,6 +542,37 @@ struct ipcfs_backing_map {
 #define IPCFS_DEV_IOC_BACKING_OPEN _IOW(IPCFS_DEV_IOC_MAGIC, 1, struct ipcfs_backing_map)
 #define IPCFS_DEV_IOC_BACKING_CLOSE _IOW(IPCFS_DEV_IOC_MAGIC, 2, uint32_t)
 
+/*
+ * pidfdOpen(pid) -> a pidfd (close-on-exec) or -errno; pidfdSignal(fd, sig) -> 0 or -errno (ESRCH
+ * once that process is gone). A pidfd names one process for good, as the kernel's struct pid
+ * reference does: a notification (mq_notify) must never reach a later process that reuses the pid.
+ */
+static napi_value js_pidfd_open(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t pid;
+  if (argc < 1 || !arg_int(env, argv[0], &pid) || pid <= 0) {
+    napi_throw_type_error(env, NULL, "pidfdOpen(pid)");
+    return NULL;
+  }
+  long fd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
+  return make_int(env, fd < 0 ? -errno : fd);
+}
+
+static napi_value js_pidfd_signal(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd, sig;
+  if (argc < 2 || !arg_int(env, argv[0], &fd) || !arg_int(env, argv[1], &sig)) {
+    napi_throw_type_error(env, NULL, "pidfdSignal(fd, sig)");
+    return NULL;
+  }
+  long rc = syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+  return make_int(env, rc < 0 ? -errno : 0);
+}
+
 /* memfdCreate(name, sealable) -> fd (close-on-exec; MFD_ALLOW_SEALING if sealable) or -errno */
 static napi_value js_memfd_create(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -605,6 +637,8 @@ static napi_value js_backing_close(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
+      {"pidfdOpen", NULL, js_pidfd_open, NULL, NULL, NULL, napi_default, NULL},
+      {"pidfdSignal", NULL, js_pidfd_signal, NULL, NULL, NULL, napi_default, NULL},
       {"read", NULL, js_read, NULL, NULL, NULL, napi_default, NULL},
       {"write", NULL, js_write, NULL, NULL, NULL, napi_default, NULL},
       {"setNonBlocking", NULL, js_set_nonblocking, NULL, NULL, NULL, napi_default, NULL},
