@@ -88,3 +88,31 @@ export function runAs(tool: string, fn: () => void | Promise<void>): () => Promi
     }
   };
 }
+
+/**
+ * All of stdin, or its first limit+1 bytes when it has more (the caller then refuses it). stdin may
+ * be a non-blocking pipe: EAGAIN waits a little and reads on.
+ */
+export function readStdin(what: string, limit = Infinity): Buffer {
+  const parts: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const buf = Buffer.allocUnsafe(65536);
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+        continue;
+      }
+      if (code === 'EOF') return Buffer.concat(parts);
+      throw new CliError(`reading ${what} from stdin: ${errText(err)}`);
+    }
+    if (n === 0) return Buffer.concat(parts);
+    parts.push(buf.subarray(0, n));
+    total += n;
+    if (total > limit) return Buffer.concat(parts);
+  }
+}

@@ -13,7 +13,7 @@ import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { SENDABLE_MAX } from '../fs/mqueue/dirs.js';
-import { CliError, DEFAULT_MOUNT, cloneCreate, errText, nonNegative, octalArg, openOrFail, readAll, readToEnd, runAs, secondsArg } from './cli-io.js';
+import { CliError, DEFAULT_MOUNT, cloneCreate, readStdin, errText, nonNegative, octalArg, openOrFail, readAll, readToEnd, runAs, secondsArg } from './cli-io.js';
 
 /** NAME: "/jobs" or "named/jobs" (a '/' inside is a subdirectory: "/app/jobs"). */
 export function mqPath(mount: string, name: string): string {
@@ -47,27 +47,7 @@ function writeStdout(bytes: Buffer, undo: boolean): void {
 
 /** The message to send: --message, else all of stdin (at most one byte more than a send carries). */
 function messageFromStdin(): Buffer {
-  const parts: Buffer[] = [];
-  let total = 0;
-  for (;;) {
-    const buf = Buffer.allocUnsafe(65536);
-    let n: number;
-    try {
-      n = readSync(0, buf, 0, buf.length, null);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-        continue;
-      }
-      if (code === 'EOF') return Buffer.concat(parts);
-      throw new CliError(`reading the message from stdin: ${errText(err)}`);
-    }
-    if (n === 0) return Buffer.concat(parts);
-    parts.push(buf.subarray(0, n));
-    total += n;
-    if (total > SENDABLE_MAX) return Buffer.concat(parts);
-  }
+  return readStdin('the message', SENDABLE_MAX);
 }
 
 /** A received message: the answer of `receive`, `prio=P size=N [id=ID]` + newline + N bytes. */

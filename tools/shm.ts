@@ -8,7 +8,7 @@
 import { closeSync, constants, ftruncateSync, fstatSync, readlinkSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { CliError, DEFAULT_MOUNT, cloneCreate, errText, nonNegative, octalArg, openOrFail, readToEnd, runAs } from './cli-io.js';
+import { CliError, DEFAULT_MOUNT, cloneCreate, errText, nonNegative, octalArg, openOrFail, readStdin, readToEnd, runAs } from './cli-io.js';
 
 /** The object's file, relative to shared-memory/: named/NAME or sysv/SHMID (by-key resolved by the kernel). */
 export function shmRel(name: string): string {
@@ -19,28 +19,6 @@ export function shmRel(name: string): string {
 
 const run = (fn: () => void | Promise<void>): (() => Promise<void>) => runAs('shm', fn);
 
-/** All of stdin. */
-function stdinBytes(): Buffer {
-  const parts: Buffer[] = [];
-  for (;;) {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    let n: number;
-    try {
-      n = readSync(0, buf, 0, buf.length, null);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-        continue;
-      }
-      if (code === 'EOF') break;
-      throw new CliError(`reading stdin: ${errText(err)}`);
-    }
-    if (n === 0) break;
-    parts.push(buf.subarray(0, n));
-  }
-  return Buffer.concat(parts);
-}
 
 export function shmCommand(): Command {
   const shm = new Command('shm').description('shared memory (POSIX and System V) on an ipcfs mount');
@@ -125,7 +103,7 @@ export function shmCommand(): Command {
     .action((name: string, o: { offset: number; truncate: boolean }) =>
       run(() => {
         const path = join(base(), shmRel(name));
-        const data = stdinBytes();
+        const data = readStdin('the bytes');
         const fd = openOrFail(path, constants.O_RDWR);
         try {
           if (o.truncate) ftruncateSync(fd, o.offset + data.length);
