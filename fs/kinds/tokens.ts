@@ -70,3 +70,6 @@ export function parseKey(k: string): number {
 
 /** A key as by-key/ names it and statuses print it: 0x and 8 lower-case hex digits. */
 export const hexKey = (key: number): string => `0x${(key >>> 0).toString(16).padStart(8, '0')}`;
+
+/** A time as statuses print it: ISO 8601, or `never` for 0 (not yet set). */
+export const statusTime = (ms: number): string => (ms ? new Date(ms).toISOString() : 'never');

@@ -24,7 +24,7 @@ import type { MqRegistry, PosixQueue } from '../../ipc/mqueue/registry.js';
 import { DEFAULT_MAX_WRITE } from '../fuse/session.js';
 import { ObjectFile, ObjectHandle, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type FileObject } from '../kinds/object-file.js';
 import { ProcessRef, commOf } from '../kinds/process.js';
-import { countOption, options, words } from '../kinds/tokens.js';
+import { countOption, options, words, statusTime } from '../kinds/tokens.js';
 import { DONE_NOW, nonBlocking, waitCall } from '../kinds/wait-call.js';
 import type { FileHandle, FsContext } from '../tree/node.js';
 import { escapeWord, type ReadScope } from '../tree/text-file.js';
@@ -67,7 +67,7 @@ export class MqObject implements FileObject {
   }
 }
 
-const time = (ms: number): string => (ms ? new Date(ms).toISOString() : 'never');
+const time = statusTime;
 
 function* status(o: MqObject, _scope: ReadScope): Generator<string, void, undefined> {
   const s = o.queue.status();

@@ -20,7 +20,7 @@ import type { IpcPerm } from '../../ipc/semaphores/perms.js';
 import { DEFAULT_MAX_WRITE } from '../fuse/session.js';
 import { ObjectFile, ObjectHandle, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type FileObject } from '../kinds/object-file.js';
 import { commOf } from '../kinds/process.js';
-import { countOption, hexKey, options, words } from '../kinds/tokens.js';
+import { countOption, hexKey, options, words, statusTime } from '../kinds/tokens.js';
 import { DONE_NOW, nonBlocking, waitCall } from '../kinds/wait-call.js';
 import type { FileHandle, FsContext } from '../tree/node.js';
 import { escapeWord } from '../tree/text-file.js';
@@ -59,7 +59,7 @@ export class MsgObject implements FileObject {
   }
 }
 
-const time = (ms: number): string => (ms ? new Date(ms).toISOString() : 'never');
+const time = statusTime;
 
 function* status(o: MsgObject): Generator<string, void, undefined> {
   const s = o.queue.stat();

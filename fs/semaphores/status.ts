@@ -9,10 +9,10 @@
  */
 import type { IpcPerm } from '../../ipc/semaphores/perms.js';
 import type { SemSet } from '../../ipc/semaphores/sem-set.js';
-import { hexKey } from '../kinds/tokens.js';
+import { hexKey, statusTime } from '../kinds/tokens.js';
 import { ReadScope, escapeWord } from '../tree/text-file.js';
 
-const time = (ms: number): string => (ms ? new Date(ms).toISOString() : 'never');
+const time = statusTime;
 const octal = (mode: number): string => (mode & 0o777).toString(8).padStart(3, '0');
 
 /** Pieces stay short (at most a few KiB: what a handle may carry between reads) but not tiny (per-piece cost). */

@@ -5,12 +5,12 @@
 import { Errno, fail } from '../../ipc/errno.js';
 import type { PosixShm } from '../../ipc/shm/posix.js';
 import type { SysvSegment, SysvShmRegistry } from '../../ipc/shm/sysv.js';
-import { hexKey } from '../kinds/tokens.js';
+import { hexKey, statusTime } from '../kinds/tokens.js';
 import type { MemoryFile } from '../memory/memory-file.js';
 import type { FsContext } from '../tree/node.js';
 import type { ShmObject } from './shm-file.js';
 
-const time = (ms: number): string => (ms ? new Date(ms).toISOString() : 'never');
+const time = statusTime;
 const octal = (mode: number): string => (mode & 0o777).toString(8).padStart(3, '0');
 /** Control characters and backslashes in a name cannot end the line. */
 const escaped = (s: string): string => s.replace(/[\x00-\x1f\x7f\\]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);

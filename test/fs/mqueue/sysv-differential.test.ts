@@ -14,6 +14,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { mountTest, startDaemon, stopDaemon, type Daemon } from '../../helpers/mount.js';
 import { describe, mountQueue, Pair, type MsgState, type Step } from '../../helpers/msg-sides.js';
+import { prng } from '../../helpers/prng.js';
 
 const test = mountTest();
 
@@ -27,17 +28,6 @@ test.after.always(async () => {
 
 const ACTORS = 4;
 
-/** mulberry32: a sequence is reproducible from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The next step, chosen from the kernel's settled state (who sleeps, what fits). */
 function nextStep(rnd: () => number, state: MsgState, busy: boolean[]): Step {

@@ -10,20 +10,10 @@ import fc from 'fast-check';
 import { Errno } from '../../../ipc/errno.js';
 import { MessageQueue, MqHolder, ReceiveWaiter, SendWaiter, type Received } from '../../../ipc/mqueue/queue.js';
 import { thrown } from '../../helpers/errno.js';
+import { prng as rng } from '../../helpers/prng.js';
 
 const TOTAL = 500;
 
-/** mulberry32: the run is a function of its seed, which fast-check picks and reports. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Worker {
   holder: MqHolder;

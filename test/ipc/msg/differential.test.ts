@@ -17,6 +17,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { ErrnoError, errnoName } from '../../../ipc/errno.js';
 import { MsgQueue, type MsgWaiter, type Received, type ReceiveWaiter } from '../../../ipc/msg/msg-queue.js';
 import { blockedIn, startMsgActor, type KernelActor } from './kernel-msg.js';
+import { prng } from '../../helpers/prng.js';
 
 type Cmd =
   | { kind: 'snd'; type: number; text: string; nowait: boolean }
@@ -29,17 +30,6 @@ function render(c: Cmd): string {
   return `ipc_set qbytes=${c.qbytes}`;
 }
 
-/** mulberry32: the sequences are reproducible from the seed printed on failure. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const okText = (r: Received): string => `ok ${r.type} ${r.data.length ? r.data.toString('latin1') : '-'}`;
 const errText = (e: unknown): string => {
