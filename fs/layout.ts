@@ -3,6 +3,7 @@
  * placeholder StaticDir with the kind's own DirNode.
  *
  *   semaphores/{named,unnamed,sysv}   shared-memory/{named,sysv,status}   mqueue/{named,sysv}
+ *   jobserver/{named,status}          GNU make jobserver token pools (fs/jobserver)
  *   limits/{sem,ipcfs}                the daemon's limits and usage (fs/limits-dir.ts)
  *
  * The kind directories are mode 1777 like /dev/shm: anyone may create objects, only an object's
@@ -15,6 +16,7 @@ import { testFilesDir } from './test-files.js';
 import { semaphoreDirs } from './semaphores/dirs.js';
 import { mqueueDirs } from './mqueue/dirs.js';
 import { shmDirs } from './shm/dirs.js';
+import { jobserverDirs } from './jobserver/dirs.js';
 import { SysvRegistry } from '../ipc/semaphores/registry.js';
 import type { SemLimits } from '../ipc/semaphores/limits.js';
 import { DEFAULT_LIMITS, quotaFor, type IpcQuota, type Limits } from '../ipc/limits.js';
@@ -47,6 +49,7 @@ export const KIND_PATHS = [
   'shared-memory/sysv',
   'mqueue/named',
   'mqueue/sysv',
+  'jobserver/named',
 ] as const;
 
 export function buildTree(options: LayoutOptions = {}): StaticDir {
@@ -56,6 +59,7 @@ export function buildTree(options: LayoutOptions = {}): StaticDir {
   const sems = semaphoreDirs(new SysvRegistry(limits, Date.now, quota));
   const mqs = mqueueDirs(limits, quota);
   const shm = shmDirs(limits, quota, options.backing);
+  const jobserver = jobserverDirs(limits, quota);
   const kinds: Record<string, DirNode> = {
     'semaphores/named': sems.named,
     'semaphores/unnamed': sems.unnamed,
@@ -64,6 +68,7 @@ export function buildTree(options: LayoutOptions = {}): StaticDir {
     'mqueue/sysv': mqs.sysv,
     'shared-memory/named': shm.named,
     'shared-memory/sysv': shm.sysv,
+    'jobserver/named': jobserver.named,
     ...options.kinds,
   };
   const groups = new Map<string, StaticDir>();
@@ -78,6 +83,7 @@ export function buildTree(options: LayoutOptions = {}): StaticDir {
     g.add(kind, kinds[path] ?? new StaticDir(KIND_DIR_MODE));
   }
   groups.get('shared-memory')!.add('status', shm.status);
+  groups.get('jobserver')!.add('status', jobserver.status);
   root.add('limits', limitsDir(limits, quota));
   if (options.testFiles) root.add('.ipcfs-test', testFilesDir(options.backing));
   return root;

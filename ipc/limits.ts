@@ -14,6 +14,7 @@ import { MQ_LIMITS, mqResourceLimits, type MqLimits, type MqQuotaLimits } from '
 import { MSG_LIMITS, MSG_LIMIT_MAX, MSG_LIMIT_NAMES, type MsgLimits } from './msg/limits.js';
 import type { UndoBudget } from './semaphores/undo.js';
 import { SHM_LIMITS, SHM_LIMIT_NAMES, shmQuotaLimits, type ShmLimits } from './shm/limits.js';
+import { JOBSERVER_LIMITS, JOBSERVER_LIMIT_NAMES, POOL_TOKENS_HARD_MAX, type JobserverLimits } from './jobserver/limits.js';
 
 export interface IpcfsOwnLimits {
   /** IPC objects of every kind (and named/ subdirectories), all users */
@@ -39,7 +40,7 @@ export interface IpcfsOwnLimits {
 /** Shared memory's limits as set at mount time (the page size is the machine's, not a limit). */
 export type ShmMountLimits = Omit<ShmLimits, 'pageSize'>;
 
-export type Limits = SemLimits & IpcfsOwnLimits & MqLimits & MqQuotaLimits & MsgLimits & ShmMountLimits;
+export type Limits = SemLimits & IpcfsOwnLimits & MqLimits & MqQuotaLimits & MsgLimits & ShmMountLimits & JobserverLimits;
 
 const { pageSize: _pageSize, ...SHM_MOUNT_DEFAULTS } = SHM_LIMITS;
 const { pageSize: _pageSizeName, ...SHM_MOUNT_NAMES } = SHM_LIMIT_NAMES;
@@ -61,7 +62,7 @@ export const DEFAULT_OWN_LIMITS: Readonly<IpcfsOwnLimits> = Object.freeze({
   uidUndo: 131072,
 });
 
-export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({ ...LINUX_SEM_LIMITS, ...DEFAULT_OWN_LIMITS, ...MQ_LIMITS.defaults, ...MSG_LIMITS, ...SHM_MOUNT_DEFAULTS });
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({ ...LINUX_SEM_LIMITS, ...DEFAULT_OWN_LIMITS, ...MQ_LIMITS.defaults, ...MSG_LIMITS, ...SHM_MOUNT_DEFAULTS, ...JOBSERVER_LIMITS });
 
 /** Limit names as written on the command line and in limits/ipcfs, in their order there. */
 export const LIMIT_NAMES: Readonly<Record<keyof Limits, string>> = Object.freeze({
@@ -83,10 +84,11 @@ export const LIMIT_NAMES: Readonly<Record<keyof Limits, string>> = Object.freeze
   ...MQ_LIMITS.names,
   ...MSG_LIMIT_NAMES,
   ...SHM_MOUNT_NAMES,
+  ...JOBSERVER_LIMIT_NAMES,
 });
 
 /** Largest value a limit may take (semvmx and semaem are shorts in Linux's ABI). */
-const MAX: Partial<Record<keyof Limits, number>> = { semvmx: 32767, semaem: 32767, semmni: 32768, ...MQ_LIMITS.max, ...MSG_LIMIT_MAX, shmmni: 32768 };
+const MAX: Partial<Record<keyof Limits, number>> = { semvmx: 32767, semaem: 32767, semmni: 32768, ...MQ_LIMITS.max, ...MSG_LIMIT_MAX, shmmni: 32768, poolTokens: POOL_TOKENS_HARD_MAX };
 /** Smallest value (1 unless said): /proc/sys/fs/mqueue's msgsize limits start at 128. */
 const MIN: Partial<Record<keyof Limits, number>> = { ...MQ_LIMITS.min };
 

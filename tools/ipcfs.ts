@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-/** The ipcfs command line: mount, umount, and the object tools (sem, mq). */
+/** The ipcfs command line: mount, umount, the object tools (sem, mq, shm) and jobserver. */
 import './v8-tuning.js'; // first: before any other module's code runs
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MOUNTPOINT, runDaemon } from '../fs/daemon.js';
 import { DEFAULT_BUSY_POLL_US } from '../fs/fuse/device.js';
 import { MountError, mountState, unmount } from '../fs/fuse/mount.js';
 import { LOG_LEVELS, createLogger } from './log.js';
+import { jobserverCommand } from './jobserver.js';
 import { mqCommand } from './mq.js';
 import { semCommand } from './sem.js';
 import { shmCommand } from './shm.js';
@@ -94,5 +95,6 @@ program
 program.addCommand(semCommand());
 program.addCommand(mqCommand());
 program.addCommand(shmCommand());
+program.addCommand(jobserverCommand());
 
 await program.parseAsync(process.argv);

@@ -19,6 +19,16 @@ export interface Native {
   pidfdOpen(pid: number): number;
   /** 0, or -errno (ESRCH: that process is gone) */
   pidfdSignal(fd: number, sig: number): number;
+  /** calls onExit once, on the main loop, when pidfd's process has ended; exitUnwatch stops it */
+  exitWatch(pidfd: number, onExit: () => void): unknown;
+  /** stops a watch that has not fired (no-op once fired or stopped) */
+  exitUnwatch(handle: unknown): void;
+  /** 1 when fd polls readable now (a pidfd: its process has ended), else 0 */
+  fdReadable(fd: number): number;
+  /** prctl(PR_SET_CHILD_SUBREAPER, 1): 0, or -errno */
+  setChildSubreaper(): number;
+  /** waitpid(pid, WNOHANG): pid once reaped, 0 while it runs, or -errno (ECHILD: not our child) */
+  reapChild(pid: number): number;
   /** rule: [uid, cuid, gid, cgid, mode, want]; reply null disarms */
   earlySet(table: unknown, slot: number, reply: Buffer | null, unique?: number, command?: Buffer, rule?: number[]): number;
   earlyBind(table: unknown, fh: number, slot: number): number;

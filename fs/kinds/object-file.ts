@@ -12,6 +12,7 @@ import { COMMAND_FILE_MODE, COMMAND_FILE_SIZE } from '../tree/command-file.js';
 import { CommandFramer } from '../tree/command-framing.js';
 import { allocIno, type FileHandle, type FileNode, type FsContext, type OpenMode, type Stat, type StatChange } from '../tree/node.js';
 import { StreamedText, type TextSource } from '../tree/text-file.js';
+import { PollWatch } from './poll-watch.js';
 
 /** What the generic file and handle need of an object. */
 export interface FileObject {
@@ -105,12 +106,7 @@ function verbOf(line: Buffer): string {
   return line.toString('latin1').trim().split(/\s/, 1)[0]!.toLowerCase();
 }
 
-/** POLL bits (poll.h) */
-export const POLLIN = 0x1;
-export const POLLOUT = 0x4;
-export const POLLRDNORM = 0x40;
-export const POLLWRNORM = 0x100;
-export const POLLERR = 0x8;
+export { POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, POLLERR } from './poll-watch.js';
 
 /**
  * One open of an object file: a stream (tree/command-file.ts), so every user of a shared open
@@ -123,12 +119,13 @@ export abstract class ObjectHandle<O extends FileObject> implements FileHandle {
   /** the verbs whose command carries a payload: the rest of its write (framing rule 6) */
   protected readonly payloadVerbs: ReadonlySet<string> = NO_VERBS;
   private readonly states: HandleState[] = [];
-  private pollWatcher: (() => void) | null = null;
+  private readonly pollWatch: PollWatch;
   /** a command's answer not read yet (see answer) */
   private answerBytes: Buffer | null = null;
 
   constructor(protected readonly obj: O, status: TextSource) {
     this.text = new StreamedText(status);
+    this.pollWatch = new PollWatch(obj, () => this.readiness());
   }
 
   /**
@@ -217,40 +214,16 @@ export abstract class ObjectHandle<O extends FileObject> implements FileHandle {
   /** The POLL* bits ready now (the kind's rule). */
   protected abstract readiness(): number;
 
-  /**
-   * Ready bits for events (a removed object: POLLERR, and POLLIN and POLLOUT as asked: a command
-   * fails at once with EIDRM); with wake, a POLL that finds some of its events not ready is woken once,
-   * by the first change after which one of those is (or the object is removed): an edge-triggered
-   * epoll on POLLIN|POLLOUT needs the wake-up for POLLIN even though POLLOUT was ready.
-   */
+  /** POLL readiness of this handle (poll-watch.ts). */
   poll(_ctx: FsContext, events: number, wake: (() => void) | null): number {
-    // removed: every command answers at once (EIDRM), and no change will ever come to wake a poller
-    if (this.obj.removed) return POLLERR | (events & (POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM));
-    const ready = this.readiness() & events;
-    const missing = events & ~ready;
-    if (wake && missing) {
-      this.unwatchPoll();
-      const once = (): void => {
-        if (!(this.readiness() & missing) && !this.obj.removed) return;
-        this.unwatchPoll();
-        wake();
-      };
-      this.pollWatcher = once;
-      this.obj.watchers.add(once);
-    }
-    return ready;
-  }
-
-  private unwatchPoll(): void {
-    if (this.pollWatcher) this.obj.watchers.delete(this.pollWatcher);
-    this.pollWatcher = null;
+    return this.pollWatch.poll(events, wake);
   }
 
   /** Kind-specific clean-up before the kept states are released. */
   protected onRelease(): void {}
 
   release(): void {
-    this.unwatchPoll();
+    this.pollWatch.stop();
     this.framer.clear();
     this.onRelease();
     for (const s of this.states.splice(0)) s.release();

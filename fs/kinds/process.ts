@@ -17,6 +17,7 @@ export function commOf(pid: number): string {
  * started in the same clock tick share a start time). As Linux's struct pid reference.
  */
 export class ProcessRef {
+  private watch: unknown = null;
   private constructor(private fd: number) {}
 
   /** null when pid names no process now */
@@ -30,8 +31,24 @@ export class ProcessRef {
     return this.fd < 0 ? -3 /* ESRCH */ : native.pidfdSignal(this.fd, sig);
   }
 
+  /**
+   * onExit runs once, on the main loop, when the process has ended (at once if it already has):
+   * the kernel wakes the pidfd, nothing polls. close() first cancels it.
+   */
+  onExit(onExit: () => void): void {
+    if (this.fd < 0 || this.watch) throw new Error('ProcessRef.onExit: closed, or watched already');
+    this.watch = native.exitWatch(this.fd, onExit);
+  }
+
+  /** The process has ended (exited or killed; reaped or not). */
+  get ended(): boolean {
+    return this.fd < 0 || native.fdReadable(this.fd) === 1;
+  }
+
   close(): void {
     if (this.fd < 0) return;
+    if (this.watch) native.exitUnwatch(this.watch);
+    this.watch = null;
     closeSync(this.fd);
     this.fd = -1;
   }

@@ -21,8 +21,8 @@ import { MemoryFile, type MemoryFileOptions, type MemoryPathChoice } from '../me
 import type { FsContext } from '../tree/node.js';
 import { StaticDir } from '../tree/static-dir.js';
 import { PosixShmObject, SysvShmObject } from './objects.js';
-import { ShmFile } from './shm-file.js';
-import { ShmStatusDir } from './status-dir.js';
+import { ShmFile, isShmFile } from './shm-file.js';
+import { StatusDir } from '../kinds/status-dir.js';
 
 export type PosixShmFile = ShmFile<PosixShmObject>;
 export type SysvShmFile = ShmFile<SysvShmObject>;
@@ -172,6 +172,6 @@ export function shmDirs(limits: Limits, quota: IpcQuota, backing: BackingFiles =
   };
   const named = new NamedKindDir(namedPolicy(env), quota);
   const sysv = new SysvKindDir(sysvPolicy(env, registry, memories));
-  const status = new StaticDir(0o555).add('named', new ShmStatusDir(named)).add('sysv', new ShmStatusDir(sysv));
+  const status = new StaticDir(0o555).add('named', new StatusDir(named, isShmFile)).add('sysv', new StatusDir(sysv, isShmFile));
   return { named, sysv, status };
 }

@@ -16,7 +16,7 @@ import { Errno, fail } from '../../ipc/errno.js';
 import type { FileObject } from '../kinds/object-file.js';
 import { ObjectFile } from '../kinds/object-file.js';
 import type { MemoryFile } from '../memory/memory-file.js';
-import type { FileHandle, FsContext } from '../tree/node.js';
+import type { FileHandle, FsContext, FsNode } from '../tree/node.js';
 
 /** What a shared-memory file needs of its object (POSIX or System V). */
 export interface ShmObject extends FileObject {
@@ -41,6 +41,11 @@ export class ShmFile<O extends ShmObject = ShmObject> extends ObjectFile<O> {
 
   protected override size(): number {
     return this.obj.memory.size;
+  }
+
+  /** shared-memory/status/... (fs/kinds/status-dir.ts) */
+  statusText(): string {
+    return this.obj.status();
   }
 
   open(ctx: FsContext): FileHandle {
@@ -71,3 +76,6 @@ export class ShmFile<O extends ShmObject = ShmObject> extends ObjectFile<O> {
     this.obj.truncate(ctx, size);
   }
 }
+
+/** The shared-memory status mirror's test: a node of a shared-memory kind directory is an object. */
+export const isShmFile = (node: FsNode): node is ShmFile => node instanceof ShmFile;

@@ -24,6 +24,7 @@ const DOCUMENTED: [string, keyof Limits][] = [
   ['uid-mq-bytes', 'uidMqBytes'], ['mq-bytes', 'mqBytes'],
   ['msgmni', 'msgmni'], ['msgmax', 'msgmax'], ['msgmnb', 'msgmnb'],
   ['shmmin', 'shmmin'], ['shmmax', 'shmmax'], ['shmall', 'shmall'], ['shmmni', 'shmmni'], ['uid-shm-pages', 'uidShmPages'],
+  ['pool-tokens', 'poolTokens'],
 ];
 
 /** #define NAME value from the machine's <linux/msg.h> (MSGMNI, MSGMAX, MSGMNB). */

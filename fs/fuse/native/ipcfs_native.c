@@ -14,7 +14,11 @@
  *    path, before JavaScript runs, when the command it waits for arrives;
  *  - memfd_create(2), the memory behind a shared-memory object, and the
  *    FUSE_DEV_IOC_BACKING_OPEN/CLOSE ioctls on /dev/fuse that register it as
- *    the backing file of passthrough opens (FUSE 7.40; needs CAP_SYS_ADMIN).
+ *    the backing file of passthrough opens (FUSE 7.40; needs CAP_SYS_ADMIN);
+ *  - an exit watch on a pidfd (the main loop wakes when that process ends: a
+ *    jobserver holder's tokens come back with no polling), PR_SET_CHILD_SUBREAPER
+ *    and a non-blocking waitpid, for `ipcfs jobserver` to adopt and reap the jobs
+ *    of a make that was killed.
  *
  * Everything else stays in TypeScript.
  */
@@ -27,6 +31,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <poll.h>
@@ -635,10 +641,163 @@ static napi_value js_backing_close(napi_env env, napi_callback_info info) {
   return make_int(env, r < 0 ? -errno : r);
 }
 
+/*
+ * exitWatch(pidfd, callback()) -> handle: callback runs once, on the main loop, when the process
+ * of pidfd has ended (a pidfd polls readable then); exitUnwatch(handle) stops it first. The pidfd
+ * stays the caller's to close, after the callback or the unwatch.
+ */
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context async;
+  int done;
+  int handle_closed; /* libuv finished closing the handle */
+  int collected;     /* the JS handle was garbage collected */
+} exit_watch_t;
+
+/* Freed once libuv and the JS handle both let go of it (exitUnwatch after the watch fired). */
+static void exit_watch_closed(uv_handle_t *h) {
+  exit_watch_t *w = (exit_watch_t *)h->data;
+  w->handle_closed = 1;
+  if (w->collected) free(w);
+}
+
+static void exit_watch_collected(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  exit_watch_t *w = (exit_watch_t *)data;
+  w->collected = 1;
+  if (w->handle_closed) free(w);
+}
+
+static void exit_watch_stop(exit_watch_t *w) {
+  if (w->done) return;
+  w->done = 1;
+  uv_poll_stop(&w->poll);
+  napi_delete_reference(w->env, w->callback);
+  napi_async_destroy(w->env, w->async);
+  uv_close((uv_handle_t *)&w->poll, exit_watch_closed);
+}
+
+static void exit_watch_fired(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  exit_watch_t *w = (exit_watch_t *)h->data;
+  if (w->done) return;
+  napi_env env = w->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value cb, recv;
+  napi_get_reference_value(env, w->callback, &cb);
+  napi_get_global(env, &recv);
+  napi_async_context async = w->async;
+  w->async = NULL;
+  w->done = 1; /* stop below, after the call: the callback may not unwatch a fired watch */
+  uv_poll_stop(&w->poll);
+  if (napi_make_callback(env, async, recv, cb, 0, NULL, NULL) == napi_pending_exception) {
+    napi_value err;
+    napi_get_and_clear_last_exception(env, &err);
+    napi_fatal_exception(env, err);
+  }
+  napi_delete_reference(env, w->callback);
+  napi_async_destroy(env, async);
+  uv_close((uv_handle_t *)&w->poll, exit_watch_closed);
+  napi_close_handle_scope(env, scope);
+}
+
+static napi_value js_exit_watch(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  napi_valuetype t;
+  if (argc < 2 || !arg_int(env, argv[0], &fd) || napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) {
+    napi_throw_type_error(env, NULL, "exitWatch(pidfd, callback)");
+    return NULL;
+  }
+  uv_loop_t *loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  exit_watch_t *w = calloc(1, sizeof *w);
+  if (!w) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  w->env = env;
+  w->poll.data = w;
+  int rc = uv_poll_init(loop, &w->poll, fd);
+  if (rc == 0) rc = uv_poll_start(&w->poll, UV_READABLE, exit_watch_fired);
+  if (rc != 0) {
+    free(w);
+    napi_throw_error(env, NULL, uv_strerror(rc));
+    return NULL;
+  }
+  napi_value name;
+  napi_create_string_utf8(env, "ipcfs:exit-watch", NAPI_AUTO_LENGTH, &name);
+  napi_create_reference(env, argv[1], 1, &w->callback);
+  napi_async_init(env, NULL, name, &w->async);
+  napi_value ext;
+  CHECK(napi_create_external(env, w, exit_watch_collected, NULL, &ext));
+  return ext;
+}
+
+static napi_value js_exit_unwatch(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *w;
+  if (argc < 1 || napi_get_value_external(env, argv[0], &w) != napi_ok) {
+    napi_throw_type_error(env, NULL, "exitUnwatch(handle)");
+    return NULL;
+  }
+  exit_watch_stop((exit_watch_t *)w);
+  return NULL;
+}
+
+/* fdReadable(fd) -> 1 when poll(2) finds fd readable now (a pidfd: its process has ended), else 0 */
+static napi_value js_fd_readable(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  if (argc < 1 || !arg_int(env, argv[0], &fd)) {
+    napi_throw_type_error(env, NULL, "fdReadable(fd)");
+    return NULL;
+  }
+  struct pollfd pfd = {.fd = fd, .events = POLLIN};
+  return make_int(env, poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN) ? 1 : 0);
+}
+
+/* setChildSubreaper() -> 0 or -errno: prctl(PR_SET_CHILD_SUBREAPER, 1) */
+static napi_value js_set_child_subreaper(napi_env env, napi_callback_info info) {
+  (void)info;
+  return make_int(env, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 ? -errno : 0);
+}
+
+/* reapChild(pid) -> pid (reaped), 0 (still running) or -errno: waitpid(pid, WNOHANG) */
+static napi_value js_reap_child(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t pid;
+  if (argc < 1 || !arg_int(env, argv[0], &pid) || pid <= 0) {
+    napi_throw_type_error(env, NULL, "reapChild(pid)");
+    return NULL;
+  }
+  int status;
+  pid_t r = waitpid(pid, &status, WNOHANG);
+  return make_int(env, r < 0 ? -errno : r);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"pidfdOpen", NULL, js_pidfd_open, NULL, NULL, NULL, napi_default, NULL},
       {"pidfdSignal", NULL, js_pidfd_signal, NULL, NULL, NULL, napi_default, NULL},
+      {"exitWatch", NULL, js_exit_watch, NULL, NULL, NULL, napi_default, NULL},
+      {"exitUnwatch", NULL, js_exit_unwatch, NULL, NULL, NULL, napi_default, NULL},
+      {"fdReadable", NULL, js_fd_readable, NULL, NULL, NULL, napi_default, NULL},
+      {"setChildSubreaper", NULL, js_set_child_subreaper, NULL, NULL, NULL, napi_default, NULL},
+      {"reapChild", NULL, js_reap_child, NULL, NULL, NULL, napi_default, NULL},
       {"read", NULL, js_read, NULL, NULL, NULL, napi_default, NULL},
       {"write", NULL, js_write, NULL, NULL, NULL, napi_default, NULL},
       {"setNonBlocking", NULL, js_set_nonblocking, NULL, NULL, NULL, napi_default, NULL},

@@ -1,0 +1,167 @@
+/**
+ * The processes of one pool, for its state machine (ipc/jobserver/pool.ts): each process that holds
+ * tokens, and each orphaned job, is watched through a pidfd (fs/kinds/process.ts), so the pool
+ * learns of its end the moment the kernel wakes the pidfd: no polling, and never a later process
+ * that reuses the pid.
+ *
+ * A dead holder's orphans. When a make is SIGKILLed, the jobs it started keep running: the kernel
+ * gives them to the nearest child subreaper among their ancestors (PR_SET_CHILD_SUBREAPER) or to
+ * init, before the make's pidfd wakes (exit_notify reparents, then notifies). `ipcfs jobserver`
+ * is such a subreaper and registers as the pool's reaper when it creates the pool: a dead holder
+ * that descends from the reaper left as orphans the reaper's children that still run (not
+ * zombies), were started after the holder, and belong to the holder's session (a job that made
+ * itself a daemon with setsid is not one). The same search runs when a holder gives a token
+ * back (beforeGive): a sub-make that never took a token is unknown to the pool, and its parent
+ * gives back the slot it ran in as soon as it reaps it, while the sub-make's jobs still run.
+ * Over-counting only delays tokens (every make keeps its implicit slot, so the build goes on);
+ * under-counting would let the pool run more jobs than its size. Without a reaper, a dead
+ * holder's tokens are free at once (and GNU make's own pipe over-runs by that slot as well).
+ */
+import type { TokenPool, Holder } from '../../ipc/jobserver/pool.js';
+import type { Logger } from 'pino';
+import { ProcessRef } from '../kinds/process.js';
+import { ancestorsOf, childrenOf, procStat } from './procfs.js';
+
+interface Tracked {
+  readonly ref: ProcessRef;
+  readonly starttime: number;
+  readonly session: number;
+  /** descends from the pool's reaper (its orphans go there) */
+  readonly underReaper: boolean;
+  readonly role: 'holder' | 'orphan';
+}
+
+/** Processes that held tokens and hold none now stay watched up to this many (re-watching per job costs /proc reads). */
+const IDLE_KEPT = 64;
+
+export class PoolProcesses {
+  private readonly tracked = new Map<number, Tracked>();
+  /** holders without tokens, oldest first (kept watched, bounded) */
+  private readonly idle = new Set<number>();
+  /** the process that adopts a dead holder's orphaned jobs (`ipcfs jobserver`), while it lives */
+  private reaper: { pid: number; ref: ProcessRef } | null = null;
+
+  constructor(private readonly pool: TokenPool, private readonly log: Logger) {}
+
+  get reaperPid(): number | null {
+    return this.reaper?.pid ?? null;
+  }
+
+  /** pid (a child subreaper) adopts the orphans of this pool's dead holders that descend from it. */
+  setReaper(pid: number): void {
+    const ref = ProcessRef.of(pid);
+    if (!ref) return;
+    this.reaper?.ref.close();
+    this.reaper = { pid, ref };
+    ref.onExit(() => {
+      if (this.reaper?.ref !== ref) return;
+      ref.close();
+      this.reaper = null;
+    });
+  }
+
+  /**
+   * After every change of the pool: watch each process that holds tokens now; stop watching the
+   * ones that hold none (up to IDLE_KEPT of them stay watched).
+   */
+  sync(): void {
+    for (const pid of this.pool.holderPids()) {
+      this.idle.delete(pid);
+      if (pid > 0 && !this.tracked.has(pid)) this.watch(pid, 'holder');
+    }
+    for (const [pid, t] of this.tracked) {
+      if (t.role !== 'holder' || this.pool.tokensOf(pid) || this.idle.has(pid)) continue;
+      this.idle.add(pid);
+    }
+    for (const pid of this.idle) {
+      if (this.idle.size <= IDLE_KEPT) break;
+      this.idle.delete(pid);
+      this.forget(pid);
+    }
+  }
+
+  /**
+   * holder's file is released. A process that holds tokens through it and has ended (its pidfd
+   * woke, or is about to) goes the dead holder's way first, so its orphans are found; the rest of
+   * the file's tokens come back.
+   */
+  release(holder: Holder): void {
+    for (const pid of this.pool.pidsOf(holder)) {
+      const t = this.tracked.get(pid);
+      if (t?.ref.ended) this.died(pid);
+    }
+    const n = this.pool.release(holder);
+    if (n) this.log.info({ tokens: n }, 'jobserver: an open file released with tokens taken and not given back: they are free again');
+    this.sync();
+  }
+
+  /**
+   * pid is about to give tokens back. If a job of it was killed unseen (a sub-make that never took
+   * a token of its own: make gives back its slot when it reaps it), that job's own jobs run on as
+   * the reaper's children: they become orphans now, so the slot being given back goes to them.
+   */
+  beforeGive(pid: number): void {
+    const t = this.tracked.get(pid);
+    if (!t) return;
+    const found = this.orphansOf(pid, t);
+    if (!found.length) return;
+    this.pool.addOrphans(pid, found);
+    this.log.info({ pid, orphans: found }, 'jobserver: jobs left running by a killed make keep a token each until they end');
+    for (const o of found) if (!this.tracked.has(o)) this.watch(o, 'orphan');
+  }
+
+  /** Stops every watch (the pool is gone for good). */
+  close(): void {
+    for (const pid of [...this.tracked.keys()]) this.forget(pid);
+    this.reaper?.ref.close();
+    this.reaper = null;
+  }
+
+  private watch(pid: number, role: Tracked['role']): void {
+    const stat = procStat(pid);
+    const ref = stat && stat.state !== 'Z' ? ProcessRef.of(pid) : null;
+    if (!stat || !ref) {
+      // gone between its request and now
+      if (role === 'holder') this.died(pid);
+      else this.pool.orphanEnded(pid);
+      return;
+    }
+    const underReaper = this.reaper !== null && ancestorsOf(pid).includes(this.reaper.pid);
+    this.tracked.set(pid, { ref, starttime: stat.starttime, session: stat.session, underReaper, role });
+    ref.onExit(() => {
+      if (this.tracked.get(pid)?.ref !== ref) return;
+      if (role === 'orphan') {
+        this.forget(pid);
+        this.pool.orphanEnded(pid);
+        this.sync();
+      } else this.died(pid);
+    });
+  }
+
+  private forget(pid: number): void {
+    this.tracked.get(pid)?.ref.close();
+    this.tracked.delete(pid);
+    this.idle.delete(pid);
+  }
+
+  private died(pid: number): void {
+    const t = this.tracked.get(pid);
+    this.forget(pid);
+    const orphans = t ? this.orphansOf(pid, t) : [];
+    const n = this.pool.processDied(pid, orphans);
+    if (n || orphans.length) this.log.info({ pid, tokens: n, orphans }, 'jobserver: a holder ended with tokens taken: they come back (its orphaned jobs keep one each until they end)');
+    for (const o of orphans) if (!this.tracked.has(o)) this.watch(o, 'orphan');
+    this.sync();
+  }
+
+  private orphansOf(pid: number, t: Tracked): number[] {
+    if (!this.reaper || !t.underReaper) return [];
+    const out: number[] = [];
+    for (const c of childrenOf(this.reaper.pid)) {
+      if (c === pid || this.pool.isOrphan(c)) continue;
+      const s = procStat(c);
+      if (s && s.state !== 'Z' && s.starttime >= t.starttime && s.session === t.session) out.push(c);
+    }
+    return out;
+  }
+}
