@@ -11,10 +11,10 @@ exec 4<>$q
 # one write(2): printf alone would write at each newline; dd with iflag=fullblock writes once
 printf 'send prio=5\nbuild libfoo' | dd bs=64k iflag=fullblock status=none >&4
 echo 'receive undo' >&4
-read -r header <&4; set -- $header     # the answer: prio=5 size=12 id=1, a newline,
+read -r header <&4; set -- $header       # the answer: prio=5 size=12 id=1, a newline,
 body=$(head -c "${2#size=}" <&4)         # then the 12 bytes of the message
 echo "received $header: $body"
 echo "ack ${3#id=}" >&4                  # done: the message is gone for good
+grep -E '^(QSIZE|held)' $q               # QSIZE:0 ..., and no held: line
 exec 4>&-
-grep '^QSIZE' $q
 rm $q                                    # mq_unlink
