@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Debian packages ipcfs needs beyond Node: fuse3 (fusermount3, for unprivileged mounts and their
-# tests) and libfuse3-dev + pkg-config (the C reference filesystem the benchmark builds).
+# tests), libfuse3-dev + pkg-config (the C reference filesystem the benchmark builds), gcc (the
+# tests' C programs, examples/*.c) and python3 (the tests' Python programs, examples/*.py).
 # Idempotent and quiet when all is there; as non-root it only says what is missing.
 set -u
 missing=()
 command -v fusermount3 >/dev/null 2>&1 || missing+=(fuse3)
 pkg-config --exists fuse3 2>/dev/null || missing+=(libfuse3-dev)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
-command -v cc >/dev/null 2>&1 || missing+=(gcc)
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
 # Unprivileged FUSE opens /dev/fuse with the user's rights (fusermount3 does too). systemd's udev
 # rules make it 0666 (KERNEL=="fuse", MODE="0666"); a machine without udev keeps devtmpfs's 0600.
 fix_dev_fuse() {

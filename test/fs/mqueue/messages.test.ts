@@ -4,10 +4,8 @@
  * kernel's own POSIX queue on the same random sequence, the status's first line compared with the
  * kernel's /dev/mqueue line for the same content, and the errnos of bad calls.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_ROOT, mountTest, withDaemon } from '../../helpers/mount.js';
+import { mountTest, withDaemon } from '../../helpers/mount.js';
 import { runPython } from './mq-python.js';
 
 const test = mountTest();
@@ -216,24 +214,5 @@ report('whole', [h['size'], b == b'B' * (largest - 5), status_text(named + '/big
     t.is(r.get('queue after them'), 'QSIZE:0');
     t.deepEqual(r.get('largest send'), [1048576 - 4096, 'EMSGSIZE']);
     t.deepEqual(r.get('whole'), [String(1048576 - 4096 - 5), true, 'QSIZE:0']);
-  });
-});
-
-test('the shell example of docs/protocol.md works as written: the message arrives whole, received with undo and acked', async (t) => {
-  // The example is taken from the document itself, so the two cannot drift apart. Its first version
-  // (`printf 'send prio=5\nbuild libfoo' >&4`) sent an empty message and failed with EINVAL: bash's
-  // printf writes at each newline.
-  const doc = readFileSync(join(PACKAGE_ROOT, 'docs', 'protocol.md'), 'utf8');
-  const block = /```sh\n(q=\/mnt\/ipc\/mqueue\/named\/jobs\n[\s\S]*?)```/.exec(doc)?.[1];
-  t.truthy(block, 'the example is in docs/protocol.md');
-  await withDaemon(async ({ dir }) => {
-    const script = block!.replaceAll('/mnt/ipc', dir) + 'echo "ack: $?"; cat "$q" | grep -E "^(QSIZE|curmsgs|held)"\n';
-    const r = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
-    t.is(r.stderr, '');
-    const lines = r.stdout.split('\n');
-    t.deepEqual(lines.slice(0, 2), ['prio=5 size=12 id=1', 'build libfoo' + 'ack: 0']);
-    t.regex(r.stdout, /^QSIZE:0 /m);
-    t.regex(r.stdout, /^curmsgs: 0$/m);
-    t.notRegex(r.stdout, /^held/m);
   });
 });
