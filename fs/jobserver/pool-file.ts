@@ -32,6 +32,9 @@ import { escapeWord } from '../tree/text-file.js';
 import type { PoolProcesses } from './pool-processes.js';
 import { ancestorsOf, cmdlineOf } from './procfs.js';
 
+/** Control bytes (a newline would end the status line) as \\xNN; everything else as it is. */
+const escapeControls = (s: string): string => s.replace(/[\x00-\x1f\x7f\\]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
 export class PoolObject implements FileObject {
   readonly label: [string, string];
   unlinked = false;
@@ -80,7 +83,8 @@ export class PoolObject implements FileObject {
       `size: ${s.size}`,
       `free: ${s.free}`,
       `held: ${s.holders.reduce((n, h) => n + h.tokens, 0) + s.orphans.reduce((n, o) => n + o.tokens, 0)}`,
-      ...s.holders.map((h) => `holder: pid=${h.pid} tokens=${h.tokens} comm=${escapeWord(commOf(h.pid))} cmdline=${escapeWord(cmdlineOf(h.pid))}`),
+      // the command line last, spaces kept (the rest of the line is it), control bytes escaped
+      ...s.holders.map((h) => `holder: pid=${h.pid} tokens=${h.tokens} comm=${escapeWord(commOf(h.pid))} cmdline=${escapeControls(cmdlineOf(h.pid))}`),
       ...s.orphans.map((o) => `orphan: pid=${o.pid} of=${o.of} tokens=${o.tokens} comm=${escapeWord(commOf(o.pid))}`),
       `waiting: ${s.waiters.join(' ')}`.trimEnd(),
       `taken: ${s.taken}`,
