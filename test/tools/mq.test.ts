@@ -77,7 +77,7 @@ test.serial('create, get, rm: attributes, mode, excl, errno names and exit codes
     t.regex((await mq(dir, ['rm', '/jobs'])).err, /mq_unlink: .*ENOENT/);
     const bogus = await mq(dir, ['receive', 'jobs']);
     t.is(bogus.code, 1);
-    t.regex(bogus.err, /use \/NAME or named\/NAME/);
+    t.regex(bogus.err, /use \/NAME, named\/NAME, sysv\/MSQID or sysv\/by-key\/KEY/);
     t.is((await mq(dir, ['receive', '--help'])).code, 0);
   });
 });
