@@ -1,48 +1,13 @@
 /** `ipcfs mq` over a real mount. */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
-import type { ExecutionContext } from 'ava';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, eventually, freshDir, mountTest, sleep, withDaemon } from '../helpers/mount.js';
+import { mq, scratch, shell, sleepingWorker, text, type Run } from '../helpers/cli.js';
+import { CLI, eventually, mountTest, sleep, withDaemon } from '../helpers/mount.js';
 
 // one daemon at a time: seven at once load a 2-core machine enough to starve the other files' tests
 const test = mountTest();
-
-interface Run {
-  code: number | null;
-  out: Buffer;
-  err: string;
-  ms: number;
-}
-
-/**
- * The CLI as a child, awaited (not spawnSync: the tests of this file run side by side, and one
- * blocked event loop would starve the others' handshakes).
- */
-function mq(mount: string, args: string[], input?: Buffer | string): Promise<Run> {
-  return shell([process.execPath, CLI, 'mq', '--mount', mount, ...args], input);
-}
-
-function shell(argv: string[], input?: Buffer | string): Promise<Run> {
-  const t0 = Date.now();
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
-  const out: Buffer[] = [];
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => out.push(d));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdin.on('error', () => {});
-  child.stdin.end(input ?? '');
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, out: Buffer.concat(out), err, ms: Date.now() - t0 })));
-}
-/** A temporary directory removed when the test ends. */
-function scratch(t: ExecutionContext, prefix: string): string {
-  const d = freshDir(prefix);
-  t.teardown(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
-
-const text = (r: Run): string => r.out.toString();
 
 /** The status's "KEY: value" lines of a queue, read by the test itself (not through the CLI). */
 function status(mount: string, name: string): string {
@@ -211,13 +176,7 @@ test.serial('receive -- CMD: the message comes back when CMD is SIGKILLed, and w
   await withDaemon(async ({ dir }) => {
     await mq(dir, ['create', '/jobs']);
     await mq(dir, ['send', '/jobs', '--message', 'precious']);
-    const start = (): { cli: ReturnType<typeof spawn>; out: () => string; exit: Promise<number | null> } => {
-      const cli = spawn(process.execPath, [CLI, 'mq', '--mount', dir, 'receive', '/jobs', '--', 'sh', '-c', 'echo $$; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      cli.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      const exit = new Promise<number | null>((r) => cli.on('exit', (code, sig) => r(code ?? (sig === 'SIGKILL' ? 137 : null))));
-      return { cli, out: () => out, exit };
-    };
+    const start = (): ReturnType<typeof sleepingWorker> => sleepingWorker(dir, '/jobs');
     const held = (): boolean => heldLines(dir, 'jobs').length === 1 && curmsgs(dir, 'jobs') === '0';
 
     const a = start();
