@@ -27,10 +27,12 @@ export function shell(argv: string[], input?: Buffer | string, env?: NodeJS.Proc
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, out: Buffer.concat(out), err, ms: Date.now() - t0 })));
 }
 
-/** `ipcfs mq --mount MOUNT ARGS...`, stdin given. */
-export function mq(mount: string, args: string[], input?: Buffer | string, env?: NodeJS.ProcessEnv): Promise<Run> {
-  return shell([process.execPath, CLI, 'mq', '--mount', mount, ...args], input, env);
+/** `ipcfs TOOL --mount MOUNT ARGS...` (TOOL: mq, shm), stdin given. */
+export function ipcfsTool(tool: string, mount: string, args: string[], input?: Buffer | string, env?: NodeJS.ProcessEnv): Promise<Run> {
+  return shell([process.execPath, CLI, tool, '--mount', mount, ...args], input, env);
 }
+
+export const mq = (mount: string, args: string[], input?: Buffer | string, env?: NodeJS.ProcessEnv): Promise<Run> => ipcfsTool('mq', mount, args, input, env);
 
 export const text = (r: Run): string => r.out.toString();
 
