@@ -20,7 +20,8 @@ export interface QueueRef {
   path: string;
 }
 
-const USE = 'use /NAME, named/NAME, sysv/MSQID or sysv/by-key/KEY';
+/** The NAME forms, for help texts. */
+export const NAME_FORMS = '/NAME, named/NAME, sysv/MSQID or sysv/by-key/KEY';
 
 /**
  * A by-key name resolved to its queue's file, sysv/MSQID: the by-key link itself is not the queue
@@ -49,7 +50,7 @@ export function queueRef(mount: string, name: string): QueueRef {
   if (/^sysv\/\d+$/.test(rel)) return { kind: 'sysv', path: join(base, rel) };
   const key = /^sysv\/by-key\/([^/]+)$/.exec(rel)?.[1];
   if (key !== undefined) return { kind: 'sysv', path: byKey(join(base, 'sysv'), name, key) };
-  throw new CliError(`"${name}": ${USE}`);
+  throw new CliError(`"${name}": use ${NAME_FORMS}`);
 }
 
 const KIND_TEXT: Record<QueueKind, string> = { posix: 'POSIX', sysv: 'System V' };

@@ -10,7 +10,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { SENDABLE_MAX } from '../fs/mqueue/dirs.js';
 import { WHOLE_WRITE_MAX } from '../fs/mqueue/msg-file.js';
 import { CliError, DEFAULT_MOUNT, cloneCreate, readStdin, errText, nonNegative, octalArg, openOrFail, readToEnd, runAs, secondsArg } from './cli-io.js';
-import { queueRef, refuseOtherKind, type QueueRef } from './mq-name.js';
+import { NAME_FORMS, queueRef, refuseOtherKind, type QueueRef } from './mq-name.js';
 import { receive } from './mq-receive.js';
 
 const run = (fn: () => void | Promise<void>): (() => Promise<void>) => runAs('mq', fn);
@@ -94,7 +94,7 @@ export function mqCommand(): Command {
 
   mq.command('send')
     .description('send one message: --message TEXT, else all of stdin (any bytes)')
-    .argument('<name>')
+    .argument('<name>', NAME_FORMS)
     .option('--message <text>', 'the message (else stdin is read to its end)')
     .option('--prio <n>', 'POSIX: priority 0..32767, higher first (default 0)', nonNegative)
     .option('--type <n>', 'System V (required): the message type, > 0 (mtype)', integerArg)
@@ -124,7 +124,7 @@ export function mqCommand(): Command {
 
   mq.command('receive')
     .description('receive one message and write its bytes to stdout, or run CMD with it on stdin')
-    .argument('<name>')
+    .argument('<name>', NAME_FORMS)
     .argument('[cmd...]', 'after --: run CMD with the message on its stdin; acknowledged if CMD exits 0, back to the queue otherwise (implies --undo)')
     .option('--timeout <seconds>', 'POSIX: on an empty queue, give up after this long (exit 1, ETIMEDOUT)', secondsArg)
     .option('--type <n>', 'System V: msgtyp: 0 the first message (default), N the first of type N, -N the first of the lowest type <= N', integerArg)
@@ -149,7 +149,7 @@ export function mqCommand(): Command {
 
   mq.command('get')
     .description('print the status (or one field of it)')
-    .argument('<name>')
+    .argument('<name>', NAME_FORMS)
     .option('--field <key>', 'only the value of the "KEY: value" line, e.g. curmsgs (System V: qnum)')
     .action((name: string, o: { field?: string }) =>
       run(() => {
@@ -172,7 +172,7 @@ export function mqCommand(): Command {
 
   mq.command('remove').alias('rm')
     .description('mq_unlink (POSIX: the name goes at once, open files keep the queue) or IPC_RMID (System V)')
-    .argument('<name>')
+    .argument('<name>', NAME_FORMS)
     .action((name: string) =>
       run(() => {
         const ref = queueRef(mount(), name);

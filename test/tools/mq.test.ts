@@ -70,14 +70,15 @@ test.serial('binary round trip through stdin and stdout: NULs, newlines, a zero-
   });
 });
 
-test.serial('priorities: highest first, FIFO within one; --print-prio gives the answer line', async (t) => {
+test.serial('priorities: highest first, FIFO within one; --print-prio and --print-header give the answer line', async (t) => {
   await withDaemon(async ({ dir }) => {
     await mq(dir, ['create', '/p']);
     for (const [m, p] of [['a', '1'], ['b', '5'], ['c', '5'], ['d', '0']] as const) t.is((await mq(dir, ['send', '/p', '--prio', p, '--message', m])).code, 0);
     t.is(text(await mq(dir, ['receive', '/p', '--print-prio'])), 'prio=5 size=1\nb');
+    t.is(text(await mq(dir, ['receive', '/p', '--print-header'])), 'prio=5 size=1\nc', '--print-header: the same line');
     const rest: string[] = [];
-    for (let i = 0; i < 3; i++) rest.push(text(await mq(dir, ['receive', '/p'])));
-    t.deepEqual(rest, ['c', 'a', 'd']);
+    for (let i = 0; i < 2; i++) rest.push(text(await mq(dir, ['receive', '/p'])));
+    t.deepEqual(rest, ['a', 'd']);
     const bad = await mq(dir, ['send', '/p', '--prio', '32768', '--message', 'x']);
     t.is(bad.code, 1);
     t.regex(bad.err, /EINVAL/);
