@@ -21,6 +21,14 @@ const integerArg = (v: string): string => {
   return v;
 };
 
+interface SendOptions {
+  message?: string;
+  prio?: number;
+  type?: string;
+  timeout?: string;
+  nonblock: boolean;
+}
+
 /**
  * The send command line and the longest message it may carry. POSIX: EMSGSIZE past SENDABLE_MAX,
  * as the daemon; System V: the whole write at most WHOLE_WRITE_MAX (EINVAL), so that the kernel
@@ -31,14 +39,6 @@ function sendCommand(ref: QueueRef, name: string, o: SendOptions): { command: st
   if (o.type === undefined) throw new CliError(`${name}: send: --type is required for a System V queue (msgsnd's mtype, > 0)`);
   const command = `send ${o.type}`;
   return { command, max: WHOLE_WRITE_MAX - command.length - 1, errno: 'EINVAL' };
-}
-
-interface SendOptions {
-  message?: string;
-  prio?: number;
-  type?: string;
-  timeout?: string;
-  nonblock: boolean;
 }
 
 interface ReceiveFlags {

@@ -18,20 +18,29 @@ const file = (dir: string, name: string): string => join(dir, 'mqueue', name);
 const field = (dir: string, name: string, key: string): string => new RegExp(`^${key}: (.*)$`, 'm').exec(readFileSync(file(dir, name), 'utf8'))?.[1] ?? '';
 const heldLines = (dir: string, name: string): string[] => readFileSync(file(dir, name), 'utf8').match(/^held: id=.*$/gm) ?? [];
 
-/** A private kernel queue for this test, removed when it ends. */
-async function kernelQueue(t: ExecutionContext): Promise<KernelActor> {
+/**
+ * A kernel queue for this test, made by `first` (kernel-msg's msgget: a private one, or `get KEY
+ * FLAGS`), removed when the test ends (only if this test made it).
+ */
+async function kernelQueue(t: ExecutionContext, first = 'msgget'): Promise<KernelActor> {
   const k = await startMsgActor();
+  let made = false;
   t.teardown(async () => {
-    await k.run('rmid');
+    if (made) await k.run('rmid');
     await k.kill();
   });
-  t.regex(await k.run('msgget'), /^ok \d+$/);
+  const answer = await k.run(first);
+  made = /^ok \d+$/.test(answer);
+  if (!made) throw new Error(`${first} on the kernel: ${answer}`);
   return k;
 }
 
+/** The errno name a failed CLI run printed last. */
+const errnoOf = (r: Run): string | undefined => /\((E\w+)\)\n$/.exec(r.err)?.[1];
+
 /** A CLI receive (with --print-header) as kernel-msg answers: `ok TYPE TEXT` (`-` for none) or `err ERRNO`. */
 function asKernel(r: Run): string {
-  if (r.code !== 0) return `err ${/\((E\w+)\)\n$/.exec(r.err)?.[1] ?? r.err}`;
+  if (r.code !== 0) return `err ${errnoOf(r) ?? r.err}`;
   const out = text(r);
   const nl = out.indexOf('\n');
   return `ok ${/^type=(\d+) /.exec(out)?.[1]} ${out.slice(nl + 1) || '-'}`;
@@ -55,23 +64,19 @@ async function create(t: ExecutionContext, dir: string, ...args: string[]): Prom
 }
 
 test.serial('create by key, find, --excl EEXIST as the kernel, private, get, rm (IPC_RMID) by key', async (t) => {
-  const k = await kernelQueue(t);
+  const key = `0x${randomBytes(3).toString('hex')}`;
+  // IPC_CREAT 01000, IPC_EXCL 02000: the kernel queue is this test's own
+  const k = await kernelQueue(t, `get ${key} 03600`);
   await withDaemon(async ({ dir }) => {
-    const key = `0x${randomBytes(3).toString('hex')}`;
     const name = await create(t, dir, '--key', key, '--mode', '640');
     const link = join(dir, 'mqueue', 'sysv', 'by-key', `0x00${key.slice(2)}`);
     t.is(readlinkSync(link), `../${name.slice('sysv/'.length)}`);
     t.is(text(await mq(dir, ['get', `sysv/by-key/${key}`, '--field', 'perms'])), '640\n');
     t.is(text(await mq(dir, ['get', `sysv/by-key/${parseInt(key, 16)}`, '--field', 'msqid'])), `${name.slice(5)}\n`, 'a decimal KEY names it too');
     t.is(text(await mq(dir, ['create', 'sysv', '--key', key])), `${name}\n`, 'without --excl msgget finds it');
-    // IPC_CREAT 01000, IPC_EXCL 02000
-    t.regex(await k.run(`get ${key} 01600`), /^ok \d+$/);
-    const kernelExcl = await k.run(`get ${key} 03600`);
-    await k.run('rmid');
-    t.regex(await k.run('msgget'), /^ok \d+$/);
     const excl = await mq(dir, ['create', 'sysv', '--key', key, '--excl']);
     t.is(excl.code, 1);
-    t.is(`err ${/\((E\w+)\)\n$/.exec(excl.err)?.[1]}`, kernelExcl);
+    t.is(`err ${errnoOf(excl)}`, await k.run(`get ${key} 03600`));
     t.regex(excl.err, /^ipcfs mq: msgget 0x\w+ mode=600 creat excl: .*\(EEXIST\)\n$/);
     t.not(await create(t, dir), await create(t, dir), 'private (the default): always a new queue');
 
@@ -127,7 +132,7 @@ test.serial('msgtyp 0, N, -N and --except take the message the kernel takes; --t
     for (const [type, msg] of [[3, 'c1'], [1, 'a1'], [2, 'b1'], [1, 'a2'], [5, 'e1'], [2, 'b2'], [0, 'zero'], [-1, 'neg']] as const) {
       const sent = await mq(dir, ['send', q, '--type', String(type), '--message', msg]);
       const expected = await k.run(`snd ${type} ${msg}`);
-      t.is(sent.code === 0 ? 'ok' : `err ${/\((E\w+)\)\n$/.exec(sent.err)?.[1]}`, expected, `send type ${type}`);
+      t.is(sent.code === 0 ? 'ok' : `err ${errnoOf(sent)}`, expected, `send type ${type}`);
     }
     t.is(text(await mq(dir, ['get', q, '--field', 'qnum'])), '6\n');
     const receives: [string, string[]][] = [
@@ -166,7 +171,7 @@ test.serial('a full queue: --nonblock EAGAIN as the kernel; a blocking send wait
     t.is(await k.run('snd 1 @8'), 'ok');
     const full = await mq(dir, ['send', q, '--type', '1', '--nonblock', '--message', 'y']);
     t.is(full.code, 1);
-    t.is(`err ${/\((E\w+)\)\n$/.exec(full.err)?.[1]}`, await k.run('snd 1 y nowait'));
+    t.is(`err ${errnoOf(full)}`, await k.run('snd 1 y nowait'));
     t.regex(full.err, new RegExp(`^ipcfs mq: ${file(dir, q)}: send 1: resource temporarily unavailable \\(EAGAIN\\)\\n$`));
     const blocked = mq(dir, ['send', q, '--type', '2', '--message', 'y']);
     t.true(await eventually(() => field(dir, q, 'senders') === '1'), 'the send sleeps on the full queue');
