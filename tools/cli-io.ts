@@ -5,16 +5,24 @@
  */
 import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
+import { errnoName } from '../ipc/errno.js';
 
 /** A failure to show the user (stderr, exit 1), not a bug. */
 export class CliError extends Error {}
 
 export const DEFAULT_MOUNT = process.env.IPCFS_MOUNT ?? '/mnt/ipc';
 
+/** strerror(3)'s text of the Linux errnos libuv has no name for (Node reports them as UNKNOWN). */
+const UNNAMED_BY_LIBUV: Record<string, string> = { ENOMSG: 'no message of desired type', EIDRM: 'identifier removed' };
+
 /** "No such file or directory (ENOENT)": the text without Node's syscall and path decorations. */
 export function errText(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  return e.code ? `${e.message.replace(/^[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '')} (${e.code})` : String(err);
+  if (e.code === 'UNKNOWN' && typeof e.errno === 'number') {
+    const name = errnoName(-e.errno);
+    return `${UNNAMED_BY_LIBUV[name] ?? 'unknown error'} (${name})`;
+  }
+  return e.code ? `${e.message.replace(/^[A-Z0-9]+: /, '').replace(/, \w+( '.*')?$/, '')} (${e.code})` : String(err);
 }
 
 export function openOrFail(path: string, flags: number): number {

@@ -1,48 +1,13 @@
 /** `ipcfs mq` over a real mount. */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
-import type { ExecutionContext } from 'ava';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, eventually, freshDir, mountTest, sleep, withDaemon } from '../helpers/mount.js';
+import { mq, scratch, shell, sleepingWorker, text, type Run } from '../helpers/cli.js';
+import { CLI, eventually, mountTest, sleep, withDaemon } from '../helpers/mount.js';
 
 // one daemon at a time: seven at once load a 2-core machine enough to starve the other files' tests
 const test = mountTest();
-
-interface Run {
-  code: number | null;
-  out: Buffer;
-  err: string;
-  ms: number;
-}
-
-/**
- * The CLI as a child, awaited (not spawnSync: the tests of this file run side by side, and one
- * blocked event loop would starve the others' handshakes).
- */
-function mq(mount: string, args: string[], input?: Buffer | string): Promise<Run> {
-  return shell([process.execPath, CLI, 'mq', '--mount', mount, ...args], input);
-}
-
-function shell(argv: string[], input?: Buffer | string): Promise<Run> {
-  const t0 = Date.now();
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
-  const out: Buffer[] = [];
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => out.push(d));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdin.on('error', () => {});
-  child.stdin.end(input ?? '');
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, out: Buffer.concat(out), err, ms: Date.now() - t0 })));
-}
-/** A temporary directory removed when the test ends. */
-function scratch(t: ExecutionContext, prefix: string): string {
-  const d = freshDir(prefix);
-  t.teardown(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
-
-const text = (r: Run): string => r.out.toString();
 
 /** The status's "KEY: value" lines of a queue, read by the test itself (not through the CLI). */
 function status(mount: string, name: string): string {
@@ -77,7 +42,7 @@ test.serial('create, get, rm: attributes, mode, excl, errno names and exit codes
     t.regex((await mq(dir, ['rm', '/jobs'])).err, /mq_unlink: .*ENOENT/);
     const bogus = await mq(dir, ['receive', 'jobs']);
     t.is(bogus.code, 1);
-    t.regex(bogus.err, /use \/NAME or named\/NAME/);
+    t.regex(bogus.err, /use \/NAME, named\/NAME, sysv\/MSQID or sysv\/by-key\/KEY/);
     t.is((await mq(dir, ['receive', '--help'])).code, 0);
   });
 });
@@ -105,14 +70,15 @@ test.serial('binary round trip through stdin and stdout: NULs, newlines, a zero-
   });
 });
 
-test.serial('priorities: highest first, FIFO within one; --print-prio gives the answer line', async (t) => {
+test.serial('priorities: highest first, FIFO within one; --print-prio and --print-header give the answer line', async (t) => {
   await withDaemon(async ({ dir }) => {
     await mq(dir, ['create', '/p']);
     for (const [m, p] of [['a', '1'], ['b', '5'], ['c', '5'], ['d', '0']] as const) t.is((await mq(dir, ['send', '/p', '--prio', p, '--message', m])).code, 0);
     t.is(text(await mq(dir, ['receive', '/p', '--print-prio'])), 'prio=5 size=1\nb');
+    t.is(text(await mq(dir, ['receive', '/p', '--print-header'])), 'prio=5 size=1\nc', '--print-header: the same line');
     const rest: string[] = [];
-    for (let i = 0; i < 3; i++) rest.push(text(await mq(dir, ['receive', '/p'])));
-    t.deepEqual(rest, ['c', 'a', 'd']);
+    for (let i = 0; i < 2; i++) rest.push(text(await mq(dir, ['receive', '/p'])));
+    t.deepEqual(rest, ['a', 'd']);
     const bad = await mq(dir, ['send', '/p', '--prio', '32768', '--message', 'x']);
     t.is(bad.code, 1);
     t.regex(bad.err, /EINVAL/);
@@ -211,13 +177,7 @@ test.serial('receive -- CMD: the message comes back when CMD is SIGKILLed, and w
   await withDaemon(async ({ dir }) => {
     await mq(dir, ['create', '/jobs']);
     await mq(dir, ['send', '/jobs', '--message', 'precious']);
-    const start = (): { cli: ReturnType<typeof spawn>; out: () => string; exit: Promise<number | null> } => {
-      const cli = spawn(process.execPath, [CLI, 'mq', '--mount', dir, 'receive', '/jobs', '--', 'sh', '-c', 'echo $$; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      cli.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      const exit = new Promise<number | null>((r) => cli.on('exit', (code, sig) => r(code ?? (sig === 'SIGKILL' ? 137 : null))));
-      return { cli, out: () => out, exit };
-    };
+    const start = (): ReturnType<typeof sleepingWorker> => sleepingWorker(dir, '/jobs');
     const held = (): boolean => heldLines(dir, 'jobs').length === 1 && curmsgs(dir, 'jobs') === '0';
 
     const a = start();

@@ -1,28 +1,13 @@
 /** `ipcfs shm` over a real mount: bytes in and out at offsets, the status, create and rm for both kinds. */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, mountTest, withDaemon } from '../helpers/mount.js';
+import { ipcfsTool, type Run } from '../helpers/cli.js';
+import { mountTest, withDaemon } from '../helpers/mount.js';
 
 const test = mountTest();
 
-interface Run {
-  code: number | null;
-  out: Buffer;
-  err: string;
-}
-
-function shm(mount: string, args: string[], input?: Buffer): Promise<Run> {
-  const child = spawn(process.execPath, [CLI, 'shm', '--mount', mount, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const out: Buffer[] = [];
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => out.push(d));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdin.on('error', () => {});
-  child.stdin.end(input ?? '');
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, out: Buffer.concat(out), err })));
-}
+const shm = (mount: string, args: string[], input?: Buffer): Promise<Run> => ipcfsTool('shm', mount, args, input);
 
 test('POSIX: create at a size, write and read any bytes at offsets, the status, rm', async (t) => {
   await withDaemon(async ({ dir }) => {
