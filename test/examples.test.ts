@@ -58,10 +58,12 @@ const expected: Record<string, RegExp> = {
   'shm-sysv.sh': /^by-key\/0x[0-9a-f]{8} -> \.\.\/\d+\nread back: hello\nsegsz: 65536\nnattch: 0\n$/,
   'shm-sysv.py': /^parent sees: b'from child'\nsegsz: 4096 nattch: 1\n$/,
   'shm-sysv.c': /^ftruncate: EPERM, the size is fixed\nshmid \d+: hello from the child\n$/,
+  'jobserver.sh': /^size: 2\nfree: 2\nheld: 0\n +\+ +\+\n$/,
+  'jobserver.py': /^running a job with token '\+'; free: 0 holder: pid=PID tokens=1 comm=python3\n\['free: 1', 'taken: 1', 'returned: 1'\]\n$/,
 };
 
 /** The kind directories, with what stays in them when no object exists. */
-const KIND_DIRS = ['semaphores/named', 'semaphores/unnamed', 'semaphores/sysv', 'mqueue/named', 'mqueue/sysv', 'shared-memory/named', 'shared-memory/sysv'];
+const KIND_DIRS = ['semaphores/named', 'semaphores/unnamed', 'semaphores/sysv', 'mqueue/named', 'mqueue/sysv', 'shared-memory/named', 'shared-memory/sysv', 'jobserver/named'];
 function leftovers(dir: string): string[] {
   const left: string[] = [];
   for (const kind of KIND_DIRS) {
