@@ -21,14 +21,16 @@ function procState(pid: number): string | null {
   }
 }
 
-test('the tree: semaphores, shared-memory and mqueue with their kind directories', async (t) => {
+test('the tree: semaphores, shared-memory, mqueue and jobserver with their kind directories', async (t) => {
   await withDaemon(async ({ dir }) => {
-    t.deepEqual(readdirSync(dir).filter((n) => !n.startsWith('.')).sort(), ['limits', 'mqueue', 'semaphores', 'shared-memory']);
+    t.deepEqual(readdirSync(dir).filter((n) => !n.startsWith('.')).sort(), ['jobserver', 'limits', 'mqueue', 'semaphores', 'shared-memory']);
     t.deepEqual(readdirSync(join(dir, 'semaphores')).sort(), ['named', 'sysv', 'unnamed']);
     t.deepEqual(readdirSync(join(dir, 'shared-memory')).sort(), ['named', 'status', 'sysv']);
     t.is(statSync(join(dir, 'shared-memory', 'status')).mode & 0o7777, 0o555, 'status/ is read-only');
     t.deepEqual(readdirSync(join(dir, 'mqueue')).sort(), ['named', 'sysv']);
-    for (const kind of ['semaphores/named', 'semaphores/unnamed', 'semaphores/sysv', 'shared-memory/named', 'shared-memory/sysv', 'mqueue/sysv']) {
+    t.deepEqual(readdirSync(join(dir, 'jobserver')).sort(), ['named', 'status']);
+    t.is(statSync(join(dir, 'jobserver', 'status')).mode & 0o7777, 0o555, 'jobserver/status/ is read-only');
+    for (const kind of ['semaphores/named', 'semaphores/unnamed', 'semaphores/sysv', 'shared-memory/named', 'shared-memory/sysv', 'mqueue/sysv', 'jobserver/named']) {
       const s = statSync(join(dir, kind));
       t.true(s.isDirectory(), kind);
       t.is(s.mode & 0o7777, 0o1777, `${kind} is world-writable and sticky, like /dev/shm`);
