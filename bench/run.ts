@@ -13,6 +13,8 @@
  * Targets (pinned): write round trip <= 1.5x C; wake-up post -> blocked waiter <= 2x C.
  * Shared memory (bench/shm.ts): against /dev/shm; 1 MiB read/write >= 50%, memcpy >= 90%.
  * Message queues (bench/mq.ts): 1 KiB send + receive round trips against the kernel's POSIX mq; >= 20,000/s pinned.
+ * Jobserver (bench/jobserver.ts): a clean 200-job build by `ipcfs jobserver -j4 -- make` against
+ * `make -j4`, overhead < 5%; a token's take + return against a pipe (no goal).
  */
 import { openFlagsOf } from '../fs/operations.js';
 import { SEM_OPEN_MODE } from '../fs/semaphores/sem-file.js';
@@ -20,6 +22,7 @@ import { BenchSetupError, buildC, median, mountOptions, requireTools, runClient,
 import { createUnnamed, semaphoreBench } from './semaphores.js';
 import { shmBench } from './shm.js';
 import { mqBench } from './mq.js';
+import { jobserverBench } from './jobserver.js';
 
 const WRITE_TARGET = 1.5;
 const WAKE_TARGET = 2;
@@ -143,6 +146,7 @@ async function main(): Promise<void> {
     ref: buildC('ref_fs', true),
     shm: buildC('shm_client', false),
     mq: buildC('mq_client', false, ['-lrt']),
+    jobserverRt: buildC('jobserver_rt', false),
   };
   const flags = semaphoreOpenFlags();
   console.log(`# ${new Date().toISOString()}, C reference bench/c/ref_fs.c (libfuse3 low-level); FOPEN flags of semaphore files 0x${flags.toString(16)} on both sides`);
@@ -153,6 +157,8 @@ async function main(): Promise<void> {
   await mqBench({ mq: bin.mq });
   console.log('## shared memory (not pinned)');
   await shmBench({ shm: bin.shm });
+  console.log('## jobserver');
+  await jobserverBench({ rt: bin.jobserverRt });
 }
 
 main().catch((err: unknown) => {

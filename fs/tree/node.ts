@@ -85,6 +85,12 @@ export interface OpenMode {
    */
   keepCache?: boolean;
   /**
+   * close(2) sends no FLUSH (FOPEN_NOFLUSH; the kernel honours it without writeback cache), for
+   * handles that have no flush hook and whose descriptors many processes inherit and close: a
+   * jobserver pool's, closed on exec by every recipe a make starts.
+   */
+  noFlush?: boolean;
+  /**
    * FUSE passthrough (7.40): the id of a backing file registered on the connection
    * (fs/fuse/backing.ts); the kernel serves read, write and mmap of this open from that file.
    */
