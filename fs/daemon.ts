@@ -13,7 +13,7 @@ import { Session } from './fuse/session.js';
 import { buildTree } from './layout.js';
 import { IpcfsOperations } from './operations.js';
 
-export const DEFAULT_MOUNTPOINT = '/mnt/ipc';
+export { DEFAULT_MOUNTPOINT } from './daemon-defaults.js';
 
 export interface DaemonOptions {
   mountpoint: string;

@@ -2,10 +2,9 @@
 /** The ipcfs command line: mount, umount, the object tools (sem, mq, shm) and jobserver. */
 import './v8-tuning.js'; // first: before any other module's code runs
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_MOUNTPOINT, runDaemon } from '../fs/daemon.js';
-import { DEFAULT_BUSY_POLL_US } from '../fs/fuse/device.js';
-import { MountError, mountState, unmount } from '../fs/fuse/mount.js';
-import { LOG_LEVELS, createLogger } from './log.js';
+import { DEFAULT_MOUNTPOINT } from '../fs/daemon-defaults.js';
+import { DEFAULT_BUSY_POLL_US } from '../fs/fuse/device-defaults.js';
+import { LOG_LEVELS } from './log-levels.js';
 import { jobserverCommand } from './jobserver.js';
 import { mqCommand } from './mq.js';
 import { semCommand } from './sem.js';
@@ -49,6 +48,9 @@ program
   .option('--sem-limits <list>', 'the same as --limits (kept for the semaphore limits: semmsl, semmns, semopm, semmni, semvmx, semaem)', limitsOption)
   .option('--busy-poll-us <n>', 'after activity, poll /dev/fuse this many microseconds before sleeping (0 = off)', parsePositiveInt, DEFAULT_BUSY_POLL_US)
   .action(async (dir: string, opts: { allowOther: boolean; defaultPermissions: boolean; fusermount: boolean; testFiles: boolean; busyPollUs: number; limits?: string[]; semLimits?: string[] }) => {
+    // loaded here, not above: the object tools and `jobserver` (run once per build) need neither
+    // the daemon nor pino, and loading them costs about 0.1 s of CPU per run
+    const [{ runDaemon }, { MountError }, { createLogger }] = await Promise.all([import('../fs/daemon.js'), import('../fs/fuse/mount.js'), import('./log.js')]);
     const log = createLogger(program.opts<{ logLevel: string }>().logLevel);
     try {
       process.exitCode = await runDaemon({
@@ -77,7 +79,8 @@ program
   .alias('unmount')
   .description('unmount an ipcfs mount (also one whose daemon died)')
   .argument('<dir>', 'mountpoint')
-  .action((dir: string) => {
+  .action(async (dir: string) => {
+    const [{ mountState, unmount }, { createLogger }] = await Promise.all([import('../fs/fuse/mount.js'), import('./log.js')]);
     const log = createLogger(program.opts<{ logLevel: string }>().logLevel);
     if (mountState(dir) === 'none') {
       log.error(`${dir} is not mounted`);

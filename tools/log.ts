@@ -5,7 +5,7 @@
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export { LOG_LEVELS } from './log-levels.js';
 
 export function createLogger(level: string, name = 'ipcfs'): Logger {
   const options = { name, level, base: { pid: process.pid } };

@@ -13,7 +13,8 @@ import { nativeEarlyTable, type EarlyTable } from './early-replies.js';
 import { native } from './native.js';
 
 /** A client's next request usually follows our reply within a few microseconds. */
-export const DEFAULT_BUSY_POLL_US = 50;
+import { DEFAULT_BUSY_POLL_US } from './device-defaults.js';
+export { DEFAULT_BUSY_POLL_US };
 
 /** How many requests one wake-up reads before yielding to the rest of the loop (timers, I/O). */
 const MAX_READS_PER_WAKEUP = 64;

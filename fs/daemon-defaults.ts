@@ -1,0 +1,2 @@
+/** The daemon's defaults that the command line shows before anything is loaded. */
+export const DEFAULT_MOUNTPOINT = '/mnt/ipc';
