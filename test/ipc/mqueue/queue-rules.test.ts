@@ -287,3 +287,27 @@ test('status: Linux first line with QSIZE the queued text bytes, NOTIFY/SIGNO/NO
   q.registerNotify(reg('o', [], SIGEV_NONE, 12, 99));
   t.is(qsizeLine(q.status()), `QSIZE:30         NOTIFY:1     SIGNO:0     NOTIFY_PID:99    \n`);
 });
+
+test('every refusal\'s message says what was wrong, with the numbers', (t) => {
+  const refusal = (fn: () => unknown): [string, string] => {
+    const e = thrown(fn);
+    return [e.code, e.message];
+  };
+  const q = mk(1, 4);
+  t.deepEqual(refusal(() => send(q, 'x', 32768)), ['EINVAL', 'priority 32768 not in 0..32767']);
+  t.deepEqual(refusal(() => send(q, 'abcde')), ['EMSGSIZE', 'message of 5 bytes, msgsize is 4']);
+  t.deepEqual(refusal(() => q.receive(3, 1, true, null, noop)), ['EMSGSIZE', 'buffer of 3 bytes, msgsize is 4']);
+  t.deepEqual(refusal(() => q.receive(4, 1, true, null, noop)), ['EAGAIN', 'queue empty']);
+  send(q, 'a');
+  t.deepEqual(refusal(() => send(q, 'b')), ['EAGAIN', 'queue full']);
+  const h = new MqHolder(1, 'w');
+  const got = recv(q, h);
+  t.deepEqual(refusal(() => q.ack(new MqHolder(2, 'x'), got.id!)), ['EINVAL', `message ${got.id} is not held by this handle`]);
+  h.release();
+  t.deepEqual(refusal(() => recv(q, h)), ['EBADF', 'holder released']);
+  const n = (how: number, signo: number, pid = 9): Notification => ({ owner: pid, pid, how, signo, fire: noop });
+  t.deepEqual(refusal(() => q.registerNotify(n(SIGEV_THREAD, 0))), ['EINVAL', 'sigev_notify 2: only SIGEV_NONE and SIGEV_SIGNAL']);
+  t.deepEqual(refusal(() => q.registerNotify(n(SIGEV_SIGNAL, 65))), ['EINVAL', 'signal 65 not in 0..64']);
+  q.registerNotify(n(SIGEV_SIGNAL, 64));
+  t.deepEqual(refusal(() => q.registerNotify(n(SIGEV_NONE, 0, 10))), ['EBUSY', 'pid 9 is registered']);
+});

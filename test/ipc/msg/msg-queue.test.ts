@@ -190,3 +190,31 @@ test('stat: the msqid_ds fields and the held ones', (t) => {
   t.is(code(() => q.stat(bob)), 'EACCES', 'IPC_STAT needs read permission');
   t.is(q.stat(alice).qnum, 1);
 });
+
+test('every refusal\'s message says what was wrong, with the numbers', (t) => {
+  const refusal = (fn: () => unknown): [string, string] => {
+    const e = thrown(fn);
+    return [e.code, e.message];
+  };
+  const q = make(10);
+  t.deepEqual(refusal(() => q.msgsnd(1, Buffer.alloc(51), {}, alice, noop)), ['EINVAL', 'message of 51 bytes is longer than MSGMAX (50)']);
+  t.deepEqual(refusal(() => q.msgsnd(1.5, b('x'), {}, alice, noop)), ['EINVAL', 'mtype=1.5: not an integer']);
+  t.deepEqual(refusal(() => q.msgsnd(0, b('x'), {}, alice, noop)), ['EINVAL', 'mtype 0 must be positive']);
+  t.deepEqual(refusal(() => q.msgsnd(1, b('x'), {}, bob, noop)), ['EACCES', 'msgsnd: permission denied']);
+  q.msgsnd(1, Buffer.alloc(9), {}, alice, noop);
+  t.deepEqual(refusal(() => q.msgsnd(1, b('xy'), { nowait: true }, alice, noop)), ['EAGAIN', 'queue full (9 of 10 bytes, 1 messages)']);
+  t.deepEqual(refusal(() => q.msgrcv({ maxSize: -1 }, alice, null, noop)), ['EINVAL', 'buffer size -1 must be a non-negative integer']);
+  t.deepEqual(refusal(() => q.msgrcv({ maxSize: 1, type: 0.5 }, alice, null, noop)), ['EINVAL', 'msgtyp=0.5: not an integer']);
+  t.deepEqual(refusal(() => q.msgrcv({ maxSize: 1, copy: true }, alice, null, noop)), ['EINVAL', 'MSG_COPY needs IPC_NOWAIT and excludes MSG_EXCEPT']);
+  t.deepEqual(refusal(() => q.msgrcv({ maxSize: 1 }, bob, null, noop)), ['EACCES', 'msgrcv: permission denied']);
+  t.deepEqual(refusal(() => q.msgrcv({ maxSize: 1 }, alice, null, noop)), ['E2BIG', 'message of 9 bytes, buffer of 1']);
+  t.deepEqual(refusal(() => q.msgrcv({ maxSize: 20, type: 5, nowait: true }, alice, null, noop)), ['ENOMSG', 'no message of the requested type']);
+  t.deepEqual(refusal(() => q.msgrcv({ maxSize: 5, copy: true, nowait: true, noerror: true }, alice, null, noop)), ['EINVAL', 'MSG_COPY: buffer shorter than the message']);
+  t.deepEqual(refusal(() => q.stat(bob)), ['EACCES', 'IPC_STAT: permission denied']);
+  t.deepEqual(refusal(() => q.ipcSet(alice, { qbytes: -1 })), ['EINVAL', 'msg_qbytes=-1: not a size']);
+  t.deepEqual(refusal(() => q.ipcSet(alice, { qbytes: 101 })), ['EPERM', 'msg_qbytes=101: above MSGMNB (100) needs root']);
+  q.remove();
+  t.deepEqual(refusal(() => q.msgsnd(1, b('x'), {}, alice, noop)), ['EIDRM', 'queue removed']);
+  t.deepEqual(refusal(() => q.msgrcv({ maxSize: 1 }, alice, null, noop)), ['EIDRM', 'queue removed']);
+  t.deepEqual(refusal(() => q.ipcSet(alice, {})), ['EIDRM', 'queue removed']);
+});
