@@ -311,3 +311,81 @@ test('every refusal\'s message says what was wrong, with the numbers', (t) => {
   q.registerNotify(n(SIGEV_SIGNAL, 64));
   t.deepEqual(refusal(() => q.registerNotify(n(SIGEV_NONE, 0, 10))), ['EBUSY', 'pid 9 is registered']);
 });
+
+test('a cancelled receive is answered with the errno and no message (null), a cancelled send with the errno', (t) => {
+  const q = mk(1);
+  const answers: unknown[][] = [];
+  const r = q.receive(1 << 16, 3, false, null, (...args: unknown[]) => answers.push(args)) as ReceiveWaiter;
+  q.cancel(r, Errno.ETIMEDOUT);
+  send(q, 'a');
+  const s = q.send(Buffer.from('b'), 0, 4, false, (...args: unknown[]) => answers.push(args)) as SendWaiter;
+  q.cancel(s, Errno.EINTR);
+  t.deepEqual(answers, [[Errno.ETIMEDOUT, null], [Errno.EINTR]]);
+});
+
+test('returned messages notify only when they land on an empty queue that no receiver waits on', (t) => {
+  // the queue already had a message: no notification
+  const q1 = mk(3);
+  const fired: string[] = [];
+  const h1 = new MqHolder(1, 'w');
+  send(q1, 'a');
+  send(q1, 'b');
+  recv(q1, h1);
+  q1.registerNotify(reg('o', fired));
+  h1.release();
+  t.deepEqual(fired, [], 'not empty before the return');
+  t.is(q1.curmsgs, 2);
+  // a waiting receiver takes the returned message: a hand-off, no notification
+  const q2 = mk(1);
+  const h2 = new MqHolder(2, 'w');
+  send(q2, 'a');
+  recv(q2, h2);
+  let got: Received | null = null;
+  q2.receive(1 << 16, 5, false, null, (_e, g) => (got = g));
+  q2.registerNotify(reg('o', fired));
+  h2.release();
+  t.is(got!.data.toString(), 'a');
+  t.deepEqual(fired, [], 'handed to the waiting receiver');
+  t.not(q2.notifyRegistration, null, 'still registered');
+  // empty, nobody waiting: it fires
+  const h3 = new MqHolder(3, 'w');
+  send(q2, 'c');
+  recv(q2, h3);
+  h3.release();
+  t.deepEqual(fired, ['fired 77']);
+});
+
+test('a holder released with nothing left to return changes nothing and calls no watcher', (t) => {
+  const q = mk(2);
+  const h = new MqHolder(1, 'w');
+  send(q, 'a');
+  q.ack(h, recv(q, h).id!);
+  let calls = 0;
+  q.watchers.add(() => calls++);
+  h.release();
+  t.is(calls, 0);
+});
+
+test('heldBy lists what one holder holds, oldest hold first, with size, priority and pid', (t) => {
+  const q = mk(4);
+  const h = new MqHolder(1, 'w');
+  const other = new MqHolder(2, 'x');
+  send(q, 'aa', 1);
+  send(q, 'bbb', 5);
+  send(q, 'c', 3);
+  const first = q.receive(1 << 16, 40, true, h, noop) as Received;
+  q.receive(1 << 16, 41, true, other, noop);
+  const third = q.receive(1 << 16, 42, true, h, noop) as Received;
+  t.deepEqual(q.heldBy(h).map(({ id, priority, size, pid, holder }) => [id, priority, size, pid, holder.comm]), [[first.id, 5, 3, 40, 'w'], [third.id, 1, 2, 42, 'w']]);
+  t.deepEqual(q.heldBy(other).map((m) => m.priority), [3]);
+  t.deepEqual(q.heldBy(new MqHolder(3, 'y')), []);
+});
+
+test('SIGEV_NONE ignores sigev_signo (Linux checks the signal for SIGEV_SIGNAL only); signal 64 (_NSIG) is valid', (t) => {
+  const q = mk();
+  q.registerNotify({ owner: 'a', pid: 5, how: SIGEV_NONE, signo: 999, fire: noop });
+  t.like(q.status(), { notify: SIGEV_NONE, signo: 0, notifyPid: 5 });
+  q.unregisterNotify('a');
+  q.registerNotify({ owner: 'a', pid: 5, how: SIGEV_SIGNAL, signo: 64, fire: noop });
+  t.like(q.status(), { notify: SIGEV_SIGNAL, signo: 64 });
+});
