@@ -389,3 +389,16 @@ test('SIGEV_NONE ignores sigev_signo (Linux checks the signal for SIGEV_SIGNAL o
   q.registerNotify({ owner: 'a', pid: 5, how: SIGEV_SIGNAL, signo: 64, fire: noop });
   t.like(q.status(), { notify: SIGEV_SIGNAL, signo: 64 });
 });
+
+test('peek: the message a receive would take next (highest priority, earliest), without taking it; null when empty', (t) => {
+  const q = mk(3);
+  t.is(q.peek(), null);
+  send(q, 'low', 1);
+  send(q, 'high', 7);
+  send(q, 'high2', 7);
+  const p = q.peek()!;
+  t.deepEqual([p.data.toString(), p.priority], ['high', 7]);
+  t.is(q.curmsgs, 3);
+  t.is(recv(q).data.toString(), 'high');
+  t.is(q.peek()!.data.toString(), 'high2');
+});
