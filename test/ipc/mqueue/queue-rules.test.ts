@@ -402,3 +402,18 @@ test('peek: the message a receive would take next (highest priority, earliest), 
   t.is(recv(q).data.toString(), 'high');
   t.is(q.peek()!.data.toString(), 'high2');
 });
+
+test('a receive whose holder was released while it waited ends EBADF once; cancelling it afterwards touches no other waiter', (t) => {
+  const q = mk(2);
+  const answers: string[] = [];
+  const h = new MqHolder(1, 'w');
+  const r1 = q.receive(1 << 16, 1, false, h, (e) => answers.push(`r1:${e}`)) as ReceiveWaiter;
+  q.receive(1 << 16, 2, false, null, (e, g) => answers.push(`r2:${e}:${g?.data.toString()}`));
+  q.receive(1 << 16, 3, false, null, (e) => answers.push(`r3:${e}`));
+  h.release(); // the fs layer cancels first; this is the guard if it did not
+  send(q, 'm');
+  t.deepEqual(answers, [`r1:${Errno.EBADF}`, 'r2:0:m']);
+  q.cancel(r1, Errno.EINTR);
+  t.deepEqual(answers, [`r1:${Errno.EBADF}`, 'r2:0:m'], 'no second answer');
+  t.is(q.waitingReceivers, 1, 'r3 still waits');
+});

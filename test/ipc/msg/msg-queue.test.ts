@@ -218,3 +218,24 @@ test('every refusal\'s message says what was wrong, with the numbers', (t) => {
   t.deepEqual(refusal(() => q.msgrcv({ maxSize: 1 }, alice, null, noop)), ['EIDRM', 'queue removed']);
   t.deepEqual(refusal(() => q.ipcSet(alice, {})), ['EIDRM', 'queue removed']);
 });
+
+test('IPC_SET msg_qbytes: 0 is a size, exactly MSGMNB needs no root, one more does; the refusal names IPC_SET', (t) => {
+  const q = make(10);
+  q.ipcSet(alice, { qbytes: 0 });
+  t.is(q.qbytes, 0);
+  q.ipcSet(alice, { qbytes: 100 });
+  t.is(q.qbytes, 100, 'MSGMNB itself');
+  t.is(code(() => q.ipcSet(alice, { qbytes: 101 })), 'EPERM');
+  q.ipcSet(root, { qbytes: 101 });
+  t.is(q.qbytes, 101);
+  const e = thrown(() => q.ipcSet(bob, { mode: 0o666 }));
+  t.deepEqual([e.code, e.message], ['EPERM', 'IPC_SET: not the owner or creator']);
+});
+
+test('MSG_COPY: a buffer of exactly the message\'s size (and MSGMAX) is enough; the copy is not held and takes nothing', (t) => {
+  const q = make(100);
+  q.msgsnd(1, b('abcd'), {}, alice, noop);
+  const r = q.msgrcv({ maxSize: 4, copy: true, nowait: true }, alice, null, noop) as Received;
+  t.deepEqual([r.data.toString(), r.size, r.held], ['abcd', 4, false]);
+  t.is(q.qnum, 1);
+});
