@@ -417,3 +417,33 @@ test('a receive whose holder was released while it waited ends EBADF once; cance
   t.deepEqual(answers, [`r1:${Errno.EBADF}`, 'r2:0:m'], 'no second answer');
   t.is(q.waitingReceivers, 1, 'r3 still waits');
 });
+
+test('times: a send, a receive, an ack and a returned hold stamp atime, mtime and ctime; notify registration atime and ctime', (t) => {
+  let now = 100;
+  const q = new MessageQueue({ maxmsg: 2, msgsize: 8 }, () => now);
+  const times = (): number[] => [q.atime, q.mtime, q.ctime];
+  t.deepEqual(times(), [100, 100, 100]);
+  now = 200;
+  send(q, 'a');
+  t.deepEqual(times(), [200, 200, 200]);
+  now = 300;
+  const h = new MqHolder(1, 'w');
+  const got = recv(q, h);
+  t.deepEqual(times(), [300, 300, 300]);
+  now = 400;
+  q.ack(h, got.id!);
+  t.deepEqual(times(), [400, 400, 400]);
+  now = 500;
+  q.registerNotify({ owner: 'o', pid: 1, how: SIGEV_NONE, signo: 0, fire: noop });
+  t.deepEqual(times(), [500, 400, 500]);
+  now = 600;
+  q.unregisterNotify('o');
+  t.deepEqual(times(), [600, 400, 600]);
+  now = 700;
+  let r: Received | null = null;
+  q.receive(1 << 16, 2, false, null, (_e, g) => (r = g));
+  now = 800;
+  send(q, 'b');
+  t.is(r!.data.toString(), 'b');
+  t.deepEqual(times(), [800, 800, 800], 'a hand-off too');
+});

@@ -239,3 +239,13 @@ test('MSG_COPY: a buffer of exactly the message\'s size (and MSGMAX) is enough; 
   t.deepEqual([r.data.toString(), r.size, r.held], ['abcd', 4, false]);
   t.is(q.qnum, 1);
 });
+
+test('IPC_SET with an invalid uid or gid: EINVAL naming the field, nothing changed', (t) => {
+  const q = make(10);
+  for (const [change, msg] of [[{ uid: -1 }, 'uid=-1'], [{ gid: 0xffffffff }, `gid=${0xffffffff}`]] as const) {
+    const e = thrown(() => q.ipcSet(alice, { qbytes: 5, ...change }));
+    t.deepEqual([e.code, e.message], ['EINVAL', `${msg}: not a valid id (0..4294967294)`]);
+  }
+  t.is(q.qbytes, 10);
+  t.like(q.perm, { uid: alice.uid, gid: alice.gid });
+});
