@@ -249,3 +249,17 @@ test('IPC_SET with an invalid uid or gid: EINVAL naming the field, nothing chang
   t.is(q.qbytes, 10);
   t.like(q.perm, { uid: alice.uid, gid: alice.gid });
 });
+
+test('IPC_SET sets exactly the fields given: uid, gid, the low 9 mode bits; ctime', (t) => {
+  let now = 7;
+  const q = new MsgQueue({ uid: 1000, gid: 1000, cuid: 1000, cgid: 1000, mode: 0o600 }, { qbytes: 10, msgmax: 50, msgmnb: 100, now: () => now });
+  now = 8;
+  q.ipcSet(alice, { gid: 5 });
+  t.deepEqual({ ...q.perm }, { uid: 1000, gid: 5, cuid: 1000, cgid: 1000, mode: 0o600 });
+  t.is(q.ctime, 8);
+  q.ipcSet(alice, { uid: 6, mode: 0o7644 });
+  t.deepEqual({ ...q.perm }, { uid: 6, gid: 5, cuid: 1000, cgid: 1000, mode: 0o644 });
+  q.ipcSet(alice, {});
+  t.deepEqual({ ...q.perm }, { uid: 6, gid: 5, cuid: 1000, cgid: 1000, mode: 0o644 });
+  t.is(q.qbytes, 10);
+});
