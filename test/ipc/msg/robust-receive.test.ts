@@ -263,3 +263,24 @@ test('msgrcv with a released holder: EINVAL, nothing taken', (t) => {
   t.deepEqual([e.code, e.message], ['EINVAL', 'holder released']);
   t.deepEqual(contents(q), ['a']);
 });
+
+test('ack: EINVAL for a message another holder holds; EIDRM once the queue is removed; removal empties every holder', (t) => {
+  const q = make();
+  const h1 = new MsgHolder(50, 'a');
+  const h2 = new MsgHolder(51, 'b');
+  q.msgsnd(1, b('x'), {}, alice, noop);
+  q.msgsnd(1, b('y'), {}, alice, noop);
+  const r1 = rcv(q, h1);
+  rcv(q, h2);
+  const e = thrown(() => h2.ack(q, r1.id));
+  t.deepEqual([e.code, e.message], ['EINVAL', `message ${r1.id} is not held by this handle`]);
+  t.is(q.hnum, 2, 'still held by h1');
+  let calls = 0;
+  q.watchers.add(() => calls++);
+  q.remove();
+  q.remove();
+  t.is(calls, 1, 'a second remove changes nothing');
+  t.deepEqual([h1.count, h2.count], [0, 0], 'the holders forgot the removed queue\'s messages');
+  const gone = thrown(() => h1.ack(q, r1.id));
+  t.deepEqual([gone.code, gone.message], ['EIDRM', 'queue removed']);
+});
