@@ -198,3 +198,9 @@ test('times, handles and watchers: truncate stamps mtime and ctime, unlink ctime
   t.deepEqual(seen, ['100/0/false/false', '100/1/false/false', '100/1/true/false', '100/0/true/false', '100/0/true/true']);
   t.is(q.used('objects'), 0);
 });
+
+test('creating past the objects limit: the quota\'s message names shm_open', (t) => {
+  const q = quota({}, 1);
+  new PosixShm('/a', ALICE, 0o600, q);
+  t.deepEqual(refusal(() => new PosixShm('/b', ALICE, 0o600, q)), ['ENOSPC', 'shm_open: objects limit (1) reached for everyone']);
+});
