@@ -267,3 +267,15 @@ test('removed segments: EIDRM for IPC_SET, rmid and attach, with the id; remove(
   t.deepEqual(refusal(() => r.rmid(s, ROOT)), ['EIDRM', `segment ${s.id} was removed`]);
   t.deepEqual(refusal(() => r.attach(s, 1)), ['EIDRM', `segment ${s.id} was removed`]);
 });
+
+test('shmget: IPC_PRIVATE makes a new segment with or without IPC_CREAT; an existing key is found with IPC_CREAT or IPC_EXCL alone; perm is shm_perm', (t) => {
+  const { r } = registry();
+  const p = r.shmget(IPC_PRIVATE, 1, 0o600, ALICE);
+  t.not(r.shmget(IPC_PRIVATE, 1, 0o600, ALICE), p);
+  const s = r.shmget(0x50, 1, IPC_CREAT | 0o640, ALICE);
+  t.is(r.lookupKey(0x50), s);
+  t.is(r.shmget(0x50, 1, IPC_CREAT | 0o600, ALICE), s);
+  t.is(r.shmget(0x50, 1, IPC_EXCL | 0o600, ALICE), s);
+  t.is(s.perm, s.ds.perm);
+  t.is(s.perm.mode, 0o640);
+});
