@@ -164,3 +164,9 @@ test('mode keeps the permission bits and the set-id/sticky bits, nothing above; 
   t.true(entry.unlinked);
   t.deepEqual([...r.values()], []);
 });
+
+test('a non-integer msgsize alone is EINVAL', (t) => {
+  const r = registry();
+  t.is(thrown(() => r.open('/f', O_CREAT, 0o600, { maxmsg: 1, msgsize: 2.5 }, alice)).code, 'EINVAL');
+  t.is(thrown(() => r.open('/f', O_CREAT, 0o600, { maxmsg: 1, msgsize: Number.MAX_SAFE_INTEGER + 2 }, root)).code, 'EINVAL');
+});

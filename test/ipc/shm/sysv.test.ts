@@ -279,3 +279,12 @@ test('shmget: IPC_PRIVATE makes a new segment with or without IPC_CREAT; an exis
   t.is(s.perm, s.ds.perm);
   t.is(s.perm.mode, 0o640);
 });
+
+test('shmget\'s quota refusals name shmget', (t) => {
+  const { r } = registry({ shmall: 1, shmmni: 1 });
+  t.deepEqual(refusal(() => r.shmget(IPC_PRIVATE, 4097, IPC_CREAT, ROOT)), ['ENOSPC', 'shmget: shared memory pages limit (1) reached for everyone']);
+  r.shmget(IPC_PRIVATE, 1, IPC_CREAT, ROOT);
+  const { r: r2 } = registry({ shmmni: 1 });
+  r2.shmget(IPC_PRIVATE, 1, IPC_CREAT, ROOT);
+  t.deepEqual(refusal(() => r2.shmget(IPC_PRIVATE, 1, IPC_CREAT, ROOT)), ['ENOSPC', 'shmget: SHMMNI (System V segments) limit (1) reached for everyone']);
+});
