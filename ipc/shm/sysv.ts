@@ -126,12 +126,12 @@ export class SysvShmRegistry {
     if (key !== IPC_PRIVATE) {
       const found = this.byKey.get(key);
       if (found) {
-        if (flags & IPC_CREAT && flags & IPC_EXCL) fail(Errno.EEXIST, `key 0x${key.toString(16)} exists`);
-        if (found.ds.segsz < size) fail(Errno.EINVAL, `segment 0x${key.toString(16)} has ${found.ds.segsz} bytes, fewer than ${size}`);
+        if (flags & IPC_CREAT && flags & IPC_EXCL) fail(Errno.EEXIST, `key 0x${(key >>> 0).toString(16)} exists`);
+        if (found.ds.segsz < size) fail(Errno.EINVAL, `segment 0x${(key >>> 0).toString(16)} has ${found.ds.segsz} bytes, fewer than ${size}`);
         checkPerm(found.ds.perm, who, (flags >> 6) & 0o7 | (flags >> 3) & 0o7 | flags & 0o7, 'shmget');
         return found;
       }
-      if (!(flags & IPC_CREAT)) fail(Errno.ENOENT, `no segment with key 0x${key.toString(16)}`);
+      if (!(flags & IPC_CREAT)) fail(Errno.ENOENT, `no segment with key 0x${(key >>> 0).toString(16)}`);
     }
     return this.newSegment(key, size, flags, who);
   }

@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { Errno, ErrnoError } from '../../ipc/errno.js';
 import { thrown } from '../helpers/errno.js';
-import { DEFAULT_LIMITS, DEFAULT_OWN_LIMITS, LIMIT_NAMES, parseLimits, quotaFor, undoBudget, type Limits } from '../../ipc/limits.js';
+import { DEFAULT_LIMITS, DEFAULT_OWN_LIMITS, LIMIT_NAMES, parseLimits, quotaFor, shmLimitsOf, undoBudget, type Limits } from '../../ipc/limits.js';
+import { SHM_LIMITS } from '../../ipc/shm/limits.js';
 
 const refusal = (fn: () => unknown): [string, string] => {
   const e = thrown(fn);
@@ -173,4 +174,24 @@ test('quotaFor: shared memory: SHMMNI segments (ENOSPC, no per-uid part), pages 
   q.charge(0, { shmPages: 6 });
   t.deepEqual(take(0, { shmPages: 1 }), ['ENOSPC', 'x: shared memory pages limit (10) reached for everyone']);
   t.is(q.limits.shmSegments.perUid, Infinity);
+});
+
+test('quotaFor: message queues: MSGMNI (ENOSPC, no per-uid part); mq_bytes per uid (EMFILE, RLIMIT_MSGQUEUE) and in all (ENOMEM); POSIX queues unlimited as a resource', (t) => {
+  const q = quotaFor(parseLimits('msgmni=2,uid-mq-bytes=100,mq-bytes=150'));
+  const take = (uid: number, r: Parameters<typeof q.charge>[1]): [string, string] => refusal(() => q.charge(uid, r, 'x'));
+  q.charge(7, { msgQueues: 2, mqBytes: 100 });
+  t.deepEqual(take(0, { msgQueues: 1 }), ['ENOSPC', 'x: MSGMNI (System V message queues) limit (2) reached for everyone']);
+  t.deepEqual(take(7, { mqBytes: 1 }), ['EMFILE', 'x: RLIMIT_MSGQUEUE (message queue bytes) limit per user (100) reached for uid 7']);
+  q.charge(0, { mqBytes: 50 });
+  t.deepEqual(take(0, { mqBytes: 1 }), ['ENOMEM', 'x: RLIMIT_MSGQUEUE (message queue bytes) limit (150) reached for everyone']);
+  t.like(q.limits.msgQueues, { perUid: Infinity, global: 2 });
+  t.like(q.limits.mqQueues, { global: Infinity, perUid: Infinity, globalErrno: Errno.ENOSPC, uidErrno: Errno.ENOSPC, label: 'POSIX message queues' });
+  t.is(q.charge(7, { mqQueues: 1e9 }).uid, 7, 'queues_max is checked by MqRegistry, not by the quota');
+});
+
+test('shmLimitsOf: a mount\'s shared-memory limits with the machine\'s page size', (t) => {
+  const l = parseLimits('shmmin=2,shmmax=3,shmall=4,shmmni=5,uid-shm-pages=6');
+  t.deepEqual(shmLimitsOf(l), { shmmin: 2, shmmax: 3, shmall: 4, shmmni: 5, uidShmPages: 6, pageSize: SHM_LIMITS.pageSize });
+  t.false('pageSize' in DEFAULT_LIMITS, 'the page size is not a limit');
+  t.false(Object.values(LIMIT_NAMES).includes('page-size'));
 });

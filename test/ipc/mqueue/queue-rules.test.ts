@@ -287,3 +287,163 @@ test('status: Linux first line with QSIZE the queued text bytes, NOTIFY/SIGNO/NO
   q.registerNotify(reg('o', [], SIGEV_NONE, 12, 99));
   t.is(qsizeLine(q.status()), `QSIZE:30         NOTIFY:1     SIGNO:0     NOTIFY_PID:99    \n`);
 });
+
+test('every refusal\'s message says what was wrong, with the numbers', (t) => {
+  const refusal = (fn: () => unknown): [string, string] => {
+    const e = thrown(fn);
+    return [e.code, e.message];
+  };
+  const q = mk(1, 4);
+  t.deepEqual(refusal(() => send(q, 'x', 32768)), ['EINVAL', 'priority 32768 not in 0..32767']);
+  t.deepEqual(refusal(() => send(q, 'abcde')), ['EMSGSIZE', 'message of 5 bytes, msgsize is 4']);
+  t.deepEqual(refusal(() => q.receive(3, 1, true, null, noop)), ['EMSGSIZE', 'buffer of 3 bytes, msgsize is 4']);
+  t.deepEqual(refusal(() => q.receive(4, 1, true, null, noop)), ['EAGAIN', 'queue empty']);
+  send(q, 'a');
+  t.deepEqual(refusal(() => send(q, 'b')), ['EAGAIN', 'queue full']);
+  const h = new MqHolder(1, 'w');
+  const got = recv(q, h);
+  t.deepEqual(refusal(() => q.ack(new MqHolder(2, 'x'), got.id!)), ['EINVAL', `message ${got.id} is not held by this handle`]);
+  h.release();
+  t.deepEqual(refusal(() => recv(q, h)), ['EBADF', 'holder released']);
+  const n = (how: number, signo: number, pid = 9): Notification => ({ owner: pid, pid, how, signo, fire: noop });
+  t.deepEqual(refusal(() => q.registerNotify(n(SIGEV_THREAD, 0))), ['EINVAL', 'sigev_notify 2: only SIGEV_NONE and SIGEV_SIGNAL']);
+  t.deepEqual(refusal(() => q.registerNotify(n(SIGEV_SIGNAL, 65))), ['EINVAL', 'signal 65 not in 0..64']);
+  q.registerNotify(n(SIGEV_SIGNAL, 64));
+  t.deepEqual(refusal(() => q.registerNotify(n(SIGEV_NONE, 0, 10))), ['EBUSY', 'pid 9 is registered']);
+});
+
+test('a cancelled receive is answered with the errno and no message (null), a cancelled send with the errno', (t) => {
+  const q = mk(1);
+  const answers: unknown[][] = [];
+  const r = q.receive(1 << 16, 3, false, null, (...args: unknown[]) => answers.push(args)) as ReceiveWaiter;
+  q.cancel(r, Errno.ETIMEDOUT);
+  send(q, 'a');
+  const s = q.send(Buffer.from('b'), 0, 4, false, (...args: unknown[]) => answers.push(args)) as SendWaiter;
+  q.cancel(s, Errno.EINTR);
+  t.deepEqual(answers, [[Errno.ETIMEDOUT, null], [Errno.EINTR]]);
+});
+
+test('returned messages notify only when they land on an empty queue that no receiver waits on', (t) => {
+  // the queue already had a message: no notification
+  const q1 = mk(3);
+  const fired: string[] = [];
+  const h1 = new MqHolder(1, 'w');
+  send(q1, 'a');
+  send(q1, 'b');
+  recv(q1, h1);
+  q1.registerNotify(reg('o', fired));
+  h1.release();
+  t.deepEqual(fired, [], 'not empty before the return');
+  t.is(q1.curmsgs, 2);
+  // a waiting receiver takes the returned message: a hand-off, no notification
+  const q2 = mk(1);
+  const h2 = new MqHolder(2, 'w');
+  send(q2, 'a');
+  recv(q2, h2);
+  let got: Received | null = null;
+  q2.receive(1 << 16, 5, false, null, (_e, g) => (got = g));
+  q2.registerNotify(reg('o', fired));
+  h2.release();
+  t.is(got!.data.toString(), 'a');
+  t.deepEqual(fired, [], 'handed to the waiting receiver');
+  t.not(q2.notifyRegistration, null, 'still registered');
+  // empty, nobody waiting: it fires
+  const h3 = new MqHolder(3, 'w');
+  send(q2, 'c');
+  recv(q2, h3);
+  h3.release();
+  t.deepEqual(fired, ['fired 77']);
+});
+
+test('a holder released with nothing left to return changes nothing and calls no watcher', (t) => {
+  const q = mk(2);
+  const h = new MqHolder(1, 'w');
+  send(q, 'a');
+  q.ack(h, recv(q, h).id!);
+  let calls = 0;
+  q.watchers.add(() => calls++);
+  h.release();
+  t.is(calls, 0);
+});
+
+test('heldBy lists what one holder holds, oldest hold first, with size, priority and pid', (t) => {
+  const q = mk(4);
+  const h = new MqHolder(1, 'w');
+  const other = new MqHolder(2, 'x');
+  send(q, 'aa', 1);
+  send(q, 'bbb', 5);
+  send(q, 'c', 3);
+  const first = q.receive(1 << 16, 40, true, h, noop) as Received;
+  q.receive(1 << 16, 41, true, other, noop);
+  const third = q.receive(1 << 16, 42, true, h, noop) as Received;
+  t.deepEqual(q.heldBy(h).map(({ id, priority, size, pid, holder }) => [id, priority, size, pid, holder.comm]), [[first.id, 5, 3, 40, 'w'], [third.id, 1, 2, 42, 'w']]);
+  t.deepEqual(q.heldBy(other).map((m) => m.priority), [3]);
+  t.deepEqual(q.heldBy(new MqHolder(3, 'y')), []);
+});
+
+test('SIGEV_NONE ignores sigev_signo (Linux checks the signal for SIGEV_SIGNAL only); signal 64 (_NSIG) is valid', (t) => {
+  const q = mk();
+  q.registerNotify({ owner: 'a', pid: 5, how: SIGEV_NONE, signo: 999, fire: noop });
+  t.like(q.status(), { notify: SIGEV_NONE, signo: 0, notifyPid: 5 });
+  q.unregisterNotify('a');
+  q.registerNotify({ owner: 'a', pid: 5, how: SIGEV_SIGNAL, signo: 64, fire: noop });
+  t.like(q.status(), { notify: SIGEV_SIGNAL, signo: 64 });
+});
+
+test('peek: the message a receive would take next (highest priority, earliest), without taking it; null when empty', (t) => {
+  const q = mk(3);
+  t.is(q.peek(), null);
+  send(q, 'low', 1);
+  send(q, 'high', 7);
+  send(q, 'high2', 7);
+  const p = q.peek()!;
+  t.deepEqual([p.data.toString(), p.priority], ['high', 7]);
+  t.is(q.curmsgs, 3);
+  t.is(recv(q).data.toString(), 'high');
+  t.is(q.peek()!.data.toString(), 'high2');
+});
+
+test('a receive whose holder was released while it waited ends EBADF once; cancelling it afterwards touches no other waiter', (t) => {
+  const q = mk(2);
+  const answers: string[] = [];
+  const h = new MqHolder(1, 'w');
+  const r1 = q.receive(1 << 16, 1, false, h, (e) => answers.push(`r1:${e}`)) as ReceiveWaiter;
+  q.receive(1 << 16, 2, false, null, (e, g) => answers.push(`r2:${e}:${g?.data.toString()}`));
+  q.receive(1 << 16, 3, false, null, (e) => answers.push(`r3:${e}`));
+  h.release(); // the fs layer cancels first; this is the guard if it did not
+  send(q, 'm');
+  t.deepEqual(answers, [`r1:${Errno.EBADF}`, 'r2:0:m']);
+  q.cancel(r1, Errno.EINTR);
+  t.deepEqual(answers, [`r1:${Errno.EBADF}`, 'r2:0:m'], 'no second answer');
+  t.is(q.waitingReceivers, 1, 'r3 still waits');
+});
+
+test('times: a send, a receive, an ack and a returned hold stamp atime, mtime and ctime; notify registration atime and ctime', (t) => {
+  let now = 100;
+  const q = new MessageQueue({ maxmsg: 2, msgsize: 8 }, () => now);
+  const times = (): number[] => [q.atime, q.mtime, q.ctime];
+  t.deepEqual(times(), [100, 100, 100]);
+  now = 200;
+  send(q, 'a');
+  t.deepEqual(times(), [200, 200, 200]);
+  now = 300;
+  const h = new MqHolder(1, 'w');
+  const got = recv(q, h);
+  t.deepEqual(times(), [300, 300, 300]);
+  now = 400;
+  q.ack(h, got.id!);
+  t.deepEqual(times(), [400, 400, 400]);
+  now = 500;
+  q.registerNotify({ owner: 'o', pid: 1, how: SIGEV_NONE, signo: 0, fire: noop });
+  t.deepEqual(times(), [500, 400, 500]);
+  now = 600;
+  q.unregisterNotify('o');
+  t.deepEqual(times(), [600, 400, 600]);
+  now = 700;
+  let r: Received | null = null;
+  q.receive(1 << 16, 2, false, null, (_e, g) => (r = g));
+  now = 800;
+  send(q, 'b');
+  t.is(r!.data.toString(), 'b');
+  t.deepEqual(times(), [800, 800, 800], 'a hand-off too');
+});

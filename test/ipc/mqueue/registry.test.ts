@@ -125,3 +125,48 @@ test('unlink: the name goes at once, users keep the queue, the charge comes back
   t.is(r.lookup('/q'), b, 'a linked queue lives on with no users');
   t.true(b.charge.live);
 });
+
+test('the refusals\' messages name the queue, the attributes and the limit that was passed', (t) => {
+  const r = registry({ queuesMax: 1 });
+  const refusal = (fn: () => unknown): [string, string] => {
+    const e = thrown(fn);
+    return [e.code, e.message];
+  };
+  t.deepEqual(refusal(() => r.open('/m', 0, 0o600, null, alice)), ['ENOENT', 'no queue /m']);
+  t.deepEqual(refusal(() => r.unlink('/m')), ['ENOENT', 'no queue /m']);
+  t.deepEqual(refusal(() => r.open('/m', O_CREAT, 0o600, { maxmsg: 0, msgsize: 2.5 }, alice)),
+    ['EINVAL', 'mq_open: maxmsg (0) and msgsize (2.5) must be positive integers']);
+  t.deepEqual(refusal(() => r.open('/m', O_CREAT, 0o600, { maxmsg: 11, msgsize: 1 }, alice)),
+    ['EINVAL', 'mq_open: maxmsg 11 / msgsize 1 above the msg_max/msgsize_max (10 / 8192)']);
+  t.deepEqual(refusal(() => r.open('/m', O_CREAT, 0o600, { maxmsg: 1, msgsize: HARD_MSGSIZEMAX + 1 }, root)),
+    ['EINVAL', `mq_open: maxmsg 1 / msgsize ${HARD_MSGSIZEMAX + 1} above the hard maxima (${HARD_MSGMAX} / ${HARD_MSGSIZEMAX})`]);
+  r.open('/m', O_CREAT, 0o600, null, alice);
+  t.deepEqual(refusal(() => r.open('/m', O_CREAT | O_EXCL, 0o600, null, alice)), ['EEXIST', 'queue /m exists']);
+  t.deepEqual(refusal(() => r.open('/n', O_CREAT, 0o600, null, alice)), ['ENOSPC', 'mq_open: queues_max (1) reached']);
+  const small = registry({}, { uidMqBytes: 10, mqBytes: Infinity });
+  t.deepEqual(refusal(() => small.open('/b', O_CREAT, 0o600, null, alice)),
+    ['EMFILE', 'mq_open: RLIMIT_MSGQUEUE (message queue bytes) limit per user (10) reached for uid 1000']);
+});
+
+test('mode keeps the permission bits and the set-id/sticky bits, nothing above; hold and close count users; close at 0 does nothing', (t) => {
+  const r = registry();
+  const { entry } = r.open('/x', O_CREAT, 0o177777, null, alice);
+  t.is(entry.mode, 0o7777);
+  r.hold(entry);
+  t.is(entry.users, 2);
+  r.close(entry);
+  r.close(entry);
+  r.close(entry);
+  t.is(entry.users, 0, 'never below 0');
+  t.is(r.quota.used('mqQueues'), 1, 'still linked: still charged');
+  r.unlink('/x');
+  t.is(r.quota.used('mqQueues'), 0);
+  t.true(entry.unlinked);
+  t.deepEqual([...r.values()], []);
+});
+
+test('a non-integer msgsize alone is EINVAL', (t) => {
+  const r = registry();
+  t.is(thrown(() => r.open('/f', O_CREAT, 0o600, { maxmsg: 1, msgsize: 2.5 }, alice)).code, 'EINVAL');
+  t.is(thrown(() => r.open('/f', O_CREAT, 0o600, { maxmsg: 1, msgsize: Number.MAX_SAFE_INTEGER + 2 }, root)).code, 'EINVAL');
+});

@@ -190,3 +190,76 @@ test('stat: the msqid_ds fields and the held ones', (t) => {
   t.is(code(() => q.stat(bob)), 'EACCES', 'IPC_STAT needs read permission');
   t.is(q.stat(alice).qnum, 1);
 });
+
+test('every refusal\'s message says what was wrong, with the numbers', (t) => {
+  const refusal = (fn: () => unknown): [string, string] => {
+    const e = thrown(fn);
+    return [e.code, e.message];
+  };
+  const q = make(10);
+  t.deepEqual(refusal(() => q.msgsnd(1, Buffer.alloc(51), {}, alice, noop)), ['EINVAL', 'message of 51 bytes is longer than MSGMAX (50)']);
+  t.deepEqual(refusal(() => q.msgsnd(1.5, b('x'), {}, alice, noop)), ['EINVAL', 'mtype=1.5: not an integer']);
+  t.deepEqual(refusal(() => q.msgsnd(0, b('x'), {}, alice, noop)), ['EINVAL', 'mtype 0 must be positive']);
+  t.deepEqual(refusal(() => q.msgsnd(1, b('x'), {}, bob, noop)), ['EACCES', 'msgsnd: permission denied']);
+  q.msgsnd(1, Buffer.alloc(9), {}, alice, noop);
+  t.deepEqual(refusal(() => q.msgsnd(1, b('xy'), { nowait: true }, alice, noop)), ['EAGAIN', 'queue full (9 of 10 bytes, 1 messages)']);
+  t.deepEqual(refusal(() => q.msgrcv({ maxSize: -1 }, alice, null, noop)), ['EINVAL', 'buffer size -1 must be a non-negative integer']);
+  t.deepEqual(refusal(() => q.msgrcv({ maxSize: 1, type: 0.5 }, alice, null, noop)), ['EINVAL', 'msgtyp=0.5: not an integer']);
+  t.deepEqual(refusal(() => q.msgrcv({ maxSize: 1, copy: true }, alice, null, noop)), ['EINVAL', 'MSG_COPY needs IPC_NOWAIT and excludes MSG_EXCEPT']);
+  t.deepEqual(refusal(() => q.msgrcv({ maxSize: 1 }, bob, null, noop)), ['EACCES', 'msgrcv: permission denied']);
+  t.deepEqual(refusal(() => q.msgrcv({ maxSize: 1 }, alice, null, noop)), ['E2BIG', 'message of 9 bytes, buffer of 1']);
+  t.deepEqual(refusal(() => q.msgrcv({ maxSize: 20, type: 5, nowait: true }, alice, null, noop)), ['ENOMSG', 'no message of the requested type']);
+  t.deepEqual(refusal(() => q.msgrcv({ maxSize: 5, copy: true, nowait: true, noerror: true }, alice, null, noop)), ['EINVAL', 'MSG_COPY: buffer shorter than the message']);
+  t.deepEqual(refusal(() => q.stat(bob)), ['EACCES', 'IPC_STAT: permission denied']);
+  t.deepEqual(refusal(() => q.ipcSet(alice, { qbytes: -1 })), ['EINVAL', 'msg_qbytes=-1: not a size']);
+  t.deepEqual(refusal(() => q.ipcSet(alice, { qbytes: 101 })), ['EPERM', 'msg_qbytes=101: above MSGMNB (100) needs root']);
+  q.remove();
+  t.deepEqual(refusal(() => q.msgsnd(1, b('x'), {}, alice, noop)), ['EIDRM', 'queue removed']);
+  t.deepEqual(refusal(() => q.msgrcv({ maxSize: 1 }, alice, null, noop)), ['EIDRM', 'queue removed']);
+  t.deepEqual(refusal(() => q.ipcSet(alice, {})), ['EIDRM', 'queue removed']);
+});
+
+test('IPC_SET msg_qbytes: 0 is a size, exactly MSGMNB needs no root, one more does; the refusal names IPC_SET', (t) => {
+  const q = make(10);
+  q.ipcSet(alice, { qbytes: 0 });
+  t.is(q.qbytes, 0);
+  q.ipcSet(alice, { qbytes: 100 });
+  t.is(q.qbytes, 100, 'MSGMNB itself');
+  t.is(code(() => q.ipcSet(alice, { qbytes: 101 })), 'EPERM');
+  q.ipcSet(root, { qbytes: 101 });
+  t.is(q.qbytes, 101);
+  const e = thrown(() => q.ipcSet(bob, { mode: 0o666 }));
+  t.deepEqual([e.code, e.message], ['EPERM', 'IPC_SET: not the owner or creator']);
+});
+
+test('MSG_COPY: a buffer of exactly the message\'s size (and MSGMAX) is enough; the copy is not held and takes nothing', (t) => {
+  const q = make(100);
+  q.msgsnd(1, b('abcd'), {}, alice, noop);
+  const r = q.msgrcv({ maxSize: 4, copy: true, nowait: true }, alice, null, noop) as Received;
+  t.deepEqual([r.data.toString(), r.size, r.held], ['abcd', 4, false]);
+  t.is(q.qnum, 1);
+});
+
+test('IPC_SET with an invalid uid or gid: EINVAL naming the field, nothing changed', (t) => {
+  const q = make(10);
+  for (const [change, msg] of [[{ uid: -1 }, 'uid=-1'], [{ gid: 0xffffffff }, `gid=${0xffffffff}`]] as const) {
+    const e = thrown(() => q.ipcSet(alice, { qbytes: 5, ...change }));
+    t.deepEqual([e.code, e.message], ['EINVAL', `${msg}: not a valid id (0..4294967294)`]);
+  }
+  t.is(q.qbytes, 10);
+  t.like(q.perm, { uid: alice.uid, gid: alice.gid });
+});
+
+test('IPC_SET sets exactly the fields given: uid, gid, the low 9 mode bits; ctime', (t) => {
+  let now = 7;
+  const q = new MsgQueue({ uid: 1000, gid: 1000, cuid: 1000, cgid: 1000, mode: 0o600 }, { qbytes: 10, msgmax: 50, msgmnb: 100, now: () => now });
+  now = 8;
+  q.ipcSet(alice, { gid: 5 });
+  t.deepEqual({ ...q.perm }, { uid: 1000, gid: 5, cuid: 1000, cgid: 1000, mode: 0o600 });
+  t.is(q.ctime, 8);
+  q.ipcSet(alice, { uid: 6, mode: 0o7644 });
+  t.deepEqual({ ...q.perm }, { uid: 6, gid: 5, cuid: 1000, cgid: 1000, mode: 0o644 });
+  q.ipcSet(alice, {});
+  t.deepEqual({ ...q.perm }, { uid: 6, gid: 5, cuid: 1000, cgid: 1000, mode: 0o644 });
+  t.is(q.qbytes, 10);
+});

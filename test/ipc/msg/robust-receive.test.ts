@@ -219,3 +219,68 @@ test('property: random receives (at once or sleeping, with a holder or not), ack
     { numRuns: 200 },
   );
 });
+
+test('held() lists holds in arrival order of the messages, whatever order they were received in', (t) => {
+  const q = make();
+  const h = new MsgHolder(50, 'w');
+  q.msgsnd(1, b('first'), {}, alice, noop);
+  q.msgsnd(2, b('second'), {}, alice, noop);
+  q.msgsnd(3, b('third'), {}, alice, noop);
+  rcv(q, h, { type: 3 });
+  rcv(q, h, { type: 1 });
+  rcv(q, h, { type: 2 });
+  t.deepEqual(q.held().map((x) => x.message.data.toString()), ['first', 'second', 'third']);
+  t.deepEqual(h.held(q).map((x) => x.message.data.toString()), ['first', 'second', 'third']);
+  t.is(h.count, 3);
+});
+
+test('held messages count in msg_fits_inqueue\'s message bound too (1 + qnum + hnum <= qbytes), and in EAGAIN\'s message', (t) => {
+  const q = make(3);
+  const h = new MsgHolder(50, 'w');
+  q.msgsnd(1, b(''), {}, alice, noop);
+  q.msgsnd(1, b('x'), {}, alice, noop);
+  rcv(q, h, { type: 1 }); // the empty one, held
+  q.msgsnd(1, b(''), {}, alice, noop);
+  t.deepEqual([q.qnum, q.hnum, q.cbytes, q.hbytes], [2, 1, 1, 0]);
+  t.false(q.fits(0), '1 + 2 + 1 > 3');
+  const e = thrown(() => q.msgsnd(1, b(''), { nowait: true }, alice, noop));
+  t.deepEqual([e.code, e.message], ['EAGAIN', 'queue full (1 of 3 bytes, 3 messages)']);
+  const q2 = make(5);
+  const h2 = new MsgHolder(51, 'w');
+  q2.msgsnd(1, b('abc'), {}, alice, noop);
+  q2.msgsnd(1, b('d'), {}, alice, noop);
+  rcv(q2, h2);
+  const e2 = thrown(() => q2.msgsnd(1, b('ef'), { nowait: true }, alice, noop));
+  t.deepEqual([e2.code, e2.message], ['EAGAIN', 'queue full (4 of 5 bytes, 2 messages)'], 'held bytes and messages included');
+});
+
+test('msgrcv with a released holder: EINVAL, nothing taken', (t) => {
+  const q = make();
+  const h = new MsgHolder(50, 'w');
+  q.msgsnd(1, b('a'), {}, alice, noop);
+  h.release();
+  const e = thrown(() => rcv(q, h));
+  t.deepEqual([e.code, e.message], ['EINVAL', 'holder released']);
+  t.deepEqual(contents(q), ['a']);
+});
+
+test('ack: EINVAL for a message another holder holds; EIDRM once the queue is removed; removal empties every holder', (t) => {
+  const q = make();
+  const h1 = new MsgHolder(50, 'a');
+  const h2 = new MsgHolder(51, 'b');
+  q.msgsnd(1, b('x'), {}, alice, noop);
+  q.msgsnd(1, b('y'), {}, alice, noop);
+  const r1 = rcv(q, h1);
+  rcv(q, h2);
+  const e = thrown(() => h2.ack(q, r1.id));
+  t.deepEqual([e.code, e.message], ['EINVAL', `message ${r1.id} is not held by this handle`]);
+  t.is(q.hnum, 2, 'still held by h1');
+  let calls = 0;
+  q.watchers.add(() => calls++);
+  q.remove();
+  q.remove();
+  t.is(calls, 1, 'a second remove changes nothing');
+  t.deepEqual([h1.count, h2.count], [0, 0], 'the holders forgot the removed queue\'s messages');
+  const gone = thrown(() => h1.ack(q, r1.id));
+  t.deepEqual([gone.code, gone.message], ['EIDRM', 'queue removed']);
+});

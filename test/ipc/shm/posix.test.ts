@@ -140,3 +140,67 @@ test('property: after any sequence of truncates, opens, releases and an unlink, 
   }));
   t.pass();
 });
+
+/** The errno and message fn threw. */
+const refusal = (fn: () => unknown): [string, string] => {
+  try {
+    fn();
+  } catch (err) {
+    return [(err as { code: string }).code, (err as Error).message];
+  }
+  return ['ok', ''];
+};
+
+test('truncate\'s refusals and their messages: EINVAL, EFBIG past a safe integer, ENOSPC (a user\'s ENOMEM turned to ftruncate\'s errno, with the quota\'s message), ENOENT once gone', (t) => {
+  const q = quota({ uidShmPages: 2, shmall: 3 });
+  const o = new PosixShm('/m', ALICE, 0o600, q);
+  t.deepEqual(refusal(() => o.truncate(-1)), ['EINVAL', 'size -1: not a size']);
+  t.deepEqual(refusal(() => o.truncate(2 ** 53)), ['EFBIG', `size ${2 ** 53} is past the largest file size`]);
+  t.deepEqual(refusal(() => o.truncate(3 * 4096)), ['ENOSPC', 'ftruncate: shared memory pages limit per user (2) reached for uid 1000']);
+  const root = new PosixShm('/r', { uid: 0, gid: 0 }, 0o600, q);
+  t.deepEqual(refusal(() => root.truncate(4 * 4096)), ['ENOSPC', 'ftruncate: shared memory pages limit (3) reached for everyone']);
+  o.unlink();
+  t.deepEqual(refusal(() => o.truncate(1)), ['ENOENT', '/m is gone']);
+  t.deepEqual(refusal(() => o.opened()), ['ENOENT', '/m is gone']);
+});
+
+test('truncate to the largest safe size is refused on pages, not on size; a same-page resize charges nothing new', (t) => {
+  const q = quota({ uidShmPages: 1 });
+  const o = new PosixShm('/m', ALICE, 0o600, q);
+  t.is(code(() => o.truncate(Number.MAX_SAFE_INTEGER)), 'ENOSPC');
+  o.truncate(4096);
+  o.truncate(1);
+  t.is(o.size, 1);
+  t.is(o.pages, 1);
+  t.is(q.usedBy(ALICE.uid, 'shmPages'), 1);
+});
+
+test('times, handles and watchers: truncate stamps mtime and ctime, unlink ctime; every change calls the watchers', (t) => {
+  let now = 10;
+  const q = quota();
+  const o = new PosixShm('/w', ALICE, 0o1777, q, SHM_LIMITS, () => now);
+  t.is(o.perm.mode, 0o777);
+  t.deepEqual([o.mtimeMs, o.ctimeMs], [10, 10]);
+  const seen: string[] = [];
+  o.watchers.add(() => seen.push(`${o.size}/${o.handles}/${o.isUnlinked}/${o.gone}`));
+  now = 20;
+  o.truncate(100);
+  t.deepEqual([o.mtimeMs, o.ctimeMs], [20, 20]);
+  o.opened();
+  t.is(o.handles, 1);
+  now = 30;
+  o.unlink();
+  t.deepEqual([o.mtimeMs, o.ctimeMs], [20, 30]);
+  o.unlink();
+  o.released();
+  t.is(o.handles, 0);
+  o.released();
+  t.deepEqual(seen, ['100/0/false/false', '100/1/false/false', '100/1/true/false', '100/0/true/false', '100/0/true/true']);
+  t.is(q.used('objects'), 0);
+});
+
+test('creating past the objects limit: the quota\'s message names shm_open', (t) => {
+  const q = quota({}, 1);
+  new PosixShm('/a', ALICE, 0o600, q);
+  t.deepEqual(refusal(() => new PosixShm('/b', ALICE, 0o600, q)), ['ENOSPC', 'shm_open: objects limit (1) reached for everyone']);
+});

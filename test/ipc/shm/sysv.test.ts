@@ -207,3 +207,84 @@ else:
     spawnSync('/usr/bin/python3', ['-c', py, String(key), 'rm']);
   }
 });
+
+/** The errno and message fn threw. */
+const refusal = (fn: () => unknown): [string, string] => {
+  try {
+    fn();
+  } catch (err) {
+    return [(err as { code: string }).code, (err as Error).message];
+  }
+  return ['ok', ''];
+};
+
+test('shmget\'s messages name the key as key_t\'s 32 bits in hex (a negative key too), the sizes and the limits', (t) => {
+  const { r } = registry({ shmmin: 2, shmmax: 4096 });
+  t.deepEqual(refusal(() => r.shmget(-1, 1, 0, ALICE)), ['ENOENT', 'no segment with key 0xffffffff']);
+  r.shmget(-1, 100, IPC_CREAT | 0o600, ALICE);
+  t.deepEqual(refusal(() => r.shmget(-1, 1, IPC_CREAT | IPC_EXCL, ALICE)), ['EEXIST', 'key 0xffffffff exists']);
+  t.deepEqual(refusal(() => r.shmget(-1, 101, 0, ALICE)), ['EINVAL', 'segment 0xffffffff has 100 bytes, fewer than 101']);
+  t.deepEqual(refusal(() => r.shmget(-1, 1, 0o004, BOB)), ['EACCES', 'shmget: permission denied']);
+  t.deepEqual(refusal(() => r.shmget(0x1f, 1, IPC_CREAT, ALICE)), ['EINVAL', 'size 1 outside SHMMIN..SHMMAX (2..4096)']);
+  t.deepEqual(refusal(() => r.shmget(0x1f, 4097, IPC_CREAT, ALICE)), ['EINVAL', 'size 4097 outside SHMMIN..SHMMAX (2..4096)']);
+  t.is(r.shmget(0x1f, 2, IPC_CREAT, ALICE).ds.segsz, 2, 'SHMMIN itself');
+  t.is(r.shmget(0x20, 4096, IPC_CREAT, ALICE).ds.segsz, 4096, 'SHMMAX itself');
+  t.deepEqual(refusal(() => r.shmget(0x21, 1.5, IPC_CREAT, ALICE)), ['EINVAL', `size must be an integer in 0..${Number.MAX_SAFE_INTEGER}`]);
+  t.deepEqual(refusal(() => r.shmget(0x21, 2 ** 53, IPC_CREAT, ALICE)), ['EINVAL', `size must be an integer in 0..${Number.MAX_SAFE_INTEGER}`]);
+});
+
+test('shmget of an existing key asks for the flags\' rwx bits of any class (ipcperms), as the kernel does', (t) => {
+  const { r } = registry();
+  r.shmget(0x30, 1, IPC_CREAT | 0o604, ALICE);
+  for (const [flags, want] of [[0o004, 'ok'], [0o040, 'ok'], [0o400, 'ok'], [0o002, 'EACCES'], [0o020, 'EACCES'], [0o200, 'EACCES'], [0o444, 'ok'], [0o600, 'EACCES']] as const) {
+    t.is(code(() => r.shmget(0x30, 1, flags, BOB)), want, flags.toString(8));
+  }
+  const fresh = r.shmget(0x31, 1, IPC_CREAT | IPC_EXCL | 0o7777, ALICE);
+  t.is(fresh.ds.perm.mode, 0o777, 'the mode keeps its low 9 bits only');
+});
+
+test('ids: the lowest free slot and a sequence that grows with each creation', (t) => {
+  const { r } = registry();
+  const a = r.shmget(IPC_PRIVATE, 1, IPC_CREAT, ALICE);
+  const b = r.shmget(IPC_PRIVATE, 1, IPC_CREAT, ALICE);
+  const c = r.shmget(IPC_PRIVATE, 1, IPC_CREAT, ALICE);
+  t.deepEqual([a.id, b.id, c.id], [0, 32769, 65538]);
+  r.rmid(b, ALICE);
+  r.rmid(a, ALICE);
+  t.is(r.shmget(IPC_PRIVATE, 1, IPC_CREAT, ALICE).id, 3 * 32768, 'slot 0, not 1');
+  t.is(r.shmget(IPC_PRIVATE, 1, IPC_CREAT, ALICE).id, 1 + 4 * 32768);
+  t.is(r.shmget(IPC_PRIVATE, 1, IPC_CREAT, ALICE).id, 3 + 5 * 32768);
+  t.deepEqual([...r.values()].map((s) => s.id), [c.id, 3 * 32768, 1 + 4 * 32768, 3 + 5 * 32768]);
+});
+
+test('removed segments: EIDRM for IPC_SET, rmid and attach, with the id; remove() again does nothing', (t) => {
+  const { r, destroyed } = registry();
+  const s = r.shmget(0x40, 1, IPC_CREAT | 0o600, ALICE);
+  r.remove(s);
+  r.remove(s);
+  t.deepEqual(destroyed, [s]);
+  t.deepEqual(refusal(() => r.set(s, ROOT, { mode: 0o600 })), ['EIDRM', `segment ${s.id} was removed`]);
+  t.deepEqual(refusal(() => r.rmid(s, ROOT)), ['EIDRM', `segment ${s.id} was removed`]);
+  t.deepEqual(refusal(() => r.attach(s, 1)), ['EIDRM', `segment ${s.id} was removed`]);
+});
+
+test('shmget: IPC_PRIVATE makes a new segment with or without IPC_CREAT; an existing key is found with IPC_CREAT or IPC_EXCL alone; perm is shm_perm', (t) => {
+  const { r } = registry();
+  const p = r.shmget(IPC_PRIVATE, 1, 0o600, ALICE);
+  t.not(r.shmget(IPC_PRIVATE, 1, 0o600, ALICE), p);
+  const s = r.shmget(0x50, 1, IPC_CREAT | 0o640, ALICE);
+  t.is(r.lookupKey(0x50), s);
+  t.is(r.shmget(0x50, 1, IPC_CREAT | 0o600, ALICE), s);
+  t.is(r.shmget(0x50, 1, IPC_EXCL | 0o600, ALICE), s);
+  t.is(s.perm, s.ds.perm);
+  t.is(s.perm.mode, 0o640);
+});
+
+test('shmget\'s quota refusals name shmget', (t) => {
+  const { r } = registry({ shmall: 1, shmmni: 1 });
+  t.deepEqual(refusal(() => r.shmget(IPC_PRIVATE, 4097, IPC_CREAT, ROOT)), ['ENOSPC', 'shmget: shared memory pages limit (1) reached for everyone']);
+  r.shmget(IPC_PRIVATE, 1, IPC_CREAT, ROOT);
+  const { r: r2 } = registry({ shmmni: 1 });
+  r2.shmget(IPC_PRIVATE, 1, IPC_CREAT, ROOT);
+  t.deepEqual(refusal(() => r2.shmget(IPC_PRIVATE, 1, IPC_CREAT, ROOT)), ['ENOSPC', 'shmget: SHMMNI (System V segments) limit (1) reached for everyone']);
+});
