@@ -137,13 +137,11 @@ export class PoolProcesses {
     const ancestors = new Set(this.reaper ? ancestorsOf(pid) : []);
     const underReaper = this.reaper !== null && ancestors.has(this.reaper.pid);
     this.tracked.set(pid, { ref, starttime: stat.starttime, session: stat.session, underReaper, ancestors, role });
+    // an orphan that ends goes the dead holder's way too: it may be a make whose own jobs run on
+    // (orphaned in their turn), and it may have taken tokens since it was first seen as an orphan
     ref.onExit(() => {
       if (this.tracked.get(pid)?.ref !== ref) return;
-      if (role === 'orphan') {
-        this.forget(pid);
-        this.pool.orphanEnded(pid);
-        this.sync();
-      } else this.died(pid);
+      this.died(pid);
     });
   }
 

@@ -39,6 +39,9 @@ export interface PoolStatus {
   text: string;
 }
 
+/** What parseStatus reads when there is no status file (the pool is gone). */
+export const NO_STATUS = 'size: -1\nfree: 0\nheld: 0\ntaken: 0\nreturned: 0\nreclaimed: 0\nrefused: 0\n';
+
 export function parseStatus(text: string): PoolStatus {
   const num = (k: string): number => {
     const m = new RegExp(`^${k}: (\\d+)$`, 'm').exec(text);

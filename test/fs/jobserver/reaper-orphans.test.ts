@@ -6,10 +6,10 @@
  * forks at once starts in the same tick. It must never be taken for an orphan (it would keep a
  * token until the whole build ends, and show in the status as one).
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { jobserverClientBinary, parseStatus, readOr, runJobserver } from '../../helpers/jobserver-run.js';
-import { freshDir, mountTest, withDaemon } from '../../helpers/mount.js';
+import { NO_STATUS, descendantsOf, jobserverClientBinary, killTree, parseStatus, readOr, runJobserver } from '../../helpers/jobserver-run.js';
+import { eventually, freshDir, mountTest, withDaemon } from '../../helpers/mount.js';
 
 const test = mountTest();
 
@@ -42,5 +42,46 @@ test('the command ipcfs jobserver runs is never an orphan of a holder it forked 
     }
     t.log(`${sameTick} run(s) where the client started in its command's clock tick`);
     t.true(sameTick >= 1, 'the case was met');
+  });
+});
+
+/**
+ * An orphan that is itself a make: a sub-make R whose parent Q was killed runs on as an orphan
+ * (with Q's token). When R is killed in turn, its own running job is orphaned as well and must
+ * keep (or wait for) a token like any other, and whatever R held comes back.
+ */
+test('the jobs of a killed orphan make become orphans in their turn', async (t) => {
+  await withDaemon(async (d) => {
+    const root = freshDir('ipcfs-orphan-make-');
+    t.teardown(() => rmSync(root, { recursive: true, force: true }));
+    mkdirSync(join(root, 'q', 'r'), { recursive: true });
+    // top make -> Q (runs R and a job: takes a token) -> R (runs one job in its implicit slot)
+    // (w keeps the top make, hence the pool, alive)
+    writeFileSync(join(root, 'Makefile'), 'all: q w\nq:\n\t+@$(MAKE) --no-print-directory -C q\nw:\n\tsleep 32\n.PHONY: all q w\n');
+    writeFileSync(join(root, 'q', 'Makefile'), 'all: r x\nr:\n\t+@$(MAKE) --no-print-directory -C r\nx:\n\tsleep 30\n.PHONY: all r x\n');
+    writeFileSync(join(root, 'q', 'r', 'Makefile'), 'all: j\nj:\n\tsleep 31\n.PHONY: all j\n');
+    const status = join(d.dir, 'jobserver', 'status', 'om');
+    const run = runJobserver(['-j', '4', '--name', 'om', '--mount', d.dir], ['make', '--no-print-directory', '-C', root]);
+    const cli = run.child.pid!;
+    t.teardown(() => killTree(cli));
+    const find = (re: RegExp): number | undefined => descendantsOf(cli).find((p) => re.test(readOr(`/proc/${p}/cmdline`).replace(/\0/g, ' ')));
+    const st = (): ReturnType<typeof parseStatus> => parseStatus(readOr(status, NO_STATUS));
+    let q: number | undefined;
+    let r: number | undefined;
+    let j: number | undefined;
+    t.true(
+      await eventually(() => {
+        [q, r, j] = [find(/-C q $/), find(/-C r $/), find(/^sleep 31/)];
+        return q !== undefined && r !== undefined && j !== undefined && st().holders.get(q) === 1;
+      }, 10_000),
+      'the tree runs and Q holds a token',
+    );
+    process.kill(q!, 'SIGKILL');
+    t.true(await eventually(() => st().orphans.includes(r!), 5000), `R is an orphan:\n${st().text}`);
+    process.kill(r!, 'SIGKILL');
+    t.true(await eventually(() => st().orphans.includes(j!), 3000), `R's job is an orphan in its turn:\n${st().text}`);
+    t.false(st().holders.has(r!), 'nothing is left held by the dead R');
+    killTree(cli);
+    await run.done;
   });
 });
