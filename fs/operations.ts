@@ -76,6 +76,7 @@ export function openFlagsOf(mode: OpenMode): number {
   if (mode.stream) f |= OpenOutFlag.STREAM;
   if (mode.parallelDirectWrites) f |= OpenOutFlag.PARALLEL_DIRECT_WRITES;
   if (mode.keepCache) f |= OpenOutFlag.KEEP_CACHE;
+  if (mode.noFlush) f |= OpenOutFlag.NOFLUSH;
   if (mode.backingId) f |= FOPEN_PASSTHROUGH;
   return f;
 }

@@ -108,9 +108,17 @@ export class PoolFile extends ObjectFile<PoolObject> {
   }
 }
 
+/**
+ * A pool's open files: command-file streams, and no FLUSH on close. Builds close a pool descriptor
+ * in every exec of a job (make marks it close-on-exec) and on every exit; with FLUSH, each would
+ * wait for the daemon inside exec, holding locks that the daemon's own /proc/PID/stat reads of
+ * that process (pool-processes.ts) then wait for: the mount stalled.
+ */
+export const POOL_OPEN_MODE: Readonly<OpenMode> = Object.freeze({ ...COMMAND_FILE_MODE, noFlush: true });
+
 /** One open file of a pool: a holder of tokens for the processes that use it. */
 export class PoolHandle implements FileHandle {
-  readonly mode: OpenMode = COMMAND_FILE_MODE;
+  readonly mode: OpenMode = POOL_OPEN_MODE;
   private readonly pollWatch: PollWatch;
 
   constructor(private readonly obj: PoolObject) {

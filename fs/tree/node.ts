@@ -80,6 +80,12 @@ export interface OpenMode {
    */
   parallelDirectWrites?: boolean;
   /**
+   * close(2) sends no FLUSH (FOPEN_NOFLUSH, 7.35): a process that closes the file, or execs with it
+   * close-on-exec, or exits, never waits for the daemon. A FLUSH from inside exec waits while the
+   * task holds its exec locks, under which /proc/PID/stat of that task waits as well.
+   */
+  noFlush?: boolean;
+  /**
    * Keep the page cache across opens (content that does not change, or content that changes only
    * through this inode's own page cache: shared memory on the cached path, fs/memory/).
    */

@@ -117,7 +117,7 @@ async function build(d: Daemon, p: Project, name: string, chaos: { kills: number
   }, BUILD_BOUND_MS);
   if (chaos) {
     while (!ended && kills.length < chaos.kills) {
-      await sleep(30 + Math.random() * 120);
+      await sleep(20 + Math.random() * 100);
       const k = await killOne(cli, status);
       if (k === 'skipped') skipped++;
       else if (k) kills.push(k);
@@ -208,6 +208,8 @@ function comm(pid: number): string {
   return readOr(`/proc/${pid}/comm`).trim();
 }
 
+/** jobs of the chaos runs sleep longer: the build must last long enough to be hit (on a loaded machine too) */
+const CHAOS_SLEEP_MS = 40;
 const MAKE_ONLY = { depth: 3, fanout: 2, leaves: 14, sleepMs: 20 }; // 15 directories, 14 sub-makes, 210 jobs
 
 test.serial('ipcfs jobserver -j4 -- make: a recursive 200-job build exits 0, never runs more than 4 jobs, the pool ends with every token; a nested ipcfs jobserver joins the pool', async (t) => {
@@ -287,13 +289,13 @@ async function chaosRun(t: ExecutionContext, name: string, o: Omit<ProjectOption
 }
 
 test.serial('chaos: GNU make -k under ipcfs jobserver -j4 while sub-makes and recipes are SIGKILLed: the build completes, never more than 4 jobs, every token back, reclaimed == tokens the killed held', async (t) => {
-  await chaosRun(t, 'chaos-make', MAKE_ONLY, 16);
+  await chaosRun(t, 'chaos-make', { ...MAKE_ONLY, sleepMs: CHAOS_SLEEP_MS }, 16);
 });
 
 for (const open of ['split', 'rdwr'] as const) {
   const wait = open === 'split' ? 'pselect' : 'poll';
   test.serial(`chaos: the C client (fifo:, ${open === 'split' ? 'O_RDONLY + O_WRONLY as make 4.4' : 'O_RDWR as the Rust crate'}, ${wait} then a non-blocking read) under make: the same guarantees`, async (t) => {
     // 7 directories, each 3 clients of 8 jobs and 6 recipes: 210 jobs
-    await chaosRun(t, `chaos-${open}`, { depth: 2, fanout: 2, leaves: 6, clients: 3, clientJobs: 8, clientOpen: open, clientWait: wait, sleepMs: 20 }, 16);
+    await chaosRun(t, `chaos-${open}`, { depth: 2, fanout: 2, leaves: 6, clients: 3, clientJobs: 8, clientOpen: open, clientWait: wait, sleepMs: CHAOS_SLEEP_MS }, 16);
   });
 }

@@ -6,6 +6,7 @@
  * forks at once starts in the same tick. It must never be taken for an orphan (it would keep a
  * token until the whole build ends, and show in the status as one).
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NO_STATUS, descendantsOf, jobserverClientBinary, killTree, parseStatus, readOr, runJobserver } from '../../helpers/jobserver-run.js';
@@ -83,5 +84,34 @@ test('the jobs of a killed orphan make become orphans in their turn', async (t) 
     t.false(st().holders.has(r!), 'nothing is left held by the dead R');
     killTree(cli);
     await run.done;
+  });
+});
+
+/**
+ * A process that closes a pool descriptor, execs with it close-on-exec or exits never waits for
+ * the daemon (no FLUSH: FOPEN_NOFLUSH). A FLUSH sent from inside exec is answered only when the
+ * daemon's loop runs, while the exec holds the task's exec locks, under which /proc/PID/stat of
+ * that task waits: the daemon reading it then (a make's forked job orphaned by a kill, seen among
+ * the reaper's children) stalled the whole mount in the chaos test.
+ */
+test('closing a pool descriptor does not wait for the daemon (no FLUSH)', async (t) => {
+  await withDaemon(async (d) => {
+    const pool = join(d.dir, 'jobserver', 'named', 'nf');
+    writeFileSync(join(d.dir, 'jobserver', 'named', '.new'), 'create nf size=1');
+    // the child opens the pool, says so, waits for a line, closes it, says so
+    const child = spawn('python3', ['-u', '-c', `import os,sys\nfd=os.open(${JSON.stringify(pool)}, os.O_RDONLY)\nprint('open', flush=True)\nsys.stdin.readline()\nos.close(fd)\nprint('closed', flush=True)\n`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const closed = new Promise((r) => child.on('close', r));
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    t.true(await eventually(() => out.includes('open'), 5000));
+    const daemon = d.child.pid!;
+    process.kill(daemon, 'SIGSTOP');
+    try {
+      child.stdin.write('go\n');
+      t.true(await eventually(() => out.includes('closed'), 2000), 'close returned while the daemon was stopped');
+    } finally {
+      process.kill(daemon, 'SIGCONT');
+    }
+    await closed;
   });
 });
