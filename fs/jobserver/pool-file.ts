@@ -115,12 +115,13 @@ export class PoolFile extends ObjectFile<PoolObject> {
 }
 
 /**
- * A pool's open: a command file's (direct I/O stream), without FLUSH on close. make marks the
- * inherited pool descriptors close-on-exec for every recipe, so each job's exec closed them
- * with two FLUSH round trips through the daemon (428 of a 200-job build's 950 requests; nothing
- * here has a use for them).
+ * A pool's open files: command-file streams (without FLUSH on close, as every command file).
+ * Builds close a pool descriptor in every exec of a job (make marks it close-on-exec) and on
+ * every exit; with FLUSH each close was a round trip (428 of a 200-job build's 950 requests), and
+ * one made from inside exec waited while holding locks that the daemon's own /proc/PID/stat reads
+ * of that process (pool-processes.ts) then waited for: the mount stalled.
  */
-export const POOL_OPEN_MODE: Readonly<OpenMode> = Object.freeze({ ...COMMAND_FILE_MODE, noFlush: true });
+export const POOL_OPEN_MODE: Readonly<OpenMode> = COMMAND_FILE_MODE;
 
 /** One open file of a pool: a holder of tokens for the processes that use it. */
 export class PoolHandle implements FileHandle {

@@ -9,10 +9,12 @@
  * init, before the make's pidfd wakes (exit_notify reparents, then notifies). `ipcfs jobserver`
  * is such a subreaper and registers as the pool's reaper when it creates the pool: a dead holder
  * that descends from the reaper left as orphans the reaper's children that still run (not
- * zombies), were started after the holder, and belong to the holder's session (a job that made
- * itself a daemon with setsid is not one). The same search runs when a holder gives a token
- * back (beforeGive): a sub-make that never took a token is unknown to the pool, and its parent
- * gives back the slot it ran in as soon as it reaps it, while the sub-make's jobs still run.
+ * zombies), were started after the holder (not before its clock tick), were not among its
+ * ancestors when the pool first saw it (the command the reaper runs is one), and belong to the
+ * holder's session (a job that made itself a daemon with setsid is not one). The same search
+ * runs when a holder gives a token back (beforeGive): a sub-make that never took a token is
+ * unknown to the pool, and its parent gives back the slot it ran in as soon as it reaps it, while
+ * the sub-make's jobs still run.
  * Over-counting only delays tokens (every make keeps its implicit slot, so the build goes on);
  * under-counting would let the pool run more jobs than its size. Without a reaper, a dead
  * holder's tokens are free at once (and GNU make's own pipe over-runs by that slot as well).
@@ -28,6 +30,12 @@ interface Tracked {
   readonly session: number;
   /** descends from the pool's reaper (its orphans go there) */
   readonly underReaper: boolean;
+  /**
+   * its ancestors when first seen: none of them is ever its orphan. The reaper's own child (the
+   * command `ipcfs jobserver` runs) is one, and start times are clock ticks (10 ms): a holder that
+   * command forked at once starts in the same tick, so the start-time test alone takes it for one.
+   */
+  readonly ancestors: ReadonlySet<number>;
   readonly role: 'holder' | 'orphan';
 }
 
@@ -126,15 +134,14 @@ export class PoolProcesses {
       else this.pool.orphanEnded(pid);
       return;
     }
-    const underReaper = this.reaper !== null && ancestorsOf(pid).includes(this.reaper.pid);
-    this.tracked.set(pid, { ref, starttime: stat.starttime, session: stat.session, underReaper, role });
+    const ancestors = new Set(this.reaper ? ancestorsOf(pid) : []);
+    const underReaper = this.reaper !== null && ancestors.has(this.reaper.pid);
+    this.tracked.set(pid, { ref, starttime: stat.starttime, session: stat.session, underReaper, ancestors, role });
+    // an orphan that ends goes the dead holder's way too: it may be a make whose own jobs run on
+    // (orphaned in their turn), and it may have taken tokens since it was first seen as an orphan
     ref.onExit(() => {
       if (this.tracked.get(pid)?.ref !== ref) return;
-      if (role === 'orphan') {
-        this.forget(pid);
-        this.pool.orphanEnded(pid);
-        this.sync();
-      } else this.died(pid);
+      this.died(pid);
     });
   }
 
@@ -158,7 +165,7 @@ export class PoolProcesses {
     if (!this.reaper || !t.underReaper) return [];
     const out: number[] = [];
     for (const c of childrenOf(this.reaper.pid)) {
-      if (c === pid || this.pool.isOrphan(c)) continue;
+      if (c === pid || t.ancestors.has(c) || this.pool.isOrphan(c)) continue;
       const s = procStat(c);
       if (s && s.state !== 'Z' && s.starttime >= t.starttime && s.session === t.session) out.push(c);
     }

@@ -38,6 +38,9 @@ export const COMMAND_FILE_MODE: Readonly<OpenMode> = Object.freeze({
   directIo: true,
   stream: true,
   nonSeekable: true,
+  // no FLUSH on close (node.ts OpenMode.noFlush): no command file needs one, and a close made
+  // inside exec would otherwise wait for the daemon while holding the exec locks
+  noFlush: true,
   parallelDirectWrites: true,
 });
 

@@ -80,16 +80,19 @@ export interface OpenMode {
    */
   parallelDirectWrites?: boolean;
   /**
+   * close(2) sends no FLUSH (FOPEN_NOFLUSH, 7.35; the kernel honours it without writeback cache):
+   * a process that closes the file, or execs with it close-on-exec, or exits, never waits for the
+   * daemon. A FLUSH from inside exec waits while the task holds its exec locks, under which
+   * /proc/PID/stat of that task waits as well (a daemon reading it would stall). Every command
+   * file has it (no handle has a flush hook); memory files do not (their FLUSH writes the page
+   * cache back to the memfd).
+   */
+  noFlush?: boolean;
+  /**
    * Keep the page cache across opens (content that does not change, or content that changes only
    * through this inode's own page cache: shared memory on the cached path, fs/memory/).
    */
   keepCache?: boolean;
-  /**
-   * close(2) sends no FLUSH (FOPEN_NOFLUSH; the kernel honours it without writeback cache), for
-   * handles that have no flush hook and whose descriptors many processes inherit and close: a
-   * jobserver pool's, closed on exec by every recipe a make starts.
-   */
-  noFlush?: boolean;
   /**
    * FUSE passthrough (7.40): the id of a backing file registered on the connection
    * (fs/fuse/backing.ts); the kernel serves read, write and mmap of this open from that file.
