@@ -22,7 +22,7 @@
 import type { TokenPool, Holder } from '../../ipc/jobserver/pool.js';
 import type { Logger } from 'pino';
 import { ProcessRef } from '../kinds/process.js';
-import { ancestorsOf, childrenOf, procStat } from './procfs.js';
+import { ancestorsOf, mainThreadChildrenOf, procStat } from './procfs.js';
 
 interface Tracked {
   readonly ref: ProcessRef;
@@ -164,7 +164,8 @@ export class PoolProcesses {
   private orphansOf(pid: number, t: Tracked): number[] {
     if (!this.reaper || !t.underReaper) return [];
     const out: number[] = [];
-    for (const c of childrenOf(this.reaper.pid)) {
+    // one read per give while the build runs: the reaper's main thread has all its orphans
+    for (const c of mainThreadChildrenOf(this.reaper.pid)) {
       if (c === pid || t.ancestors.has(c) || this.pool.isOrphan(c)) continue;
       const s = procStat(c);
       if (s && s.state !== 'Z' && s.starttime >= t.starttime && s.session === t.session) out.push(c);

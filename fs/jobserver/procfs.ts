@@ -60,6 +60,19 @@ export function childrenOf(pid: number): number[] {
   return out;
 }
 
+/**
+ * The children of pid's main thread (/proc/PID/task/PID/children): one read. The kernel gives a
+ * subreaper's orphans to its first live thread (find_new_reaper -> find_alive_thread), the main
+ * thread while the process lives, so these are all the orphans a reaper has.
+ */
+export function mainThreadChildrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').split(' ').filter((c) => c.trim()).map(Number);
+  } catch {
+    return [];
+  }
+}
+
 /** The command line, arguments joined by spaces (NULs in /proc/PID/cmdline), or '' when gone. */
 export function cmdlineOf(pid: number, max = 200): string {
   try {

@@ -290,3 +290,69 @@ test('property: no token is made or lost, and counts follow a reference model of
   );
   t.pass();
 });
+
+test('a pool\'s size is a non-negative integer (RangeError otherwise); a pool of 0 tokens is -j1 for make', (t) => {
+  for (const bad of [-1, 1.5, NaN, 2 ** 53]) t.throws(() => new TokenPool(bad), { instanceOf: RangeError, message: `pool size ${bad}` });
+  const p = new TokenPool(0);
+  t.is(p.take(A, 1, 1, true, () => {}), Errno.EAGAIN);
+});
+
+test('a caller the daemon cannot name (pid 0: another pid namespace) takes and gives back like any other', (t) => {
+  const p = new TokenPool(1);
+  takeNow(p, A, 0);
+  t.deepEqual(p.give(A, 0, Buffer.from('+'), () => t.fail() as never), { returned: 1, refused: 0 });
+  t.is(p.returned, 1);
+  t.is(p.freeTokens, 1);
+});
+
+test('counters: taken, returned, refused add up; holderPids and isOrphan name who holds what', (t) => {
+  const p = new TokenPool(3);
+  takeNow(p, A, 1, 2);
+  takeNow(p, B, 2);
+  t.deepEqual([...p.holderPids()].sort(), [1, 2]);
+  p.give(A, 1, Buffer.from('+++'), noAncestors);
+  t.deepEqual([p.taken, p.returned, p.refused], [3, 2, 1]);
+  p.processDied(2, [2, 7]);
+  t.true(p.isOrphan(7));
+  t.false(p.isOrphan(2), 'a dead process is never its own orphan');
+  t.deepEqual([...p.holderPids()], []);
+});
+
+test('an orphan found again keeps the token it has (addOrphans and processDied never reset it)', (t) => {
+  const p = new TokenPool(2);
+  takeNow(p, A, 1);
+  p.processDied(1, [20]);
+  t.deepEqual(p.status().orphans, [{ pid: 20, of: 1, tokens: 1 }]);
+  p.addOrphans(9, [20]);
+  takeNow(p, A, 3);
+  p.processDied(3, [20]);
+  t.deepEqual(p.status().orphans, [{ pid: 20, of: 1, tokens: 1 }]);
+  t.is(p.freeTokens, 1, 'the second dead holder\'s token is free: its orphan had one already');
+});
+
+test('watchers run once per change, also when a dead holder was an orphan itself', (t) => {
+  const p = new TokenPool(2);
+  takeNow(p, A, 1);
+  p.processDied(1, [20]);
+  let n = 0;
+  p.watchers.add(() => n++);
+  p.processDied(20, [21]);
+  t.is(n, 1);
+  t.deepEqual(p.status().orphans, [{ pid: 21, of: 20, tokens: 1 }], 'the dead orphan\'s token goes on to its own running job');
+  t.is(p.freeTokens, 1);
+  p.orphanEnded(21);
+  t.is(n, 2);
+});
+
+test('a cancel that arrives after the waiter was served (a late INTERRUPT) changes nothing: no second answer, no other waiter touched', (t) => {
+  const p = new TokenPool(1);
+  takeNow(p, A, 1);
+  const got: [number, number][] = [];
+  const w2 = p.take(A, 2, 1, false, (e) => got.push([2, e])) as TakeWaiter;
+  p.take(A, 3, 1, false, (e) => got.push([3, e]));
+  p.give(A, 1, Buffer.from('+'), noAncestors);
+  p.cancel(w2, Errno.EINTR);
+  t.deepEqual(got, [[2, 0]]);
+  t.deepEqual(p.status().waiters, [3]);
+  t.is(p.tokensOf(2), 1);
+});
