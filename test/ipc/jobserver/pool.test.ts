@@ -356,3 +356,23 @@ test('a cancel that arrives after the waiter was served (a late INTERRUPT) chang
   t.deepEqual(p.status().waiters, [3]);
   t.is(p.tokensOf(2), 1);
 });
+
+test('a give takes back the same byte from what the giver holds (else its oldest), so a dead holder returns exactly the bytes it still had', (t) => {
+  const p = new TokenPool(2);
+  takeNow(p, A, 1, 2); // holds '+' '+'
+  p.give(A, 1, Buffer.from('x'), noAncestors); // not held: its oldest '+' goes; holds '+'
+  t.deepEqual(takeNow(p, A, 1), Buffer.from('x')); // holds '+' 'x'
+  p.give(A, 1, Buffer.from('x'), noAncestors); // the 'x' it holds goes; holds '+'
+  t.deepEqual(takeNow(p, A, 1), Buffer.from('x')); // holds '+' 'x'
+  p.give(A, 1, Buffer.from('y'), noAncestors); // not held: the oldest, '+', goes; holds 'x'
+  p.processDied(1);
+  t.deepEqual(takeNow(p, A, 2, 2), Buffer.from('yx'));
+});
+
+test('a waiter served counts as taken', (t) => {
+  const p = new TokenPool(1);
+  takeNow(p, A, 1);
+  p.take(A, 2, 1, false, () => {});
+  p.give(A, 1, Buffer.from('+'), noAncestors);
+  t.deepEqual([p.taken, p.returned], [2, 1]);
+});
