@@ -47,18 +47,24 @@ export function shmCommand(): Command {
       })(),
     );
 
+  /**
+   * NAME as the object's own path below shared-memory/: a by-key/ link followed to the segment's
+   * id (the status mirror has no by-key/, and unlinking the link would not remove the segment).
+   */
+  const objectRel = (name: string): string => {
+    const rel = shmRel(name);
+    return rel.startsWith('sysv/by-key/') ? `sysv/${readlinkSync(join(base(), rel)).replace(/^\.\.\//, '')}` : rel;
+  };
+
   shm.command('get')
     .description('print the status (from shared-memory/status/, without touching the memory)')
     .argument('<name>')
     .option('--field <key>', 'print only the value of this status line')
     .action((name: string, o: { field?: string }) =>
       run(() => {
-        let rel = shmRel(name);
         let text: string;
         try {
-          // the status mirror has no by-key/: follow the link to the segment's id
-          if (rel.startsWith('sysv/by-key/')) rel = `sysv/${readlinkSync(join(base(), rel)).replace(/^\.\.\//, '')}`;
-          text = readToEnd(join(base(), 'status', rel));
+          text = readToEnd(join(base(), 'status', objectRel(name)));
         } catch (err) {
           throw new CliError(`${name}: ${errText(err)}`);
         }
@@ -126,8 +132,9 @@ export function shmCommand(): Command {
     .argument('<name>')
     .action((name: string) =>
       run(() => {
-        const path = join(base(), shmRel(name));
+        let path = join(base(), shmRel(name));
         try {
+          path = join(base(), objectRel(name));
           unlinkSync(path);
         } catch (err) {
           throw new CliError(`${path}: rm: ${errText(err)}`);

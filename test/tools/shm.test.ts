@@ -46,6 +46,10 @@ test('System V: create by key, by-key names it, its size is fixed, rm is IPC_RMI
     t.is(past.code, 1, 'a segment does not grow');
     t.is((await shm(dir, ['rm', made])).code, 0);
     t.is((await shm(dir, ['get', made])).code, 1);
+    const byKey = (await shm(dir, ['create', 'sysv', '--key', '0x4343', '--size', '10'])).out.toString().trim();
+    const rmByKey = await shm(dir, ['rm', 'sysv/by-key/0x00004343']);
+    t.is(rmByKey.code, 0, `rm by key removes the segment, not the link: ${rmByKey.err}`);
+    t.is((await shm(dir, ['get', byKey])).code, 1);
     const bad = await shm(dir, ['get', 'nope']);
     t.is(bad.code, 1);
     t.regex(bad.err, /use \/NAME, named\/NAME, sysv\/SHMID or sysv\/by-key\/0xKEY/);
