@@ -165,3 +165,32 @@ report('end', [one('n', 'reclaimed'), one('n', 'refused'), fds() - before])
     t.deepEqual((r.get('end') as unknown[]).slice(0, 2), ['8', '0']);
   }, { args: ['--allow-other', '--limits', 'uid-handles=8'] });
 });
+
+test('bad input changes nothing: 1 MiB written by a process holding nothing is refused and counted, 0 bytes, offsets, mmap, the status opened for writing; a command line with newlines keeps one status line per holder', async (t) => {
+  await withDaemon(async ({ dir }) => {
+    const r = await run(t, dir, String.raw`
+p = pool('b', 2)
+fd = os.open(p, os.O_RDWR)
+report('1 MiB', os.write(fd, b'+' * (1 << 20)))
+report('0 bytes', [os.write(fd, b''), os.read(fd, 0).decode()])
+report('offsets', [err(lambda: os.lseek(fd, 5, 0)), err(lambda: os.pread(fd, 1, 3)), err(lambda: os.pwrite(fd, b'+', 3))])
+report('mmap', err(lambda: mmap.mmap(fd, 4096)))
+report('status for writing', [err(lambda: os.open(statusdir + '/b', os.O_WRONLY)), err(lambda: os.open(statusdir + '/b', os.O_RDWR))])
+prog = "import os,sys,time\nf=os.open(sys.argv[1],os.O_RDONLY)\nos.read(f,1)\nprint('ok',flush=True)\ntime.sleep(30)"
+c = subprocess.Popen([sys.executable, '-c', prog, p, 'a\nholder: pid=1 tokens=99\n', 'x' * 5000], stdout=subprocess.PIPE)
+c.stdout.readline()
+lines = pstat('b')
+report('holders', [len(lines['holder']), r'\x0a' in lines['holder'][0], len(lines['holder'][0]) < 400])
+c.kill(); c.wait()
+wait_for(lambda: one('b', 'free') == '2', 'the token to come back')
+report('end', [one('b', 'free'), one('b', 'taken'), one('b', 'refused'), one('b', 'reclaimed')])
+`);
+    t.is(r.get('1 MiB'), 1048576, 'make exits when a jobserver write fails: it succeeds');
+    t.deepEqual(r.get('0 bytes'), [0, '']);
+    t.deepEqual(r.get('offsets'), ['ESPIPE', 'ESPIPE', 'ESPIPE']);
+    t.is(r.get('mmap'), 'ENODEV');
+    t.deepEqual(r.get('status for writing'), ['EACCES', 'EACCES']);
+    t.deepEqual(r.get('holders'), [1, true, true], 'one line: the newlines (a forged "holder:" line) escaped, the command line cut');
+    t.deepEqual(r.get('end'), ['2', '1', '1048576', '1']);
+  });
+});
