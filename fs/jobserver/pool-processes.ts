@@ -194,12 +194,16 @@ export class PoolProcesses {
     });
   }
 
-  /** One pidfd charged to uid; past the limit, this pool's idle watches are dropped first and it tries again. */
+  /**
+   * One pidfd charged to uid. Past the limit, this pool's deaths the main loop has not delivered yet
+   * (their pidfds woke: the quota they hold is about to come back) are handled, its idle watches
+   * dropped, and it tries again.
+   */
   private chargeWatch(uid: number): Charge {
     try {
       return this.quota.charge(uid, { handles: 1 }, 'jobserver: watch a process that takes tokens');
     } catch (err) {
-      if (!this.idle.size) throw err;
+      for (const pid of [...this.tracked.keys()]) this.flushDeath(pid);
       for (const pid of [...this.idle]) this.forget(pid);
       return this.quota.charge(uid, { handles: 1 }, 'jobserver: watch a process that takes tokens');
     }
