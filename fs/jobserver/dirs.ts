@@ -34,7 +34,7 @@ function policy(limits: Limits, quota: IpcQuota): NamedKind<PoolFile> {
       if (size > max) fail(Errno.EINVAL, `size=${size}: a pool holds at most ${max} tokens${who.uid === ROOT_UID ? '' : ' (pool-tokens; root may make larger ones)'}`);
       const charge = quota.charge(who.uid, { objects: 1 }, 'create pool');
       const pool = new TokenPool(size);
-      const processes = new PoolProcesses(pool, ctx.log);
+      const processes = new PoolProcesses(pool, ctx.log, quota, who.uid);
       const perm = { uid: who.uid, gid: who.gid, cuid: who.uid, cgid: who.gid, mode: mode & 0o777 };
       const obj: PoolObject = new PoolObject(name, pool, processes, perm, () => {
         charge.release();

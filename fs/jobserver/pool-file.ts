@@ -136,6 +136,7 @@ export class PoolHandle implements FileHandle {
     if (size <= 0) return Buffer.alloc(0);
     const { pool, processes } = this.obj;
     const pid = ctx.caller.tgid;
+    processes.admit(pid, ctx.caller.uid);
     let now: Buffer | null = null;
     const r = waitCall<TakeWaiter, Buffer | null>(
       ctx,

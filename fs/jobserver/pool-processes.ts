@@ -20,6 +20,8 @@
  * holder's tokens are free at once (and GNU make's own pipe over-runs by that slot as well).
  */
 import type { TokenPool, Holder } from '../../ipc/jobserver/pool.js';
+import type { IpcQuota } from '../../ipc/limits.js';
+import type { Charge } from '../../ipc/quota.js';
 import type { Logger } from 'pino';
 import { ProcessRef } from '../kinds/process.js';
 import { ancestorsOf, mainThreadChildrenOf, procStat } from './procfs.js';
@@ -37,6 +39,8 @@ interface Tracked {
    */
   readonly ancestors: ReadonlySet<number>;
   readonly role: 'holder' | 'orphan';
+  /** the pidfd, charged as one of the daemon's open files to a uid (uid-handles) */
+  readonly charge: Charge;
 }
 
 /** Processes that held tokens and hold none now stay watched up to this many (re-watching per job costs /proc reads). */
@@ -49,7 +53,18 @@ export class PoolProcesses {
   /** the process that adopts a dead holder's orphaned jobs (`ipcfs jobserver`), while it lives */
   private reaper: { pid: number; ref: ProcessRef } | null = null;
 
-  constructor(private readonly pool: TokenPool, private readonly log: Logger) {}
+  /**
+   * quota: each watched process costs the daemon a pidfd, charged as an open file (`handles`,
+   * `uid-handles`) to the uid of the process that took tokens, so that no user can exhaust the
+   * daemon's descriptors through many pools and many processes. owner: the uid charged for the
+   * pool's orphans (its reaper's build).
+   */
+  constructor(
+    private readonly pool: TokenPool,
+    private readonly log: Logger,
+    private readonly quota: IpcQuota,
+    private readonly owner: number,
+  ) {}
 
   get reaperPid(): number | null {
     return this.reaper?.pid ?? null;
@@ -69,13 +84,35 @@ export class PoolProcesses {
   }
 
   /**
+   * pid (of uid) is about to take tokens. Its pidfd is opened now, while the process is provably
+   * alive (it waits in this request), and charged to uid: past uid-handles the take is refused
+   * (EMFILE; ENFILE past handles) before it takes anything. A watched pid whose pidfd has already
+   * woken, its exit not yet delivered by the main loop, is a process that died: its death is
+   * handled first, so that a later process reusing its pid never inherits its tokens.
+   */
+  admit(pid: number, uid: number): void {
+    if (pid <= 0) return;
+    this.flushDeath(pid);
+    if (this.tracked.has(pid)) return;
+    this.idle.delete(pid);
+    this.watch(pid, 'holder', uid, true);
+  }
+
+  /** A death the kernel has signalled through pid's pidfd and the main loop has not delivered yet. */
+  private flushDeath(pid: number): void {
+    // an orphan too goes the dead holder's way (watch's onExit)
+    if (this.tracked.get(pid)?.ref.ended) this.died(pid);
+  }
+
+  /**
    * After every change of the pool: watch each process that holds tokens now; stop watching the
    * ones that hold none (up to IDLE_KEPT of them stay watched).
    */
   sync(): void {
     for (const pid of this.pool.holderPids()) {
       this.idle.delete(pid);
-      if (pid > 0 && !this.tracked.has(pid)) this.watch(pid, 'holder');
+      // served while not watched (a waiter forgotten while it waited): charged to the pool's owner
+      if (pid > 0 && !this.tracked.has(pid)) this.watch(pid, 'holder', this.owner, false);
     }
     for (const [pid, t] of this.tracked) {
       if (t.role !== 'holder' || this.pool.tokensOf(pid) || this.idle.has(pid)) continue;
@@ -109,13 +146,14 @@ export class PoolProcesses {
    * the reaper's children: they become orphans now, so the slot being given back goes to them.
    */
   beforeGive(pid: number): void {
+    this.flushDeath(pid);
     const t = this.tracked.get(pid);
     if (!t) return;
     const found = this.orphansOf(pid, t);
     if (!found.length) return;
     this.pool.addOrphans(pid, found);
     this.log.info({ pid, orphans: found }, 'jobserver: jobs left running by a killed make keep a token each until they end');
-    for (const o of found) if (!this.tracked.has(o)) this.watch(o, 'orphan');
+    for (const o of found) if (!this.tracked.has(o)) this.watch(o, 'orphan', this.owner, false);
   }
 
   /** Stops every watch (the pool is gone for good). */
@@ -125,10 +163,23 @@ export class PoolProcesses {
     this.reaper = null;
   }
 
-  private watch(pid: number, role: Tracked['role']): void {
-    const stat = procStat(pid);
+  /**
+   * Watches pid through a pidfd charged to uid. Past the quota: refuse (throws, changing nothing)
+   * when the request can still be refused, else the process is handled as one that cannot be
+   * watched: a holder's tokens come back, an orphan keeps none.
+   */
+  private watch(pid: number, role: Tracked['role'], uid: number, refuse: boolean): void {
+    let charge: Charge | null = null;
+    try {
+      charge = this.chargeWatch(uid);
+    } catch (err) {
+      if (refuse) throw err;
+      this.log.warn({ pid, uid, err: (err as Error).message }, 'jobserver: cannot watch a process (open files limit): its tokens come back now');
+    }
+    const stat = charge ? procStat(pid) : null;
     const ref = stat && stat.state !== 'Z' ? ProcessRef.of(pid) : null;
     if (!stat || !ref) {
+      charge?.release();
       // gone between its request and now
       if (role === 'holder') this.died(pid);
       else this.pool.orphanEnded(pid);
@@ -136,7 +187,7 @@ export class PoolProcesses {
     }
     const ancestors = new Set(this.reaper ? ancestorsOf(pid) : []);
     const underReaper = this.reaper !== null && ancestors.has(this.reaper.pid);
-    this.tracked.set(pid, { ref, starttime: stat.starttime, session: stat.session, underReaper, ancestors, role });
+    this.tracked.set(pid, { ref, starttime: stat.starttime, session: stat.session, underReaper, ancestors, role, charge: charge! });
     // an orphan that ends goes the dead holder's way too: it may be a make whose own jobs run on
     // (orphaned in their turn), and it may have taken tokens since it was first seen as an orphan
     ref.onExit(() => {
@@ -145,7 +196,23 @@ export class PoolProcesses {
     });
   }
 
+  /**
+   * One pidfd charged to uid. Past the limit, this pool's deaths the main loop has not delivered yet
+   * (their pidfds woke: the quota they hold is about to come back) are handled, its idle watches
+   * dropped, and it tries again.
+   */
+  private chargeWatch(uid: number): Charge {
+    try {
+      return this.quota.charge(uid, { handles: 1 }, 'jobserver: watch a process that takes tokens');
+    } catch (err) {
+      for (const pid of [...this.tracked.keys()]) this.flushDeath(pid);
+      for (const pid of [...this.idle]) this.forget(pid);
+      return this.quota.charge(uid, { handles: 1 }, 'jobserver: watch a process that takes tokens');
+    }
+  }
+
   private forget(pid: number): void {
+    this.tracked.get(pid)?.charge.release();
     this.tracked.get(pid)?.ref.close();
     this.tracked.delete(pid);
     this.idle.delete(pid);
@@ -157,7 +224,7 @@ export class PoolProcesses {
     const orphans = t ? this.orphansOf(pid, t) : [];
     const n = this.pool.processDied(pid, orphans);
     if (n || orphans.length) this.log.info({ pid, tokens: n, orphans }, 'jobserver: a holder ended with tokens taken: they come back (its orphaned jobs keep one each until they end)');
-    for (const o of orphans) if (!this.tracked.has(o)) this.watch(o, 'orphan');
+    for (const o of orphans) if (!this.tracked.has(o)) this.watch(o, 'orphan', this.owner, false);
     this.sync();
   }
 
