@@ -76,13 +76,13 @@ test('READDIR lists ., .. and the entries, resuming at the offset the kernel giv
   t.is((await kernel.call(Opcode.RELEASEDIR, sem.nodeid, body.release(fh))).error, 0);
 });
 
-test('OPEN answers the per-file FOPEN flags; the blocking test file opens as semaphore files do (a direct-io stream with parallel writes)', async (t) => {
+test('OPEN answers the per-file FOPEN flags; the blocking test file opens as semaphore files do (a direct-io stream with parallel writes, no FLUSH on close)', async (t) => {
   const { kernel, lookup } = await mounted();
   const dir = await lookup(1, '.ipcfs-test');
   const f = await lookup(dir.nodeid, 'block');
   const r = await kernel.call(Opcode.OPEN, f.nodeid, body.open(1));
   t.is(r.error, 0);
-  t.is(r.body.readUInt32LE(8), OpenOutFlag.DIRECT_IO | OpenOutFlag.NONSEEKABLE | OpenOutFlag.STREAM | OpenOutFlag.PARALLEL_DIRECT_WRITES);
+  t.is(r.body.readUInt32LE(8), OpenOutFlag.DIRECT_IO | OpenOutFlag.NONSEEKABLE | OpenOutFlag.STREAM | OpenOutFlag.PARALLEL_DIRECT_WRITES | OpenOutFlag.NOFLUSH);
   const fh = Number(r.body.readBigUInt64LE(0));
   const w = await kernel.call(Opcode.WRITE, f.nodeid, body.write(fh, Buffer.from('ping')));
   t.is(w.body.readUInt32LE(0), 4);
