@@ -5,10 +5,6 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MOUNTPOINT } from '../fs/daemon-defaults.js';
 import { DEFAULT_BUSY_POLL_US } from '../fs/fuse/device-defaults.js';
 import { LOG_LEVELS } from './log-levels.js';
-import { jobserverCommand } from './jobserver.js';
-import { mqCommand } from './mq.js';
-import { semCommand } from './sem.js';
-import { shmCommand } from './shm.js';
 import { DEFAULT_LIMITS, LIMIT_NAMES, parseLimits, type Limits } from '../ipc/limits.js';
 
 export function parsePositiveInt(value: string): number {
@@ -95,9 +91,29 @@ program
     }
   });
 
-program.addCommand(semCommand());
-program.addCommand(mqCommand());
-program.addCommand(shmCommand());
-program.addCommand(jobserverCommand());
+/**
+ * The object tools and jobserver, each loaded only when it runs (or for help): `ipcfs jobserver`
+ * starts once per build and `ipcfs mq send` once per message, and loading every tool's modules
+ * (the message-queue tool pulls in the kinds' parsers) doubled Node's own start-up time.
+ */
+const TOOLS: Record<string, () => Promise<Command>> = {
+  sem: async () => (await import('./sem.js')).semCommand(),
+  mq: async () => (await import('./mq.js')).mqCommand(),
+  shm: async () => (await import('./shm.js')).shmCommand(),
+  jobserver: async () => (await import('./jobserver.js')).jobserverCommand(),
+};
+
+/** The subcommand named on the command line (after the global options), if any. */
+function subcommand(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--log-level') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+const wanted = subcommand(process.argv.slice(2));
+for (const [name, load] of Object.entries(TOOLS)) if (!wanted || wanted === name || !(wanted in TOOLS || wanted === 'mount' || wanted === 'umount' || wanted === 'unmount')) program.addCommand(await load());
 
 await program.parseAsync(process.argv);
