@@ -69,3 +69,16 @@ test('IPC_RMID: EPERM unless owner, creator or root; waiters get EIDRM; the key 
   t.is(code(() => r.rmid(q, root)), 'EIDRM');
   t.not(r.msgget(9, IPC_CREAT | 0o600, alice), q);
 });
+
+test('msgget keys are 32-bit: -2^31 .. 2^32-1 (the upper half the same key as its negative); anything else is EINVAL and makes nothing', (t) => {
+  const r = new MsgRegistry();
+  for (const bad of [1.5, -0x80000001, 0x100000000, NaN]) {
+    const e = thrown(() => r.msgget(bad, IPC_CREAT | 0o600, alice));
+    t.is(e.code, 'EINVAL');
+    t.is(e.message, `key ${bad}: not a 32-bit key`);
+  }
+  t.is(r.size, 0);
+  const low = r.msgget(-0x80000000, IPC_CREAT | 0o600, alice);
+  t.is(r.msgget(0x80000000, 0, alice), low, '2^31 is the same key as -2^31');
+  t.deepEqual([...r.values()], [low]);
+});

@@ -284,3 +284,16 @@ test('ack: EINVAL for a message another holder holds; EIDRM once the queue is re
   const gone = thrown(() => h1.ack(q, r1.id));
   t.deepEqual([gone.code, gone.message], ['EIDRM', 'queue removed']);
 });
+
+test('a released holder refuses an ack as released (not as "not held"), and a second release changes nothing', (t) => {
+  const q = make();
+  const h = new MsgHolder(50, 'w');
+  q.msgsnd(1, b('m1'), {}, alice, noop);
+  const r = rcv(q, h);
+  h.release();
+  const e = thrown(() => h.ack(q, r.id));
+  t.is(e.code, 'EINVAL');
+  t.is(e.message, 'holder released');
+  h.release();
+  t.deepEqual([contents(q), q.qnum, q.hnum, h.count], [['m1'], 1, 0, 0]);
+});
