@@ -123,6 +123,7 @@ for attempt_no in range(200):
     go_r, go_w = os.pipe()
     pid = os.fork()
     if pid == 0:
+        os.close(go_w)  # else its own write end keeps it from ever seeing end of file
         os.read(go_r, 1)
         os._exit(0)
     os.close(go_r)
