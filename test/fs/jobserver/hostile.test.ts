@@ -9,32 +9,15 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { mountTest, withDaemon } from '../../helpers/mount.js';
-import { runPython } from '../mqueue/mq-python.js';
+import { runPool } from './pool-python.js';
 
 const test = mountTest();
 
 const PRELUDE = String.raw`
-import fcntl, mmap
-named = sys.argv[1]
-statusdir = sys.argv[2]
-def pool(name, size, extra=''):
-    r = clone(named + '/.new', 'create %s size=%d mode=0666 %s' % (name, size, extra))
-    assert r.startswith('/'), r
-    return named + '/' + name
-def pstat(name):
-    out = {}
-    for l in status_text(statusdir + '/' + name).splitlines():
-        k, _, v = l.partition(':')
-        out.setdefault(k, []).append(v.strip())
-    return out
+import mmap
 def one(name, key):
-    v = pstat(name).get(key, [])
+    v = pstat_lists(name).get(key, [])
     return v[0] if len(v) == 1 else v
-def take(fd, n=1):
-    try:
-        return os.read(fd, n).decode('latin1')
-    except OSError as e:
-        return ename(e.errno)
 def wchan(pid):
     try:
         with open('/proc/%d/wchan' % pid) as f:
@@ -53,8 +36,7 @@ def fork_as_pid(pid):
     return r
 `;
 
-const run = (t: Parameters<typeof runPython>[0], dir: string, body: string, args: string[] = []) =>
-  runPython(t, PRELUDE + body, [join(dir, 'jobserver', 'named'), join(dir, 'jobserver', 'status'), ...args]);
+const run = (t: Parameters<typeof runPool>[0], dir: string, body: string, args: string[] = []) => runPool(t, dir, PRELUDE, body, args);
 
 test('a pid reused before the daemon handled the old holder\'s death: the new process neither inherits the old one\'s tokens nor loses its own', async (t) => {
   await withDaemon(async ({ dir, child }) => {
@@ -98,7 +80,7 @@ finally:
 report('new process took', os.read(rd, 1).decode())
 os.waitpid(q, 0)
 wait_for(lambda: one('r', 'reclaimed') != '0', 'the old holder\'s death')
-report('after', [one('r', 'free'), one('r', 'reclaimed'), [h.split()[:2] for h in pstat('r').get('holder', [])] == [['pid=%d' % y, 'tokens=1']]])
+report('after', [one('r', 'free'), one('r', 'reclaimed'), [h.split()[:2] for h in pstat_lists('r').get('holder', [])] == [['pid=%d' % y, 'tokens=1']]])
 os.kill(y, signal.SIGKILL)
 os.waitpid(y, 0)
 wait_for(lambda: one('r', 'free') == '2', 'the new process\'s token to come back')
@@ -144,7 +126,7 @@ got = []
 while len(got) < 20:
     got += os.read(res_r, 4096).decode().split()
 report('nobody took', [sorted(set(got)), got.count('+')])
-report('while held', [one('n', 'free'), len(pstat('n').get('holder', [])), fds() - before])
+report('while held', [one('n', 'free'), len(pstat_lists('n').get('holder', [])), fds() - before])
 os.close(go_w)
 tail = b''
 while b'again' not in tail or not tail.endswith(b'\n'):
@@ -179,7 +161,7 @@ report('status for writing', [err(lambda: os.open(statusdir + '/b', os.O_WRONLY)
 prog = "import os,sys,time\nf=os.open(sys.argv[1],os.O_RDONLY)\nos.read(f,1)\nprint('ok',flush=True)\ntime.sleep(30)"
 c = subprocess.Popen([sys.executable, '-c', prog, p, 'a\nholder: pid=1 tokens=99\n', 'x' * 5000], stdout=subprocess.PIPE)
 c.stdout.readline()
-lines = pstat('b')
+lines = pstat_lists('b')
 report('holders', [len(lines['holder']), r'\x0a' in lines['holder'][0], len(lines['holder'][0]) < 400])
 c.kill(); c.wait()
 wait_for(lambda: one('b', 'free') == '2', 'the token to come back')

@@ -10,38 +10,19 @@
  */
 import { join } from 'node:path';
 import { mountTest, withDaemon } from '../../helpers/mount.js';
-import { runPython } from '../mqueue/mq-python.js';
+import { runPool } from './pool-python.js';
 
 const test = mountTest();
 
 const PRELUDE = String.raw`
-import fcntl, ctypes
-named = sys.argv[1]
-statusdir = sys.argv[2]
-def pool(name, size, extra=''):
-    r = clone(named + '/.new', 'create %s size=%d mode=0666 %s' % (name, size, extra))
-    assert r.startswith('/'), r
-    return named + '/' + name
-def pstat(name):
-    out = {}
-    for l in status_text(statusdir + '/' + name).splitlines():
-        k, _, v = l.partition(':')
-        out.setdefault(k, []).append(v.strip())
-    return {k: (v[0] if len(v) == 1 else v) for k, v in out.items()}
 def holders(name):
     h = pstat(name).get('holder', [])
     return [h] if isinstance(h, str) else h
-def take(fd, n=1):
-    try:
-        return os.read(fd, n).decode()
-    except OSError as e:
-        return ename(e.errno)
 def nonblock(fd):
     fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
 `;
 
-const run = (t: Parameters<typeof runPython>[0], dir: string, body: string, args: string[] = []) =>
-  runPython(t, PRELUDE + body, [join(dir, 'jobserver', 'named'), join(dir, 'jobserver', 'status'), ...args]);
+const run = (t: Parameters<typeof runPool>[0], dir: string, body: string) => runPool(t, dir, PRELUDE, body);
 
 test('read takes tokens (their bytes), write gives them back; O_NONBLOCK set by fcntl after open: EAGAIN; a blocked read waits and is served in order', async (t) => {
   await withDaemon(async ({ dir }) => {
