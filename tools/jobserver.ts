@@ -62,10 +62,11 @@ export function enclosingPool(env: NodeJS.ProcessEnv): string | null {
   }
 }
 
-function poolSize(path: string): number {
-  const status = readToEnd(path.replace(/\/jobserver\/named\//, '/jobserver/status/'));
-  return Number(/^size: (\d+)$/m.exec(status)?.[1] ?? 0);
-}
+/** The pool's status text (jobserver/status/NAME: reading the pool itself would take tokens). */
+const statusOf = (path: string): string => readToEnd(path.replace(/\/jobserver\/named\//, '/jobserver/status/'));
+
+/** A number line of a status text, 0 when absent. */
+const statusField = (status: string, key: string): number => Number(new RegExp(`^${key}: (\\d+)$`, 'm').exec(status)?.[1] ?? 0);
 
 /** Reaps this process's children other than CMD: the orphaned jobs it adopted as subreaper. */
 function reapOrphans(cmdPid: number | undefined): void {
@@ -86,7 +87,7 @@ export function jobserverCommand(): Command {
         let pool: PoolRef;
         let made = false;
         if (outer) {
-          pool = { path: outer, jobs: poolSize(outer) + 1 };
+          pool = { path: outer, jobs: statusField(statusOf(outer), 'size') + 1 };
         } else {
           const jobs = o.jobs ?? 1;
           if (jobs < 1) throw new CliError('-j: at least 1 job');
@@ -126,8 +127,8 @@ export function jobserverCommand(): Command {
         if (made) {
           process.off('SIGCHLD', onChild);
           reapOrphans(child.pid);
-          const status = readToEnd(pool.path.replace(/\/jobserver\/named\//, '/jobserver/status/'));
-          const field = (k: string): number => Number(new RegExp(`^${k}: (\\d+)$`, 'm').exec(status)?.[1] ?? 0);
+          const status = statusOf(pool.path);
+          const field = (k: string): number => statusField(status, k);
           if (field('reclaimed') || field('refused')) {
             process.stderr.write(`ipcfs jobserver: ${field('reclaimed')} token(s) reclaimed from processes that ended holding them, ${field('refused')} byte(s) refused\n`);
           }

@@ -114,18 +114,15 @@ export class PoolFile extends ObjectFile<PoolObject> {
   }
 }
 
-/**
- * A pool's open files: command-file streams (without FLUSH on close, as every command file).
- * Builds close a pool descriptor in every exec of a job (make marks it close-on-exec) and on
- * every exit; with FLUSH each close was a round trip (428 of a 200-job build's 950 requests), and
- * one made from inside exec waited while holding locks that the daemon's own /proc/PID/stat reads
- * of that process (pool-processes.ts) then waited for: the mount stalled.
- */
-export const POOL_OPEN_MODE: Readonly<OpenMode> = COMMAND_FILE_MODE;
 
 /** One open file of a pool: a holder of tokens for the processes that use it. */
 export class PoolHandle implements FileHandle {
-  readonly mode: OpenMode = POOL_OPEN_MODE;
+  /**
+   * A command file's open (a direct-I/O stream, no FLUSH on close): builds close a pool
+   * descriptor in every exec of a job (make marks it close-on-exec) and on every exit; a FLUSH
+   * sent from inside exec once stalled the mount (tree/command-file.ts, node.ts OpenMode.noFlush).
+   */
+  readonly mode: OpenMode = COMMAND_FILE_MODE;
   private readonly pollWatch: PollWatch;
 
   constructor(private readonly obj: PoolObject) {

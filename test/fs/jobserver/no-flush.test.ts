@@ -1,6 +1,6 @@
 /**
  * A pool's descriptors close without a FLUSH round trip through the daemon (FOPEN_NOFLUSH,
- * fs/jobserver/pool-file.ts POOL_OPEN_MODE): make marks the inherited pool close-on-exec for every
+ * fs/tree/command-file.ts COMMAND_FILE_MODE): make marks the inherited pool close-on-exec for every
  * recipe, so without it each job's exec cost two FLUSH requests (428 of the ~950 requests of the
  * benchmark's 200-job build). Seen from the daemon's own request log (debug): children that
  * inherit the pool and end send no FLUSH; the same children inheriting a status file do (the log
