@@ -1,6 +1,7 @@
 /**
- * V8 tiering for a daemon whose hot path runs once per event, far apart: imported first by
- * tools/ipcfs.ts, so it runs before any other module's body.
+ * V8 tiering for a daemon whose hot path runs once per event, far apart: imported by `ipcfs mount`
+ * (tools/mount.ts) before it loads the daemon's modules. Only the daemon: a short-lived tool (a
+ * jobserver run, one sem post) would pay the extra optimizing for nothing.
  *
  * Why: V8 optimizes a function after it has run several "interrupt budgets" of bytecode (67,584
  * bytes each by default, V8 11). A handler that runs once per wake-up (a jobserver token posted
