@@ -184,7 +184,9 @@ typedef struct {
   void *buffer;
   size_t buffer_len;
   int fd;
-  int64_t spin_ns;   /* busy-poll budget after each wake-up (0 = off) */
+  int64_t spin_max_ns; /* the longest busy-poll after a wake-up (--busy-poll-us; 0 = off) */
+  int64_t spin_ns;     /* the busy-poll of the next wake-up: adapts within [0, spin_max_ns] */
+  int64_t slept_at;    /* when the loop last went to sleep in epoll (0: never, or off) */
   int one_cpu;       /* the process may run on one CPU only (taskset): yield while spinning */
   int closed;        /* pollStop ran */
   int handle_closed; /* libuv finished closing the handle */
@@ -248,21 +250,45 @@ static int read_and_call(poller_t *p, int status) {
   return 1;
 }
 
+/* The first busy-poll after sleeping proved too short; doubled from there up to spin_max_ns. */
+#define SPIN_GROW_START_NS 10000
+
+/*
+ * Adapts the busy-poll to how soon requests follow, as KVM's halt polling does (virt/kvm's
+ * grow_halt_poll_ns, shrink_halt_poll_ns): woken blocked_ns after going to sleep, a spin that
+ * much longer, within spin_max_ns, would have found the request awake: the next spin doubles.
+ * A request that came later than any spin could wait shows that sleeping was right: the next
+ * spin halves, down to none. Ping-pong clients (a semaphore handed back and forth) keep the full
+ * spin; a build whose makes ask every few milliseconds stops spinning, so the CPU the spins
+ * would burn goes to its compilers (npm run bench, the jobserver build).
+ */
+static void adapt_spin(poller_t *p, int64_t blocked_ns) {
+  if (blocked_ns + p->spin_ns <= p->spin_max_ns) {
+    int64_t grown = p->spin_ns ? p->spin_ns * 2 : SPIN_GROW_START_NS;
+    p->spin_ns = grown < p->spin_max_ns ? grown : p->spin_max_ns;
+  } else if (blocked_ns > p->spin_max_ns) {
+    p->spin_ns /= 2;
+    if (p->spin_ns < SPIN_GROW_START_NS) p->spin_ns = 0;
+  }
+}
+
 /*
  * After the JS side has drained the device, keep polling it (non-blocking) for spin_ns before
  * going back to epoll. A client usually sends its next request within microseconds of our reply;
  * finding the daemon awake saves a cross-CPU wake-up, which on virtual machines costs tens of
- * microseconds (see shared/notes/fuse-facts.md). Bounded, and only after activity: an idle
- * daemon sleeps in epoll as before. A daemon allowed one CPU only yields on each empty poll, so a
- * client on that CPU is never starved by the spin.
+ * microseconds (see shared/notes/fuse-facts.md). Bounded, only after activity, and only as long
+ * as it pays (adapt_spin): an idle daemon sleeps in epoll as before. A daemon allowed one CPU
+ * only yields on each empty poll, so a client on that CPU is never starved by the spin.
  */
 static void on_readable(uv_poll_t *h, int status, int events) {
   poller_t *p = (poller_t *)h->data;
   (void)events;
+  if (p->slept_at) adapt_spin(p, mono_ns() - p->slept_at);
   read_and_call(p, status);
-  if (status != 0 || p->spin_ns <= 0) return;
+  if (status != 0 || p->spin_max_ns <= 0) return;
   int64_t deadline = mono_ns() + p->spin_ns;
-  while (!p->closed && mono_ns() < deadline) {
+  int64_t now = deadline - p->spin_ns;
+  while (!p->closed && now < deadline) {
     struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
     if (poll(&pfd, 1, 0) > 0) {
       /* POLLERR/POLLHUP: the read reports why (ENODEV, ECONNABORTED) */
@@ -273,7 +299,9 @@ static void on_readable(uv_poll_t *h, int status, int events) {
        * clients run elsewhere, and a yield would hand our CPU to unrelated work. */
       sched_yield();
     }
+    now = mono_ns();
   }
+  p->slept_at = p->closed ? 0 : now;
 }
 
 static void call_js(poller_t *p, int64_t result, uint64_t answered) {
@@ -329,7 +357,7 @@ static void poller_stop(poller_t *p) {
  * readable, one request is read into buffer and callback gets the read's result: the length (> 0),
  * 0 (end of file) or -errno (a libuv error too), and the unique of the request an early reply of
  * earlyTable answered because of it (0: none); again while fd keeps becoming readable within
- * spinMicros of the last call.
+ * the busy-poll of the last call (at most spinMicros; adapt_spin).
  */
 static napi_value js_poll_start(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -368,7 +396,8 @@ static napi_value js_poll_start(napi_env env, napi_callback_info info) {
     p->early = table;
     napi_create_reference(env, argv[4], 1, &p->early_ref);
   }
-  p->spin_ns = spin_us > 0 ? (int64_t)spin_us * 1000 : 0;
+  p->spin_max_ns = spin_us > 0 ? (int64_t)spin_us * 1000 : 0;
+  p->spin_ns = p->spin_max_ns;
   cpu_set_t cpus;
   p->one_cpu = sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) == 1;
   p->poll.data = p;
