@@ -3,10 +3,11 @@
  *  - a clean build of a generated project (bench/make-project.ts: 200 compiles under 10 recursive
  *    sub-makes) by `ipcfs jobserver -j4 -- make` against plain `make -j4` (make's own pipe), in
  *    alternating pairs (the order swapped every pair), medians of the wall times and of the
- *    pairs' ratios. Goal: overhead under 5%. Also the CPU time of each build (sh's `times`: the
- *    command and what it waited for) plus, for the pool, the daemon's (/proc/PID/stat), which
- *    drifts far less than wall time when other jobs share the machine; and the CLI's fixed cost
- *    (Node's start, creating and removing the pool): `ipcfs jobserver -j4 -- true` against `true`.
+ *    pairs' ratios, after one warm-up build of each. Goal: overhead under 5%. Also the CPU time
+ *    of each build (sh's `times`: the command and what it waited for) plus, for the pool, the
+ *    daemon's (/proc/PID/stat), which drifts far less than wall time when other jobs share the
+ *    machine; and the CLI's fixed cost (Node's start, creating and removing the pool):
+ *    `ipcfs jobserver -j4 -- true` against `true`, with Node's bare start (`node -e 0`) apart.
  *  - the take + return round trip of one token (read one byte, write it back; bench/c/jobserver_rt.c)
  *    through a pool file against a pipe holding one token, pinned (daemon and client on CPU 0) and
  *    not pinned; also the first round trip of a fresh process (where the daemon looks the caller
@@ -24,7 +25,8 @@ import { BenchSetupError, ROOT, median, runClient, startIpcfs } from './lib.js';
 import { writeMakeProject, type MakeProject } from './make-project.js';
 
 const JOBS = 4;
-const BUILD_PAIRS = 5;
+/** pairs of builds: one pair's ratio spreads by ±2% on a 2-CPU machine, their median far less */
+const BUILD_PAIRS = 8;
 const OVERHEAD_GOAL = 0.05;
 const FIXED_RUNS = 5;
 const RT_COUNT = 10000;
@@ -92,7 +94,10 @@ export async function buildBench(): Promise<void> {
       project.clean();
       return run(argv, project.dir);
     };
-    build(plain); // warm-up: page cache, the compiler's own files
+    // warm-up: the page cache and the compiler's own files; and the daemon's JIT, as in a daemon
+    // that has served before (a fresh one runs its first requests in V8's interpreter)
+    build(plain);
+    build(pooled);
     const a: Run[] = [];
     const b: Run[] = [];
     const daemonCpu: number[] = [];
@@ -120,9 +125,11 @@ export async function buildBench(): Promise<void> {
     }
     const fixedPool: number[] = [];
     const fixedTrue: number[] = [];
+    const fixedNode: number[] = [];
     for (let i = 0; i < FIXED_RUNS; i++) {
       fixedPool.push(run([process.execPath, CLI, 'jobserver', `-j${JOBS}`, '--mount', ipcfs.dir, '--', 'true'], work).wall);
       fixedTrue.push(run(['true'], work).wall);
+      fixedNode.push(run([process.execPath, '-e', '0'], work).wall);
     }
     const ratio = median(ratios);
     const overhead = ratio - 1;
@@ -136,6 +143,10 @@ export async function buildBench(): Promise<void> {
     console.log(`    CPU ratio (daemon included)        ${cpuRatio.toFixed(3)}x (less noisy than wall time on a shared machine)`);
     const fixed = median(fixedPool) - median(fixedTrue);
     console.log(`    of which the CLI's fixed cost      ${ms(fixed)}, ${((fixed / median(b.map((x) => x.wall))) * 100).toFixed(1)}% of the plain build (ipcfs jobserver -j${JOBS} -- true against true: Node's start, the pool made and removed)`);
+    // Node 20 parses every CA certificate at start-up when NODE_EXTRA_CA_CERTS is set (Node 22
+    // does it lazily): tens of milliseconds of every Node start that no ipcfs code can avoid
+    const extraCa = process.env.NODE_EXTRA_CA_CERTS ? ', NODE_EXTRA_CA_CERTS set: Node 20 parses every CA certificate at start-up' : '';
+    console.log(`      of which Node's bare start       ${ms(median(fixedNode) - median(fixedTrue))} (node -e 0 against true${extraCa})`);
   } finally {
     rmSync(work, { recursive: true, force: true });
     await ipcfs.stop();
