@@ -35,6 +35,8 @@ export interface Native {
   earlyMatch(table: unknown, request: Buffer, length: number): number;
   pollSetBuffer(handle: unknown, buffer: Buffer): void;
   pollStop(handle: unknown): void;
+  /** the busy-poll after a wake-up blockedNs after sleeping, given this one and the most (the addon's rule, for tests) */
+  nextSpinNs(spinNs: number, maxNs: number, blockedNs: number): number;
   /** memfd_create(name, MFD_CLOEXEC [| MFD_ALLOW_SEALING]): the fd, or -errno. */
   memfdCreate(name: string, sealable: boolean): number;
   /** fcntl(fd, F_ADD_SEALS, seals): 0, or -errno. */

@@ -262,14 +262,14 @@ static int read_and_call(poller_t *p, int status) {
  * spin; a build whose makes ask every few milliseconds stops spinning, so the CPU the spins
  * would burn goes to its compilers (npm run bench, the jobserver build).
  */
-static void adapt_spin(poller_t *p, int64_t blocked_ns) {
-  if (blocked_ns + p->spin_ns <= p->spin_max_ns) {
-    int64_t grown = p->spin_ns ? p->spin_ns * 2 : SPIN_GROW_START_NS;
-    p->spin_ns = grown < p->spin_max_ns ? grown : p->spin_max_ns;
-  } else if (blocked_ns > p->spin_max_ns) {
-    p->spin_ns /= 2;
-    if (p->spin_ns < SPIN_GROW_START_NS) p->spin_ns = 0;
+static int64_t next_spin_ns(int64_t spin_ns, int64_t max_ns, int64_t blocked_ns) {
+  if (blocked_ns < 0 || max_ns <= 0) return spin_ns;
+  if (blocked_ns + spin_ns <= max_ns) {
+    int64_t grown = spin_ns ? spin_ns * 2 : SPIN_GROW_START_NS;
+    return grown < max_ns ? grown : max_ns;
   }
+  if (blocked_ns > max_ns) return spin_ns / 2 < SPIN_GROW_START_NS ? 0 : spin_ns / 2;
+  return spin_ns;
 }
 
 /*
@@ -277,13 +277,13 @@ static void adapt_spin(poller_t *p, int64_t blocked_ns) {
  * going back to epoll. A client usually sends its next request within microseconds of our reply;
  * finding the daemon awake saves a cross-CPU wake-up, which on virtual machines costs tens of
  * microseconds (see shared/notes/fuse-facts.md). Bounded, only after activity, and only as long
- * as it pays (adapt_spin): an idle daemon sleeps in epoll as before. A daemon allowed one CPU
+ * as it pays (next_spin_ns): an idle daemon sleeps in epoll as before. A daemon allowed one CPU
  * only yields on each empty poll, so a client on that CPU is never starved by the spin.
  */
 static void on_readable(uv_poll_t *h, int status, int events) {
   poller_t *p = (poller_t *)h->data;
   (void)events;
-  if (p->slept_at) adapt_spin(p, mono_ns() - p->slept_at);
+  if (p->slept_at) p->spin_ns = next_spin_ns(p->spin_ns, p->spin_max_ns, mono_ns() - p->slept_at);
   read_and_call(p, status);
   if (status != 0 || p->spin_max_ns <= 0) return;
   int64_t deadline = mono_ns() + p->spin_ns;
@@ -357,7 +357,7 @@ static void poller_stop(poller_t *p) {
  * readable, one request is read into buffer and callback gets the read's result: the length (> 0),
  * 0 (end of file) or -errno (a libuv error too), and the unique of the request an early reply of
  * earlyTable answered because of it (0: none); again while fd keeps becoming readable within
- * the busy-poll of the last call (at most spinMicros; adapt_spin).
+ * the busy-poll of the last call (at most spinMicros; next_spin_ns).
  */
 static napi_value js_poll_start(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -546,6 +546,23 @@ static napi_value js_early_match(napi_env env, napi_callback_info info) {
     return NULL;
   }
   return make_int(env, early_match(t, data, (size_t)want));
+}
+
+/* nextSpinNs(spinNs, maxNs, blockedNs) -> the next busy-poll (next_spin_ns), for tests */
+static napi_value js_next_spin_ns(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t a[3];
+  for (size_t i = 0; i < 3; i++) {
+    if (i >= argc || napi_get_value_int64(env, argv[i], &a[i]) != napi_ok) {
+      napi_throw_type_error(env, NULL, "nextSpinNs(spinNs, maxNs, blockedNs)");
+      return NULL;
+    }
+  }
+  napi_value out;
+  CHECK(napi_create_int64(env, next_spin_ns(a[0], a[1], a[2]), &out));
+  return out;
 }
 
 /* pollStop(handle): idempotent */
@@ -839,6 +856,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"earlyMatch", NULL, js_early_match, NULL, NULL, NULL, napi_default, NULL},
       {"pollSetBuffer", NULL, js_poll_set_buffer, NULL, NULL, NULL, napi_default, NULL},
       {"pollStop", NULL, js_poll_stop, NULL, NULL, NULL, napi_default, NULL},
+      {"nextSpinNs", NULL, js_next_spin_ns, NULL, NULL, NULL, napi_default, NULL},
       {"memfdCreate", NULL, js_memfd_create, NULL, NULL, NULL, napi_default, NULL},
       {"addSeals", NULL, js_add_seals, NULL, NULL, NULL, napi_default, NULL},
       {"backingOpen", NULL, js_backing_open, NULL, NULL, NULL, napi_default, NULL},
