@@ -27,21 +27,67 @@ const TOOLS: Record<string, () => Promise<Command>> = {
   jobserver: async () => (await import('./jobserver.js')).jobserverCommand(),
 };
 
-/** The subcommand named on the command line (after the global options), if any. */
-function subcommand(argv: readonly string[]): string | undefined {
+/** A command that parses its own arguments: main gets those after its name, returns the exit status. */
+interface RawTool {
+  summary: string;
+  load: () => Promise<{ main(argv: string[]): Promise<number> }>;
+}
+
+/**
+ * The util-linux tools over the mount (issue 9) and the live view: they parse their own command
+ * lines with getopt_long's rules and util-linux's messages and exit codes (tools/getopt.ts), which
+ * commander's parsing would change; commander only lists them in `ipcfs --help`.
+ */
+const RAW_TOOLS: Record<string, RawTool> = {
+  ipcs: { summary: 'show IPC objects of the mount, as util-linux ipcs (System V; POSIX with --posix)', load: () => import('./ipcs.js') },
+  ipcrm: { summary: 'remove IPC objects of the mount, as util-linux ipcrm', load: () => import('./ipcrm.js') },
+  ipcmk: { summary: 'make IPC objects on the mount, as util-linux ipcmk', load: () => import('./ipcmk.js') },
+  lsipc: { summary: 'list IPC objects and limits of the mount, as util-linux lsipc', load: () => import('./lsipc.js') },
+  top: { summary: 'a live full-screen view of the mount\'s objects, waiters and holders', load: () => import('./top.js') },
+};
+
+/** Where the subcommand is on the command line (after the global options), or -1. */
+function subcommandAt(argv: readonly string[]): number {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--log-level') i++;
-    else if (!a.startsWith('-')) return a;
+    else if (!a.startsWith('-')) return i;
   }
-  return undefined;
+  return -1;
 }
 
-const wanted = subcommand(process.argv.slice(2));
-/** unmount is umount's alias */
-const canonical = (name: string | undefined): string | undefined => (name === 'unmount' ? 'umount' : name);
-const want = canonical(wanted);
-// a name that is no command: all of them, for commander's error and suggestions
-for (const [name, load] of Object.entries(TOOLS)) if (!want || want === name || !(want in TOOLS)) program.addCommand(await load());
+const args = process.argv.slice(2);
+const at = subcommandAt(args);
+const wanted = at < 0 ? undefined : args[at];
+const rawTool = (name: string | undefined): RawTool | null => (name !== undefined && Object.hasOwn(RAW_TOOLS, name) ? RAW_TOOLS[name]! : null);
+const raw = rawTool(wanted);
+if (raw) {
+  process.exitCode = await (await raw.load()).main(args.slice(at + 1));
+} else if (wanted === 'help' && rawTool(args[at + 1])) {
+  // `ipcfs help ipcs` is `ipcfs ipcs --help`, the tool's own help
+  process.exitCode = await (await rawTool(args[at + 1])!.load()).main(['--help']);
+} else {
+  await parseWithCommander();
+}
 
-await program.parseAsync(process.argv);
+async function parseWithCommander(): Promise<void> {
+  /** unmount is umount's alias */
+  const want = wanted === 'unmount' ? 'umount' : wanted;
+  // a name that is no command: all of them, for commander's error and suggestions
+  for (const [name, load] of Object.entries(TOOLS)) if (!want || want === name || !(want in TOOLS)) program.addCommand(await load());
+  for (const [name, tool] of Object.entries(RAW_TOOLS)) {
+    // listed in ipcfs --help only: the command line never reaches commander for these
+    program.addCommand(
+      new Command(name)
+        .description(tool.summary)
+        .helpOption(false)
+        .allowUnknownOption()
+        .allowExcessArguments()
+        .argument('[args...]')
+        .action(async (rest: string[]) => {
+          process.exitCode = await (await tool.load()).main(rest);
+        }),
+    );
+  }
+  await program.parseAsync(process.argv);
+}

@@ -1,0 +1,5 @@
+/** `ipcfs top`: placeholder until issue 9's helper lands it (tools/ipcfs.ts RAW_TOOLS). */
+export async function main(_argv: string[]): Promise<number> {
+  process.stderr.write('top: not implemented yet\n');
+  return 1;
+}
