@@ -9,7 +9,7 @@
 import { GetoptError, getopt, usageFailure, type LongOption, type ParsedOption } from './getopt.js';
 import { mountFrom, requireMount } from './mount-check.js';
 import { errText } from './cli-io.js';
-import { listPosix, listSysv, sysvDetail, type PosixMq, type PosixSem, type PosixShm, type SysvMsgDetail, type SysvSemDetail, type SysvShmDetail } from './ipc-objects.js';
+import { listPosix, listSysvBrief, readSysvTable, sysvDetail, type PosixMq, type PosixSem, type PosixShm, type SysvMsg, type SysvSemDetail, type SysvShm } from './ipc-objects.js';
 import { altOct, ctime, hexKey, humanSize, left, oct, printSize, right, type SizeUnit } from './ipcs-format.js';
 import { ipcsLimits, type IpcsLimits } from './ipcs-limits.js';
 import { groupName, userName } from './passwd.js';
@@ -255,24 +255,24 @@ function msgSection(mount: string, format: Format, unit: SizeUnit, limits: IpcsL
       return `------ Messages Limits --------\nmax queues system wide = ${l.msgmni}\n${printSize(u, 'max size of message', l.msgmax, '\n', 0)}${printSize(u, 'default max size of queue', l.msgmnb, '\n', 0)}`;
     }
     case 'status': {
-      const qs = listSysv(mount, 'msg');
-      const sum = (f: (q: SysvMsgDetail) => number): number => qs.reduce((a, q) => a + f(q), 0);
+      const qs = listSysvBrief(mount, 'msg');
+      const sum = (f: (q: SysvMsg) => number): number => qs.reduce((a, q) => a + f(q), 0);
       return `------ Messages Status --------\nallocated queues = ${qs.length}\nused headers = ${sum((q) => q.qnum)}\n${printSize(unit, 'used space', sum((q) => q.cbytes), unit === 'default' ? ' bytes\n' : '\n', 0)}`;
     }
     case 'creator':
-      return `------ Message Queues Creators/Owners --------\n${creatorHeader('msqid')}${listSysv(mount, 'msg')
+      return `------ Message Queues Creators/Owners --------\n${creatorHeader('msqid')}${listSysvBrief(mount, 'msg')
         .map((q) => permsRow(q.id, q.perms, q.cuid, q.cgid, q.uid, q.gid))
         .join('')}`;
     case 'time':
-      return `------ Message Queues Send/Recv/Change Times --------\n${left('msqid', 8)} ${left('owner', 10)} ${left('send', 20)} ${left('recv', 20)} ${left('change', 20)}\n${listSysv(mount, 'msg')
+      return `------ Message Queues Send/Recv/Change Times --------\n${left('msqid', 8)} ${left('owner', 10)} ${left('send', 20)} ${left('recv', 20)} ${left('change', 20)}\n${listSysvBrief(mount, 'msg')
         .map((q) => `${left(q.id, 8)} ${owner(q.uid)} ${shortTime(q.stime)} ${shortTime(q.rtime)} ${shortTime(q.ctime)}\n`)
         .join('')}`;
     case 'pid':
-      return `------ Message Queues PIDs --------\n${['msqid', 'owner', 'lspid', 'lrpid'].map((h) => left(h, 10)).join(' ')}\n${listSysv(mount, 'msg')
+      return `------ Message Queues PIDs --------\n${['msqid', 'owner', 'lspid', 'lrpid'].map((h) => left(h, 10)).join(' ')}\n${listSysvBrief(mount, 'msg')
         .map((q) => `${left(q.id, 8)} ${owner(q.uid)}  ${right(q.lspid, 5)}     ${right(q.lrpid, 5)}\n`)
         .join('')}`;
     case 'default':
-      return `------ Message Queues --------\n${['key', 'msqid', 'owner', 'perms'].map((h) => left(h, 10)).join(' ')} ${left(unit === 'human' ? 'size' : 'used-bytes', 12)} ${left('messages', 12)}\n${listSysv(mount, 'msg')
+      return `------ Message Queues --------\n${['key', 'msqid', 'owner', 'perms'].map((h) => left(h, 10)).join(' ')} ${left(unit === 'human' ? 'size' : 'used-bytes', 12)} ${left('messages', 12)}\n${listSysvBrief(mount, 'msg')
         .map((q) => `${hexKey(q.key)} ${left(q.id, 10)} ${owner(q.uid)} ${left(oct(q.perms), 10)} ${msgBytes(unit, q.cbytes)} ${left(q.qnum, 12)}\n`)
         .join('')}`;
   }
@@ -300,26 +300,26 @@ function shmSection(mount: string, format: Format, unit: SizeUnit, limits: IpcsL
       return out + printSize(unit === 'default' ? 'bytes' : unit, 'min seg size', l.shmmin, '\n', 0);
     }
     case 'status': {
-      const segs = listSysv(mount, 'shm');
+      const segs = listSysvBrief(mount, 'shm');
       const pageSize = ipcsLimits(mount).pageSize;
       const pages = segs.reduce((a, s) => a + Math.ceil(s.size / pageSize), 0);
       // ipcfs charges a segment's pages when it is made and cannot see which were touched: all count as resident
       return `------ Shared Memory Status --------\nsegments allocated ${segs.length}\npages allocated ${pages}\npages resident  ${pages}\npages swapped   0\nSwap performance: 0 attempts\t 0 successes\n`;
     }
     case 'creator':
-      return `------ Shared Memory Segment Creators/Owners --------\n${creatorHeader('shmid')}${listSysv(mount, 'shm')
+      return `------ Shared Memory Segment Creators/Owners --------\n${creatorHeader('shmid')}${listSysvBrief(mount, 'shm')
         .map((s) => permsRow(s.id, s.perms, s.cuid, s.cgid, s.uid, s.gid))
         .join('')}`;
     case 'time':
-      return `------ Shared Memory Attach/Detach/Change Times --------\n${left('shmid', 10)} ${left('owner', 10)} ${left('attached', 20)} ${left('detached', 20)} ${left('changed', 20)}\n${listSysv(mount, 'shm')
+      return `------ Shared Memory Attach/Detach/Change Times --------\n${left('shmid', 10)} ${left('owner', 10)} ${left('attached', 20)} ${left('detached', 20)} ${left('changed', 20)}\n${listSysvBrief(mount, 'shm')
         .map((s) => `${left(s.id, 10)} ${owner(s.uid)} ${shortTime(s.atime)} ${shortTime(s.dtime)} ${shortTime(s.ctime)}\n`)
         .join('')}`;
     case 'pid':
-      return `------ Shared Memory Creator/Last-op PIDs --------\n${['shmid', 'owner', 'cpid', 'lpid'].map((h) => left(h, 10)).join(' ')}\n${listSysv(mount, 'shm')
+      return `------ Shared Memory Creator/Last-op PIDs --------\n${['shmid', 'owner', 'cpid', 'lpid'].map((h) => left(h, 10)).join(' ')}\n${listSysvBrief(mount, 'shm')
         .map((s) => `${left(s.id, 10)} ${owner(s.uid)} ${left(s.cpid, 10)} ${left(s.lpid, 10)}\n`)
         .join('')}`;
     case 'default':
-      return `------ Shared Memory Segments --------\n${['key', 'shmid', 'owner', 'perms', unit === 'human' ? 'size' : 'bytes', 'nattch'].map((h) => left(h, 10)).join(' ')} ${left('status', 12)}\n${listSysv(mount, 'shm')
+      return `------ Shared Memory Segments --------\n${['key', 'shmid', 'owner', 'perms', unit === 'human' ? 'size' : 'bytes', 'nattch'].map((h) => left(h, 10)).join(' ')} ${left('status', 12)}\n${listSysvBrief(mount, 'shm')
         .map((s) => `${hexKey(s.key)} ${left(s.id, 10)} ${owner(s.uid)} ${left(oct(s.perms), 10)} ${shmBytes(unit, s.size)} ${left(s.nattch, 10)} ${left(s.dest ? 'dest' : ' ', 6)} ${left(s.locked ? 'locked' : ' ', 6)}\n`)
         .join('')}`;
   }
@@ -332,22 +332,22 @@ function semSection(mount: string, format: Format, limits: IpcsLimits | null): s
       return `------ Semaphore Limits --------\nmax number of arrays = ${l.semmni}\nmax semaphores per array = ${l.semmsl}\nmax semaphores system wide = ${l.semmns}\nmax ops per semop call = ${l.semopm}\nsemaphore max value = ${l.semvmx}\n`;
     }
     case 'status': {
-      const sets = listSysv(mount, 'sem');
+      const sets = listSysvBrief(mount, 'sem');
       return `------ Semaphore Status --------\nused arrays = ${sets.length}\nallocated semaphores = ${sets.reduce((a, s) => a + s.nsems, 0)}\n`;
     }
     case 'creator':
-      return `------ Semaphore Arrays Creators/Owners --------\n${creatorHeader('semid')}${listSysv(mount, 'sem')
+      return `------ Semaphore Arrays Creators/Owners --------\n${creatorHeader('semid')}${listSysvBrief(mount, 'sem')
         .map((s) => permsRow(s.id, s.perms, s.cuid, s.cgid, s.uid, s.gid))
         .join('')}`;
     case 'time':
-      return `------ Semaphore Operation/Change Times --------\n${left('semid', 8)} ${left('owner', 10)} ${left('last-op', 26, 24)} ${left('last-changed', 26, 24)}\n${listSysv(mount, 'sem')
+      return `------ Semaphore Operation/Change Times --------\n${left('semid', 8)} ${left('owner', 10)} ${left('last-op', 26, 24)} ${left('last-changed', 26, 24)}\n${listSysvBrief(mount, 'sem')
         .map((s) => `${left(s.id, 8)} ${owner(s.uid)}  ${longTime(s.otime)} ${longTime(s.ctime)}\n`)
         .join('')}`;
     case 'pid':
       // util-linux shows no pid view of semaphore arrays: not even a header
       return '';
     case 'default':
-      return `------ Semaphore Arrays --------\n${['key', 'semid', 'owner', 'perms', 'nsems'].map((h) => left(h, 10)).join(' ')}\n${listSysv(mount, 'sem')
+      return `------ Semaphore Arrays --------\n${['key', 'semid', 'owner', 'perms', 'nsems'].map((h) => left(h, 10)).join(' ')}\n${listSysvBrief(mount, 'sem')
         .map((s) => `${hexKey(s.key)} ${left(s.id, 10)} ${owner(s.uid)} ${left(oct(s.perms), 10)} ${left(s.nsems, 10)}\n`)
         .join('')}`;
   }
@@ -359,16 +359,23 @@ function detail(mount: string, r: Request): number {
   const id = r.id!;
   const kind = r.msg ? 'msg' : r.shm ? 'shm' : 'sem';
   const d = sysvDetail(mount, kind, id);
-  if (!d) {
-    process.stderr.write(`${PROG}: id ${id} not found\n`);
+  if (d) {
+    process.stdout.write(d.kind === 'msg' ? msgDetail(d, r.unit) : d.kind === 'shm' ? shmDetail(d, r.unit) : semDetail(d));
     return 0;
   }
-  const text = d.kind === 'msg' ? msgDetail(d, r.unit) : d.kind === 'shm' ? shmDetail(d, r.unit) : semDetail(d);
-  process.stdout.write(text);
+  // a status we may not read, of an object the table lists: what ipcs shows of a kernel object
+  // whose IPC_STAT or GETVAL is refused
+  const row = readSysvTable(mount, kind)?.find((o) => o.id === id);
+  if (row?.kind === 'msg') process.stdout.write(msgDetail(row, r.unit));
+  else if (row?.kind === 'shm') process.stdout.write(shmDetail(row, r.unit));
+  else if (row?.kind === 'sem') {
+    process.stderr.write(`${PROG}: semctl(GETVAL) failed: Permission denied\n`);
+    return 1;
+  } else process.stderr.write(`${PROG}: id ${id} not found\n`);
   return 0;
 }
 
-function msgDetail(q: SysvMsgDetail, unit: SizeUnit): string {
+function msgDetail(q: SysvMsg, unit: SizeUnit): string {
   return (
     `\nMessage Queue msqid=${q.id}\n` +
     `uid=${q.uid}\tgid=${q.gid}\tcuid=${q.cuid}\tcgid=${q.cgid}\tmode=${altOct(q.perms)}\n` +
@@ -379,7 +386,7 @@ function msgDetail(q: SysvMsgDetail, unit: SizeUnit): string {
   );
 }
 
-function shmDetail(s: SysvShmDetail, unit: SizeUnit): string {
+function shmDetail(s: SysvShm, unit: SizeUnit): string {
   // SHM_DEST and SHM_LOCKED are mode bits in struct ipc_perm
   const mode = s.perms | (s.dest ? 0o1000 : 0) | (s.locked ? 0o2000 : 0);
   return (

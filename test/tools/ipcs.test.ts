@@ -12,26 +12,13 @@
  * alike, but a second boundary may fall between the two sides).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type { ExecutionContext } from 'ava';
 import { ipcfsTool, shell, text } from '../helpers/cli.js';
-import { CLI, PACKAGE_ROOT, freshDir, mountTest, withDaemon } from '../helpers/mount.js';
+import { runTwin, twinIds } from '../helpers/ipcs-twin.js';
+import { CLI, freshDir, mountTest, withDaemon } from '../helpers/mount.js';
 
 const test = mountTest();
-
-let built: string | null = null;
-function twinBinary(): string {
-  if (built) return built;
-  const dir = mkdtempSync(join(tmpdir(), 'ipcs-twin-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const out = join(dir, 'ipcs-twin');
-  const r = spawnSync('gcc', ['-O2', '-Wall', '-Werror', '-o', out, join(PACKAGE_ROOT, 'test', 'tools', 'ipcs-twin.c')], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`gcc failed: ${r.error?.message ?? ''}${r.stderr}`);
-  built = out;
-  return out;
-}
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -55,22 +42,15 @@ async function runTwins(mount: string, specs: string[], cases: Case[], before = 
     script += `echo "@@kernel ${i}"; ipcs ${sideArgs(c, 'K')} 2>&1; echo "@@rc $?"; `;
     script += `echo "@@ipcfs ${i}"; ${node} ${sideArgs(c, 'F')} 2>&1; echo "@@rc $?"; `;
   });
-  const r = await shell(['unshare', '--ipc', twinBinary(), mount, script, ...specs]);
-  if (r.code !== 0) throw new Error(`twin failed (${r.code}): ${r.err}\n${text(r)}`);
-  const ids = new Map<string, string>();
+  const out = await runTwin(mount, script, specs);
   const outcomes: Outcome[] = cases.map(() => ({ kernel: '', ipcfs: '' }));
   let current: { i: number; side: 'kernel' | 'ipcfs' } | null = null;
-  for (const line of text(r).split(/(?<=\n)/)) {
-    const id = /^@@id \w+ (\d+) (\d+)\n$/.exec(line);
+  for (const line of out.split(/(?<=\n)/)) {
     const head = /^@@(kernel|ipcfs) (\d+)\n$/.exec(line);
-    if (id) {
-      const known = ids.get(id[2]!);
-      if (known !== undefined && known !== id[1]) throw new Error(`ipcfs id ${id[2]} twins kernel ids ${known} and ${id[1]}`);
-      ids.set(id[2]!, id[1]!);
-    } else if (head) current = { i: Number(head[2]), side: head[1] as 'kernel' | 'ipcfs' };
+    if (head) current = { i: Number(head[2]), side: head[1] as 'kernel' | 'ipcfs' };
     else if (current) outcomes[current.i]![current.side] += line;
   }
-  return { outcomes, ids };
+  return { outcomes, ids: twinIds(out) };
 }
 
 const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
