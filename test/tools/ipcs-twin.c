@@ -14,6 +14,8 @@
  *     shm:KEY:MODE:SIZE:HOW               shmget; every page touched through an attach (the
  *                                         kernel counts resident pages); HOW: 0 detached again,
  *                                         1 kept attached, 2 kept attached and IPC_RMID (dest)
+ *     own:KIND:UID:GID                    IPC_SET of the owner of the last KIND (sem, msg, shm)
+ *                                         made: the kernel's, and chown of the mount's file
  *   KEY is a decimal or 0x hex (0: IPC_PRIVATE); MODE octal.
  * Each object's two ids are printed first ("@@id KIND KERNELID IPCFSID") and given to SCRIPT as
  * K_KIND_N and F_KIND_N (N counts the objects of a kind from 0).
@@ -36,9 +38,17 @@ static const char *mount;
 static pid_t children[64];
 static int nchildren;
 
+static int last_kid[3];
+static char last_file[3][4096];
+
+static int kind_index(const char *kind) { return kind[1] == 'e' ? 0 : kind[1] == 's' ? 1 : 2; }
+
 static void twins(const char *kind, int kid, int fid) {
   static int count[3];
-  int k = kind[1] == 'e' ? 0 : kind[1] == 's' ? 1 : 2;
+  static const char *dirs[3] = {"semaphores/sysv", "mqueue/sysv", "shared-memory/sysv"};
+  int k = kind_index(kind);
+  last_kid[k] = kid;
+  snprintf(last_file[k], sizeof last_file[k], "%s/%s/%d", mount, dirs[k], fid);
   char name[64], value[32];
   printf("@@id %s %d %d\n", kind, kid, fid);
   snprintf(name, sizeof name, "K_%s_%d", kind, count[k]);
@@ -223,6 +233,33 @@ static void shm_spec(char *spec) {
   }
 }
 
+static void own_spec(char *spec) {
+  const char *kind = strtok(spec, ":");
+  uid_t uid = (uid_t)atoi(strtok(NULL, ":"));
+  gid_t gid = (gid_t)atoi(strtok(NULL, ":"));
+  int k = kind_index(kind);
+  if (k == 0) {
+    struct semid_ds ds;
+    if (semctl(last_kid[k], 0, IPC_STAT, &ds) < 0) die("sem IPC_STAT");
+    ds.sem_perm.uid = uid;
+    ds.sem_perm.gid = gid;
+    if (semctl(last_kid[k], 0, IPC_SET, &ds) < 0) die("sem IPC_SET");
+  } else if (k == 1) {
+    struct msqid_ds ds;
+    if (msgctl(last_kid[k], IPC_STAT, &ds) < 0) die("msg IPC_STAT");
+    ds.msg_perm.uid = uid;
+    ds.msg_perm.gid = gid;
+    if (msgctl(last_kid[k], IPC_SET, &ds) < 0) die("msg IPC_SET");
+  } else {
+    struct shmid_ds ds;
+    if (shmctl(last_kid[k], IPC_STAT, &ds) < 0) die("shm IPC_STAT");
+    ds.shm_perm.uid = uid;
+    ds.shm_perm.gid = gid;
+    if (shmctl(last_kid[k], IPC_SET, &ds) < 0) die("shm IPC_SET");
+  }
+  if (chown(last_file[k], uid, gid) < 0) die(last_file[k]);
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: ipcs-twin MOUNT SCRIPT SPEC...\n");
@@ -234,6 +271,7 @@ int main(int argc, char **argv) {
     if (!strncmp(spec, "sem:", 4)) sem_spec(spec + 4);
     else if (!strncmp(spec, "msg:", 4)) msg_spec(spec + 4);
     else if (!strncmp(spec, "shm:", 4)) shm_spec(spec + 4);
+    else if (!strncmp(spec, "own:", 4)) own_spec(spec + 4);
     else {
       fprintf(stderr, "bad spec %s\n", spec);
       return 2;

@@ -86,12 +86,16 @@ const SPECS = [
   // a keyed set of three: one waiter for an increase on semaphore 1, one for zero on 2
   'sem:0x7e57:640:1,2,3:1:2',
   'sem:0:600:5:-1:-1',
+  // owners other than the creator: a name longer than the owner column, no name at all, nobody
+  'own:sem:998:999',
   // a queue with a key above 0x7fffffff (negative as a key_t): two messages sent, one received
   'msg:0x80000001:604:5,10:1',
   'msg:0:600:-:0',
+  'own:msg:12345:12345',
   // attached; detached again; attached and removed (dest, private key)
   'shm:0x55:640:5000:1',
   'shm:0:600:100:0',
+  'own:shm:65534:65534',
   'shm:0x99:600:1536:2',
 ];
 
