@@ -12,11 +12,12 @@
  * alike, but a second boundary may fall between the two sides).
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { ipcfsTool, shell, text } from '../helpers/cli.js';
 import { runTwin, twinIds } from '../helpers/ipcs-twin.js';
-import { CLI, freshDir, mountTest, withDaemon } from '../helpers/mount.js';
+import { CLI, asNobody, freshDir, mountTest, withDaemon } from '../helpers/mount.js';
 
 const test = mountTest();
 
@@ -35,11 +36,12 @@ interface Outcome {
  * Runs the twin with specs, then each case through both tools (stdout and stderr together, then
  * the exit status); returns the outputs per case and the id pairs.
  */
-async function runTwins(mount: string, specs: string[], cases: Case[], before = ''): Promise<{ outcomes: Outcome[]; ids: Map<string, string> }> {
-  const node = `${quote(process.execPath)} ${quote(CLI)} ipcs --mount ${quote(mount)}`;
+async function runTwins(mount: string, specs: string[], cases: Case[], before = '', as: { prefix: string[]; cli: string } = { prefix: [], cli: CLI }): Promise<{ outcomes: Outcome[]; ids: Map<string, string> }> {
+  const user = as.prefix.map(quote).join(' ');
+  const node = `${user} ${quote(process.execPath)} ${quote(as.cli)} ipcs --mount ${quote(mount)}`;
   let script = before;
   cases.forEach((c, i) => {
-    script += `echo "@@kernel ${i}"; ipcs ${sideArgs(c, 'K')} 2>&1; echo "@@rc $?"; `;
+    script += `echo "@@kernel ${i}"; ${user} ipcs ${sideArgs(c, 'K')} 2>&1; echo "@@rc $?"; `;
     script += `echo "@@ipcfs ${i}"; ${node} ${sideArgs(c, 'F')} 2>&1; echo "@@rc $?"; `;
   });
   const out = await runTwin(mount, script, specs);
@@ -153,6 +155,37 @@ test('refusals: unknown ids, bad ids, bad options, -i without one resource: the 
     const { outcomes, ids } = await runTwins(dir, ['sem:0:600:1:-1:-1'], cases);
     compare(t, cases, outcomes, ids);
   });
+});
+
+test('as another user (nobody): objects it may read as the system ipcs shows them; those it may not, listed from sysvipc/ as the kernel lists them', async (t) => {
+  const nobody = asNobody(t);
+  if (typeof nobody === 'string') {
+    t.fail(nobody);
+    return;
+  }
+  const specs = ['sem:0x10:644:1,2:-1:-1', 'sem:0x11:600:3:-1:-1', 'msg:0x12:644:5:0', 'msg:0x13:600:7:0', 'shm:0x14:644:100:0', 'shm:0x15:600:200:0'];
+  const readable: Case[] = [
+    ['-s', '-i', 'ID(sem,0)'],
+    ['-q', '-i', 'ID(msg,0)'],
+    ['-m', '-i', 'ID(shm,0)'],
+  ];
+  const closed: Case[] = [[], ['-c'], ['-u'], ['-t'], ['-s', '-i', 'ID(sem,1)'], ['-q', '-i', 'ID(msg,1)'], ['-m', '-i', 'ID(shm,1)']];
+  await withDaemon(
+    async ({ dir }) => {
+      const { outcomes, ids } = await runTwins(dir, specs, [...readable, ...closed], '', nobody);
+      compare(t, readable, outcomes, ids);
+      if (existsSync(join(dir, 'sysvipc', 'sem'))) {
+        compare(t, closed, outcomes.slice(readable.length), ids);
+        return;
+      }
+      // a mount without sysvipc/ tables (an older daemon): what nobody may not read is not listed
+      const list = outcomes[readable.length]!.ipcfs;
+      t.regex(list, /^0x00000010 /m);
+      t.notRegex(list, /^0x00000011 /m, 'the set nobody may not read is skipped');
+      t.regex(outcomes[readable.length + 4]!.ipcfs, /^ipcs: id \d+ not found\n@@rc 0\n$/);
+    },
+    { args: ['--allow-other'] },
+  );
 });
 
 test('-l: the limits of the mount (limits/), as the system ipcs shows the same kernel limits', async (t) => {
