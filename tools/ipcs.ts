@@ -10,7 +10,7 @@ import { GetoptError, getopt, usageFailure, type LongOption, type ParsedOption }
 import { mountFrom, requireMount } from './mount-check.js';
 import { errText } from './cli-io.js';
 import { listPosix, listSysvBrief, readSysvTable, sysvDetail, type PosixMq, type PosixSem, type PosixShm, type SysvMsg, type SysvSemDetail, type SysvShm } from './ipc-objects.js';
-import { altOct, ctime, hexKey, humanSize, left, oct, printSize, right, type SizeUnit } from './ipcs-format.js';
+import { altOct, ctime, hexKey, left, oct, printSize, right, type SizeUnit } from './ipcs-format.js';
 import { ipcsLimits, type IpcsLimits } from './ipcs-limits.js';
 import { groupName, userName } from './passwd.js';
 
