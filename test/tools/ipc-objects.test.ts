@@ -167,3 +167,31 @@ test('parseSysvTable reads the kernel\'s /proc/sysvipc tables: the same records 
     t.deepEqual(parseSysvTable('msg', 'garbage\n1 2 3\n'), [], 'rows that do not parse are skipped');
   });
 });
+
+test('objects removed while a listing reads them are skipped, never an error', async (t) => {
+  await withDaemon(async ({ dir }) => {
+    const made = new Set<number>();
+    for (let i = 0; i < 150; i++) {
+      made.add(Number(cloneCreate(join(dir, 'semaphores/sysv/.new'), 'semget private 1 mode=0600')));
+      made.add(Number(cloneCreate(join(dir, 'mqueue/sysv/.new'), 'msgget private mode=0600')));
+    }
+    // a remover of every object, running while the listings read
+    const remover = sh(`echo go; cd ${dir}; for f in semaphores/sysv/[0-9]* mqueue/sysv/[0-9]*; do rm "$f"; done; echo done`);
+    t.truthy(await printed(remover, /go/));
+    let lists = 0;
+    let seen = 0;
+    while (!/done/.test(remover.out())) {
+      for (const kind of ['sem', 'msg'] as const) {
+        const ids = listSysv(dir, kind).map((r) => r.id);
+        t.true(ids.every((id) => made.has(id)));
+        seen += ids.length;
+        lists++;
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    t.is((await remover.done).code, 0);
+    t.log(`${lists} listings while removing, ${seen} objects read`);
+    t.deepEqual(listSysv(dir, 'sem'), []);
+    t.deepEqual(listSysv(dir, 'msg'), []);
+  });
+});
