@@ -12,7 +12,7 @@ import type { SysvSegment } from '../../ipc/shm/sysv.js';
 import { ReadOnlyTextFile } from '../tree/read-only-text.js';
 import { StaticDir } from '../tree/static-dir.js';
 import type { TextSource } from '../tree/text-file.js';
-import { bySlot, msgRow, semRow, shmRow } from './rows.js';
+import { byId, msgRow, semRow, shmRow } from './rows.js';
 import { MSG_HEADER, SEM_HEADER, SHM_HEADER, msgLine, semLine, shmLine, tablePieces } from './tables.js';
 
 /** Where the tables read from: each kind's objects (live), and a segment's resident bytes. */
@@ -27,7 +27,7 @@ const REFUSAL = 'sysvipc/ tables are read-only (as /proc/sysvipc)';
 
 /** The objects are listed when the text starts (the first read); each row is made as it is read. */
 function tableText<T extends { readonly id: number }>(header: string, objects: () => Iterable<T>, line: (t: T) => string): TextSource {
-  return () => tablePieces(header, bySlot(objects()), line);
+  return () => tablePieces(header, byId(objects()), line);
 }
 
 export function sysvipcDir(src: SysvipcSources): StaticDir {

@@ -6,17 +6,17 @@
 import type { SysvMsgQueue } from '../../ipc/msg/registry.js';
 import type { SysvSemaphore } from '../../ipc/semaphores/registry.js';
 import type { SysvSegment } from '../../ipc/shm/sysv.js';
-import { SEQ_MULTIPLIER } from '../../ipc/sysv-ids.js';
 import { seconds, type MsgRow, type SemRow, type ShmRow } from './tables.js';
 
 /**
- * /proc/sysvipc lists objects by slot (the id's index part: id % SEQ_MULTIPLIER), walking the
- * kind's idr from index 0 (ipc/util.c sysvipc_find_ipc): a new object that took a freed low slot
- * comes before older ones with higher slots, whatever its id. ipcfs's ids are built the same way
- * (ipc/sysv-ids.ts), so the same order is ascending id whenever no slot was reused.
+ * Ascending id. /proc/sysvipc walks the kind's idr by index (ipc/util.c sysvipc_find_ipc), and
+ * Linux allocates indices cyclically (ipc_idr_alloc: idr_alloc_cyclic), so its tables list
+ * objects in creation order, which is ascending id until the indices wrap at IPCMNI. ipcfs's ids
+ * (ipc/sysv-ids.ts: the lowest free slot, a sequence that grows with each creation) also ascend in
+ * creation order, so ascending id gives the same order as the kernel's table.
  */
-export function bySlot<T extends { readonly id: number }>(objects: Iterable<T>): T[] {
-  return [...objects].sort((a, b) => (a.id % SEQ_MULTIPLIER) - (b.id % SEQ_MULTIPLIER));
+export function byId<T extends { readonly id: number }>(objects: Iterable<T>): T[] {
+  return [...objects].sort((a, b) => a.id - b.id);
 }
 
 export function semRow(s: SysvSemaphore): SemRow {
