@@ -80,9 +80,18 @@ export class KernelIpc {
 
   /** A file as the helper (in its namespace) reads it. */
   async cat(path: string): Promise<string> {
-    this.child.stdin!.write(`cat ${path}\n`);
+    return this.framed(`cat ${path}`);
+  }
+
+  /** A shell command's output, run by the helper (in its namespace). */
+  async sh(command: string): Promise<string> {
+    return this.framed(`sh ${command}`);
+  }
+
+  private async framed(cmd: string): Promise<string> {
+    this.child.stdin!.write(`${cmd}\n`);
     const m = /^len (\d+)$/.exec(await this.line());
-    if (!m) throw new Error(`kernel-ipc cat ${path} failed`);
+    if (!m) throw new Error(`kernel-ipc ${cmd} failed`);
     return (await this.take(Number(m[1]))).toString('latin1');
   }
 
