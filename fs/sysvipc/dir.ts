@@ -11,9 +11,9 @@ import type { SysvSemaphore } from '../../ipc/semaphores/registry.js';
 import type { SysvSegment } from '../../ipc/shm/sysv.js';
 import { ReadOnlyTextFile } from '../tree/read-only-text.js';
 import { StaticDir } from '../tree/static-dir.js';
-import type { TextSource } from '../tree/text-file.js';
+import type { ReadScope, TextSource } from '../tree/text-file.js';
 import { byId, msgRow, semRow, shmRow } from './rows.js';
-import { MSG_HEADER, SEM_HEADER, SHM_HEADER, msgLine, semLine, shmLine, tablePieces } from './tables.js';
+import { MSG_HEADER, SEM_HEADER, SHM_HEADER, msgLine, semLine, shmLine } from './tables.js';
 
 /** Where the tables read from: each kind's objects (live), and a segment's resident bytes. */
 export interface SysvipcSources {
@@ -25,9 +25,37 @@ export interface SysvipcSources {
 
 const REFUSAL = 'sysvipc/ tables are read-only (as /proc/sysvipc)';
 
-/** The objects are listed when the text starts (the first read); each row is made as it is read. */
+/**
+ * A table read piece by piece (tree/text-file.ts): a row per piece, made when it is pulled. Between
+ * two reads the handle keeps only the last id listed; each read lists the objects once (ReadScope)
+ * and goes on after that id, as the kernel's seq_file resumes at its position. So a handle costs
+ * O(1) memory whatever the number of objects, a read O(n) for the listing (plus the sort when ids
+ * are out of creation order), and an object made between two reads of one text is listed if its
+ * id comes after the last row read.
+ */
 function tableText<T extends { readonly id: number }>(header: string, objects: () => Iterable<T>, line: (t: T) => string): TextSource {
-  return () => tablePieces(header, byId(objects()), line);
+  return function* (scope: ReadScope) {
+    yield header;
+    let after = -1;
+    for (;;) {
+      const t = nextAfter(scope.once('objects', () => byId(objects())), after);
+      if (!t) return;
+      after = t.id;
+      yield line(t);
+    }
+  };
+}
+
+/** The first object with an id above `after` in a list by ascending id. */
+function nextAfter<T extends { readonly id: number }>(list: readonly T[], after: number): T | undefined {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.id <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return list[lo];
 }
 
 export function sysvipcDir(src: SysvipcSources): StaticDir {

@@ -16,7 +16,10 @@ import { seconds, type MsgRow, type SemRow, type ShmRow } from './tables.js';
  * creation order, so ascending id gives the same order as the kernel's table.
  */
 export function byId<T extends { readonly id: number }>(objects: Iterable<T>): T[] {
-  return [...objects].sort((a, b) => a.id - b.id);
+  const list = [...objects];
+  // the registries iterate in creation order: already sorted unless a sequence number wrapped
+  for (let i = 1; i < list.length; i++) if (list[i - 1]!.id > list[i]!.id) return list.sort((a, b) => a.id - b.id);
+  return list;
 }
 
 export function semRow(s: SysvSemaphore): SemRow {

@@ -7,7 +7,7 @@
  * kernel's /proc/sys files do (a fresh IPC namespace's defaults, byte for byte).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Actor } from '../../helpers/actor.js';
 import { mountTest, withDaemon } from '../../helpers/mount.js';
@@ -110,6 +110,44 @@ test('read-only for everyone (EACCES, root too); a user who cannot read an objec
       await nobody.stop();
     }
   }, { args: ['--allow-other'] });
+});
+
+test('a table read in small reads: the same text; between reads the handle goes on after the last id read (removed rows skipped, new ones after it listed)', async (t) => {
+  await withDaemon(async ({ dir }) => {
+    const made = Array.from({ length: 12 }, (_, i) => make(dir, 'sem', `semget ${1000 + i} ${1 + i} mode=600 creat`));
+    const whole = readFileSync(join(dir, 'sysvipc', 'sem'), 'utf8');
+    t.deepEqual(ids(table(whole).rows), made);
+    const readAll = (fd: number, size: number, between: (text: string) => void = () => {}): string => {
+      const b = Buffer.alloc(size);
+      let text = '';
+      for (let n; (n = readSync(fd, b, 0, size, null)) > 0; ) {
+        text += b.toString('latin1', 0, n);
+        between(text);
+      }
+      return text;
+    };
+    const fd = openSync(join(dir, 'sysvipc', 'sem'), 'r');
+    try {
+      t.is(readAll(fd, 37), whole, 'the same bytes in 37-byte reads');
+    } finally {
+      closeSync(fd);
+    }
+    const fd2 = openSync(join(dir, 'sysvipc', 'sem'), 'r');
+    let added = -1;
+    try {
+      const text = readAll(fd2, 200, (sofar) => {
+        if (added >= 0 || table(sofar).rows.length < 3) return;
+        unlinkSync(objectFile(dir, 'sem', made[1]!)); // already read
+        unlinkSync(objectFile(dir, 'sem', made[10]!)); // not yet read
+        added = make(dir, 'sem', 'semget private 1');
+      });
+      const listed = ids(table(text).rows);
+      t.true(added > made.at(-1)!, 'a new set gets a higher id');
+      t.deepEqual(listed, [...made.filter((id) => id !== made[10]), added], 'each id once, ascending; the one removed before its turn skipped; the new one listed');
+    } finally {
+      closeSync(fd2);
+    }
+  });
 });
 
 const KERNEL = ['shmmax', 'shmall', 'shmmni', 'msgmax', 'msgmnb', 'msgmni'];
