@@ -49,7 +49,7 @@ export function semLimitsText(l: Limits): string {
 
 /** Limits, then usage by everyone, then the reader's own usage (uid: the reader's). */
 export function ipcfsLimitsText(l: Limits, quota: IpcQuota, uid: number): string {
-  const lines = (Object.keys(LIMIT_NAMES) as (keyof Limits)[]).map((k) => `${LIMIT_NAMES[k]}: ${l[k]}`);
+  const lines = (Object.keys(LIMIT_NAMES) as (keyof Limits)[]).map((k) => `${LIMIT_NAMES[k]}: ${ulongText(l[k])}`);
   for (const [name, r] of USAGE) lines.push(`${name}-used: ${quota.used(r)}`);
   lines.push(`uid: ${uid}`);
   for (const [name, r] of UID_USAGE) lines.push(`${name}-used: ${quota.usedBy(uid, r)}`);
