@@ -14,6 +14,7 @@ import { renderTable, type Cell, type OutputMode } from './lsipc-table.js';
 import { getopt, GetoptError, usageFailure, type LongOption } from './getopt.js';
 import { listPosix, listSysv, posixDetail, sysvDetail, type SysvSemDetail } from './ipc-objects.js';
 import { mountFrom, requireMount } from './mount-check.js';
+import { errText } from './cli-io.js';
 import { SHM_LIMITS } from '../ipc/shm/limits.js';
 
 const PROG = 'lsipc';
@@ -101,6 +102,11 @@ export async function main(argv: string[]): Promise<number> {
     return run(argv);
   } catch (err) {
     if (err instanceof Exit) return err.status;
+    // the daemon gone after the mount check, a directory it refuses: one line, as the check's
+    if ((err as NodeJS.ErrnoException).code) {
+      process.stderr.write(`${PROG}: ${errText(err)}\n`);
+      return 1;
+    }
     throw err;
   }
 }

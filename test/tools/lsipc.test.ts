@@ -75,6 +75,7 @@ const RUNS: string[][] = [
   ['-g', '-r'],
   ['-g', '-s', '-r'],
   ['-g', '-J'],
+  ['-r'],
 ];
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -248,7 +249,8 @@ test('refused command lines: the same message and exit status', (t) => {
 const rawRows = (s: string): string[][] => s.trim().split('\n').map((l) => l.split(' ').map((c) => c.replace(/\\x20/g, ' ')));
 
 test('-g: the same columns and, for the rows util-linux 2.38 has, the same RESOURCE and DESCRIPTION', (t) => {
-  for (const args of [['-g', '-r'], ['-g', '-s', '-r']]) {
+  // no kind at all is --global over every kind
+  for (const args of [['-g', '-r'], ['-g', '-s', '-r'], ['-r']]) {
     const { kernel: k, ours: o } = answerOf(args);
     const kr = rawRows(k.out);
     // 2.41 adds the POSIX queue rows (MQUMNI, MQUMAX, MQUMNB; lsipc.c do_posix_msg_global); 2.38 has none
@@ -359,6 +361,8 @@ test('ipcfs columns: UNDO, WAITERS (semaphores), HELD and HELDBY (queues); none 
     t.truthy(held);
     const q = await lsipc(d.dir, ['-q', '-r', '--noheadings', '-o', 'ID,MSGS,HELD,HELDBY,WAITERS']);
     t.is(text(q), `${msqid} 0 1 ${heldId}:${held![2]}:${held![3]}:5 0\n`);
+    // -P on a queue: the numeric mode (util-linux 2.38 leaves PERMS empty there; docs/protocol.md, lsipc)
+    t.is(text(await lsipc(d.dir, ['-q', '-P', '-r', '--noheadings', '-o', 'PERMS'])), '0600\n');
     // a column of another kind is refused as util-linux refuses one
     const wrong = await lsipc(d.dir, ['-m', '-o', 'UNDO']);
     t.is(wrong.code, 1);
