@@ -18,6 +18,8 @@ import { errText } from './cli-io.js';
 import { SHM_LIMITS } from '../ipc/shm/limits.js';
 
 const PROG = 'lsipc';
+/** run(argv, true): every option went through (no exit status yet) */
+const OPTIONS_OK = -1;
 const VERSION = '0.1.0';
 
 const SHORTOPTS = 'bceghi:JlMmN:no:PQqrSstVy';
@@ -111,13 +113,29 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function run(argv: string[]): number {
+/**
+ * util-linux acts on each option as getopt_long returns it, so an option before a wrong one still
+ * counts (`lsipc -h -x` is help, `lsipc -J -r -x` the exclusive pair). getopt() reads the whole line
+ * first: on its error, the longest leading part of the line that parses is acted on first
+ * (optionsOnly), and the error is reported only if that part went through.
+ */
+function run(argv: string[], optionsOnly = false): number {
   let parsed;
   try {
     parsed = getopt(PROG, argv, SHORTOPTS, LONGOPTS);
   } catch (err) {
-    if (err instanceof GetoptError) return usageFailure(PROG, err);
-    throw err;
+    if (!(err instanceof GetoptError)) throw err;
+    for (let k = argv.length - 1; k > 0; k--) {
+      try {
+        getopt(PROG, argv.slice(0, k), SHORTOPTS, LONGOPTS);
+      } catch {
+        continue;
+      }
+      const status = run(argv.slice(0, k), true);
+      if (status !== OPTIONS_OK) return status;
+      break;
+    }
+    return usageFailure(PROG, err);
   }
   const ctl: Control = { outmode: null, noheadings: false, shellvar: false, bytes: false, numericPerms: false, time: null };
   const kinds: Kind[] = [];
@@ -209,6 +227,8 @@ function run(argv: string[]): number {
       }
     }
   }
+
+  if (optionsOnly) return OPTIONS_OK;
 
   let posixAsked = kinds.some((k) => k.startsWith('p'));
   if (kinds.length === 0) {

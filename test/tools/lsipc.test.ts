@@ -71,6 +71,12 @@ const RUNS: string[][] = [
   ['-s', '-i', 'abc'],
   ['-t'],
   ['-g', '-i', '1'],
+  // util-linux acts on the options before a wrong one
+  ['-J', '-r', '-x'],
+  ['-s', '--time-format=foo', '--bogus'],
+  ['-s', '-i', 'abc', '-x'],
+  ['-s', '-q', '-o'],
+  ['-s', '-x', '-J', '-r'],
   // --global: structure and rows compared (limits and usage are each side's own)
   ['-g', '-r'],
   ['-g', '-s', '-r'],
@@ -305,6 +311,16 @@ test('a missing mount and a dead daemon: one line, exit status 1', async (t) => 
   } finally {
     await stopDaemon(d);
   }
+});
+
+test('-h before a wrong option is the help, as util-linux\'s (it acts on -h first)', async (t) => {
+  const r = await lsipc('/nonexistent-ipcfs-mount', ['-h', '-x']);
+  t.is(r.code, 0);
+  t.regex(text(r), /^\nUsage:\n lsipc \[options\]\n/);
+  t.is(r.err, '');
+  const sys = await shell(['lsipc', '-h', '-x']);
+  t.is(sys.code, 0);
+  t.regex(text(sys), /^\nUsage:\n lsipc \[options\]\n/);
 });
 
 test('--help: util-linux\'s sections, the mount option and IPCFS_MOUNT; -V', async (t) => {
