@@ -11,7 +11,7 @@
  * their expectations follow 2.41's source and say so.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
@@ -411,5 +411,66 @@ test('POSIX kinds (2.41: -S -M -Q, NAME MTIME SVAL, -N NAME; no system reference
     const two = await lsipc(d.dir, ['-s', '-S']);
     t.is(two.code, 1);
     t.is(two.err, 'lsipc: mutually exclusive arguments: --posix-shmems --posix-mqueues --posix-semaphores --shmems --queues --semaphores\n');
+  });
+});
+
+/**
+ * One python process per side makes a segment, attaches it, removes it (so it is "dest", its key
+ * IPC_PRIVATE) and, still attached, runs lsipc: the kernel's with shmget/shmat/shmctl in a private
+ * IPC namespace, ipcfs's through .new, mmap and unlink on the mount. The same script file and
+ * arguments on both sides, so COMMAND (the creator's command line, alive) is the same too.
+ */
+const ATTACHER = `
+import ctypes, json, mmap, os, subprocess
+runs = json.loads(os.environ['LSIPC_RUNS'])
+if os.environ['LSIPC_SIDE'] == 'kernel':
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmat.restype = ctypes.c_void_p
+    libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+    shmid = libc.shmget(0x5678, 5000, 0o1000 | 0o600)
+    assert shmid >= 0 and libc.shmat(shmid, None, 0) != ctypes.c_void_p(-1).value and libc.shmctl(shmid, 0, None) == 0
+    cmd = ['lsipc']
+else:
+    m = os.environ['LSIPC_MOUNT']
+    fd = os.open(m + '/shared-memory/sysv/.new', os.O_RDWR)
+    os.write(fd, b'shmget 0x5678 5000 mode=0600 creat\\n')
+    shmid = int(os.read(fd, 64).decode().strip())
+    os.close(fd)
+    f = os.open('%s/shared-memory/sysv/%d' % (m, shmid), os.O_RDWR)
+    mapped = mmap.mmap(f, 5000)
+    os.unlink('%s/shared-memory/sysv/%d' % (m, shmid))
+    cmd = json.loads(os.environ['LSIPC_CLI'])
+out = [subprocess.run(cmd + r, capture_output=True, text=True) for r in runs]
+print(json.dumps({'pid': os.getpid(), 'runs': [[p.stdout, p.stderr, p.returncode] for p in out]}))
+`;
+
+test('an attached segment removed (STATUS dest, NATTCH, LPID, ATTACH, a live COMMAND): as the kernel\'s', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lsipc-attach-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const script = join(dir, 'attach.py');
+  writeFileSync(script, ATTACHER);
+  const runs = [['-m', '-t'], ['-m', '-i', '0'], ['-m', '-J', '-t'], ['-m', '-e', '-t', '--time-format', 'iso'], ['-m', '-o', 'KEY,STATUS,NATTCH,COMMAND,LPID']];
+  interface Side {
+    pid: number;
+    runs: [string, string, number][];
+  }
+  const side = async (argv: string[], env: NodeJS.ProcessEnv): Promise<Side> => {
+    const r = await shell(argv, undefined, { ...process.env, LSIPC_RUNS: JSON.stringify(runs), ...env });
+    if (r.code !== 0) throw new Error(r.err);
+    return JSON.parse(text(r)) as Side;
+  };
+  await withDaemon(async (d) => {
+    const ours = await side(['python3', script], { LSIPC_SIDE: 'ipcfs', LSIPC_MOUNT: d.dir, LSIPC_CLI: JSON.stringify([process.execPath, CLI, 'lsipc', '--mount', d.dir]) });
+    const kernel = await side(['unshare', '--ipc', 'python3', script], { LSIPC_SIDE: 'kernel' });
+    const mask = (s: string, pid: number): string => normalize(s).replace(new RegExp(`\\b${pid}\\b`, 'g'), 'P'.repeat(String(pid).length));
+    const collapse = String(ours.pid).length === String(kernel.pid).length ? (s: string): string => s : (s: string): string => s.replace(/P+/g, 'P').replace(/ +/g, ' ');
+    runs.forEach((args, i) => {
+      const [oOut, oErr, oCode] = ours.runs[i]!;
+      const [kOut, kErr, kCode] = kernel.runs[i]!;
+      t.is(collapse(mask(oOut, ours.pid)), collapse(mask(kOut, kernel.pid)), `lsipc ${args.join(' ')}`);
+      t.is(oErr, kErr);
+      t.is(oCode, kCode);
+    });
+    t.regex(ours.runs[0]![0], /\bdest\b/);
   });
 });
