@@ -416,7 +416,8 @@ test('POSIX kinds (2.41: -S -M -Q, NAME MTIME SVAL, -N NAME; no system reference
 
 /**
  * One python process per side makes a segment, attaches it, removes it (so it is "dest", its key
- * IPC_PRIVATE) and, still attached, runs lsipc: the kernel's with shmget/shmat/shmctl in a private
+ * IPC_PRIVATE), makes a 3-semaphore set and raises two of them (semop: values 2 and 5, its pid),
+ * makes a queue and sends two messages (5 and 7 bytes), and, all of it still held, runs lsipc: the kernel's with shmget/shmat/shmctl in a private
  * IPC namespace, ipcfs's through .new, mmap and unlink on the mount. The same script file and
  * arguments on both sides, so COMMAND (the creator's command line, alive) is the same too.
  */
@@ -429,6 +430,16 @@ if os.environ['LSIPC_SIDE'] == 'kernel':
     libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
     shmid = libc.shmget(0x5678, 5000, 0o1000 | 0o600)
     assert shmid >= 0 and libc.shmat(shmid, None, 0) != ctypes.c_void_p(-1).value and libc.shmctl(shmid, 0, None) == 0
+    semid = libc.semget(0x1234, 3, 0o1000 | 0o640)
+    ops = (ctypes.c_short * 6)(0, 2, 0, 2, 5, 0)
+    assert semid >= 0 and libc.semop(semid, ops, 2) == 0
+    msqid = libc.msgget(0x9abc, 0o1000 | 0o644)
+    assert msqid >= 0
+    for body in (b'hello', b'hello12'):
+        buf = ctypes.create_string_buffer(ctypes.sizeof(ctypes.c_long) + len(body))
+        ctypes.c_long.from_buffer(buf).value = 1
+        ctypes.memmove(ctypes.addressof(buf) + ctypes.sizeof(ctypes.c_long), body, len(body))
+        assert libc.msgsnd(msqid, buf, len(body), 0) == 0
     cmd = ['lsipc']
 else:
     m = os.environ['LSIPC_MOUNT']
@@ -439,17 +450,44 @@ else:
     f = os.open('%s/shared-memory/sysv/%d' % (m, shmid), os.O_RDWR)
     mapped = mmap.mmap(f, 5000)
     os.unlink('%s/shared-memory/sysv/%d' % (m, shmid))
+    def new(kind, line):
+        fd = os.open('%s/%s/sysv/.new' % (m, kind), os.O_RDWR)
+        os.write(fd, line)
+        made = int(os.read(fd, 64).decode().strip())
+        os.close(fd)
+        return made
+    def command(kind, made, data):
+        fd = os.open('%s/%s/sysv/%d' % (m, kind, made), os.O_WRONLY)
+        os.write(fd, data)
+        os.close(fd)
+    semid = new('semaphores', b'semget 0x1234 3 mode=0640 creat\\n')
+    command('semaphores', semid, b'op 0:2 2:5\\n')
+    msqid = new('mqueue', b'msgget 0x9abc mode=0644 creat\\n')
+    command('mqueue', msqid, b'send 1\\nhello')
+    command('mqueue', msqid, b'send 1\\nhello12')
     cmd = json.loads(os.environ['LSIPC_CLI'])
 out = [subprocess.run(cmd + r, capture_output=True, text=True) for r in runs]
 print(json.dumps({'pid': os.getpid(), 'runs': [[p.stdout, p.stderr, p.returncode] for p in out]}))
 `;
 
-test('an attached segment removed (STATUS dest, NATTCH, LPID, ATTACH, a live COMMAND): as the kernel\'s', async (t) => {
+test('objects in use (a segment attached and removed: STATUS dest, NATTCH, LPID, ATTACH, a live COMMAND; semaphore values and pids in Elements; queued messages): as the kernel\'s', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lsipc-attach-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const script = join(dir, 'attach.py');
   writeFileSync(script, ATTACHER);
-  const runs = [['-m', '-t'], ['-m', '-i', '0'], ['-m', '-J', '-t'], ['-m', '-e', '-t', '--time-format', 'iso'], ['-m', '-o', 'KEY,STATUS,NATTCH,COMMAND,LPID']];
+  const runs = [
+    ['-m', '-t'],
+    ['-m', '-i', '0'],
+    ['-m', '-J', '-t'],
+    ['-m', '-e', '-t', '--time-format', 'iso'],
+    ['-m', '-o', 'KEY,STATUS,NATTCH,COMMAND,LPID'],
+    ['-s', '-i', '0'],
+    ['-s', '-t'],
+    ['-q'],
+    ['-q', '-t'],
+    ['-q', '-i', '0'],
+    ['-q', '-b', '-J'],
+  ];
   interface Side {
     pid: number;
     runs: [string, string, number][];
