@@ -466,3 +466,67 @@ export function listPosix(mount: string, kind: PosixKind): PosixRecord[] {
   }
   return out;
 }
+
+/**
+ * A /proc/sysvipc table's text (the kernel's, or the mount's `sysvipc/KIND`) as records: columns
+ * are found by the header's names, so widths do not matter. perms keeps mode & 0777; a segment's
+ * SHM_DEST (01000) and SHM_LOCKED (02000) bits become dest and locked. `fields` holds the row by
+ * column name. Rows that do not parse are skipped (as util-linux's sscanf loop skips them).
+ */
+export function parseSysvTable(kind: 'sem', text: string): SysvSem[];
+export function parseSysvTable(kind: 'msg', text: string): SysvMsg[];
+export function parseSysvTable(kind: 'shm', text: string): SysvShm[];
+export function parseSysvTable(kind: SysvKind, text: string): SysvRecord[];
+export function parseSysvTable(kind: SysvKind, text: string): SysvRecord[] {
+  const [header, ...rows] = text.split('\n');
+  const names = (header ?? '').trim().split(/\s+/);
+  const idName = kind === 'sem' ? 'semid' : kind === 'msg' ? 'msqid' : 'shmid';
+  const out: SysvRecord[] = [];
+  for (const row of rows) {
+    const values = row.trim().split(/\s+/);
+    if (values.length < names.length || !names.includes(idName)) continue;
+    const fields: StatusFields = new Map(names.map((n, i) => [n, [values[i]!]]));
+    const n = (name: string): number => Number(fields.get(name)?.[0] ?? 0);
+    if (!/^-?\d+$/.test(fields.get('key')?.[0] ?? '') || !/^\d+$/.test(fields.get(idName)?.[0] ?? '')) continue;
+    const mode = parseInt(fields.get('perms')?.[0] ?? '0', 8);
+    const common: SysvCommon = { id: n(idName), key: n('key') | 0, perms: mode & 0o777, uid: n('uid'), gid: n('gid'), cuid: n('cuid'), cgid: n('cgid'), ctime: n('ctime'), fields };
+    if (kind === 'sem') out.push({ ...common, kind, nsems: n('nsems'), otime: n('otime') });
+    else if (kind === 'msg') out.push({ ...common, kind, cbytes: n('cbytes'), qnum: n('qnum'), qbytes: 0, lspid: n('lspid'), lrpid: n('lrpid'), stime: n('stime'), rtime: n('rtime') });
+    else out.push({ ...common, kind, size: n('size'), cpid: n('cpid'), lpid: n('lpid'), nattch: n('nattch'), atime: n('atime'), dtime: n('dtime'), dest: (mode & 0o1000) !== 0, locked: (mode & 0o2000) !== 0 });
+  }
+  return out.sort((a, b) => a.id - b.id);
+}
+
+/**
+ * The mount's `sysvipc/KIND` table, or null when the mount has none (an older daemon). It lists
+ * every object whatever its mode, as /proc/sysvipc does; `qbytes` is not in it (0: what ipcs shows
+ * when IPC_STAT is refused).
+ */
+export function readSysvTable(mount: string, kind: 'sem'): SysvSem[] | null;
+export function readSysvTable(mount: string, kind: 'msg'): SysvMsg[] | null;
+export function readSysvTable(mount: string, kind: 'shm'): SysvShm[] | null;
+export function readSysvTable(mount: string, kind: SysvKind): SysvRecord[] | null;
+export function readSysvTable(mount: string, kind: SysvKind): SysvRecord[] | null {
+  let text: string;
+  try {
+    text = readToEnd(join(mount, 'sysvipc', kind));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw err;
+  }
+  return parseSysvTable(kind, text);
+}
+
+/**
+ * What a listing shows (ipcs, lsipc): every System V object of a kind, ascending id — from the
+ * mount's `sysvipc/KIND` table when it has one (objects whose status the reader may not read
+ * included, as the kernel's /proc/sysvipc), else from the status files (listSysv).
+ */
+export function listSysvBrief(mount: string, kind: 'sem'): SysvSem[];
+export function listSysvBrief(mount: string, kind: 'msg'): SysvMsg[];
+export function listSysvBrief(mount: string, kind: 'shm'): SysvShm[];
+export function listSysvBrief(mount: string, kind: SysvKind): SysvRecord[];
+export function listSysvBrief(mount: string, kind: SysvKind): SysvRecord[] {
+  return readSysvTable(mount, kind) ?? listSysv(mount, kind);
+}

@@ -1,16 +1,20 @@
 /**
  * tools/ipc-objects.ts over a real mount: objects made through the mount (the `ipcfs sem|mq|shm
  * create` tools and the `.new` files), changed by processes whose pids the test knows, come back
- * from listSysv / sysvDetail / listPosix with the fields they were made with.
+ * from listSysv / sysvDetail / listPosix with the fields they were made with; parseSysvTable reads
+ * the kernel's /proc/sysvipc tables of twin objects (test/tools/ipcs-twin.c) as the same records.
  */
 import { closeSync, openSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { ipcfsTool } from '../helpers/cli.js';
-import { mountTest, printed, sh, withDaemon } from '../helpers/mount.js';
+import { PACKAGE_ROOT, mountTest, printed, sh, withDaemon } from '../helpers/mount.js';
 import { cloneCreate } from '../../tools/cli-io.js';
-import { listPosix, listSysv, sysvDetail } from '../../tools/ipc-objects.js';
+import { listPosix, listSysv, parseSysvTable, readSysvTable, sysvDetail, type SysvRecord } from '../../tools/ipc-objects.js';
+import { runTwin, twinIds } from '../helpers/ipcs-twin.js';
 
 const test = mountTest();
+
+const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** `sh -c 'echo $$; CMD'`: the shell's pid, once CMD (builtins only: the shell itself writes) ran. */
 async function writerPid(cmd: string): Promise<number> {
@@ -117,5 +121,49 @@ test('POSIX: named semaphores, queues and shared memory, subdirectories included
     t.true(mq!.mtime >= before);
     const [seg] = listPosix(dir, 'shm');
     t.like(seg, { kind: 'shm', name: '/seg', perms: 0o644, size: 100, opens: 0, unlinked: false });
+  });
+});
+
+test('parseSysvTable reads the kernel\'s /proc/sysvipc tables: the same records as the status files of twin objects on the mount', async (t) => {
+  await withDaemon(async ({ dir }) => {
+    // the mount is read while the twin holds its attachments: by a reader run in its script
+    const reader = `import * as o from ${JSON.stringify(join(PACKAGE_ROOT, 'dist/tools/ipc-objects.js'))}; const m = ${JSON.stringify(dir)};
+      console.log('@@mount ' + JSON.stringify(['sem', 'msg', 'shm'].map((k) => [o.listSysv(m, k), o.listSysvBrief(m, k)])));`;
+    const script = `for k in sem msg shm; do echo "@@table $k"; cat /proc/sysvipc/$k; done; ${quote(process.execPath)} --input-type=module -e ${quote(reader)}`;
+    const out = await runTwin(dir, script, [
+      'sem:0x7e57:640:1,2,3:-1:-1',
+      'sem:0:600:5:-1:-1',
+      'msg:0x80000001:604:5,10:1',
+      'shm:0x55:640:5000:1',
+      'shm:0x99:600:1536:2',
+      'shm:0:600:100:0',
+    ]);
+    const ids = twinIds(out);
+    const mount = JSON.parse(/^@@mount (.*)$/m.exec(out)![1]!) as [SysvRecord[], SysvRecord[]][];
+    const tables = new Map([...out.matchAll(/^@@table (\w+)\n([^@]*)/gm)].map((m) => [m[1]!, m[2]!]));
+    // what both sides must agree on: all but the ids' numbering, the times, qbytes (not in the table) and the raw fields
+    const comparable = (r: SysvRecord): Record<string, unknown> => {
+      const { fields: _f, ctime: _c, id, ...rest } = r as SysvRecord & Record<string, unknown>;
+      for (const k of ['otime', 'stime', 'rtime', 'atime', 'dtime', 'qbytes', 'sems', 'undo', 'senders', 'receivers', 'held', 'heldBytes', 'removed', 'served']) delete rest[k];
+      return { ...rest, id: ids.get(String(id)) ?? String(id) };
+    };
+    (['sem', 'msg', 'shm'] as const).forEach((kind, i) => {
+      const kernel = parseSysvTable(kind, tables.get(kind)!).map((r) => ({ ...comparable(r), id: String(r.id) }));
+      t.true(kernel.length > 0, `${kind}: the kernel lists the twins`);
+      t.deepEqual(mount[i]![0].map(comparable), kernel, kind);
+      t.deepEqual(mount[i]![1].map(comparable), kernel, `${kind} (brief)`);
+    });
+    t.true(readSysvTable(dir, 'sem') === null || Array.isArray(readSysvTable(dir, 'sem')), 'the mount has a table or none');
+    const shm = parseSysvTable('shm', tables.get('shm')!);
+    t.deepEqual(
+      shm.map((s) => [s.key, s.dest, s.nattch]),
+      [
+        [0x55, false, 1],
+        [0, true, 1],
+        [0, false, 0],
+      ],
+      'SHM_DEST from the mode bits; the removed segment\'s key is private',
+    );
+    t.deepEqual(parseSysvTable('msg', 'garbage\n1 2 3\n'), [], 'rows that do not parse are skipped');
   });
 });
