@@ -7,7 +7,7 @@
  */
 import { COL, COLUMNS } from './lsipc-columns.js';
 import { formatTime, humanSize, perms, type TimeMode } from './lsipc-format.js';
-import type { HeldMessage, PosixMq, PosixSem, PosixShm, SysvMsgDetail, SysvSemDetail, SysvShmDetail, UndoHolder } from './ipc-objects.js';
+import type { HeldMessage, PosixMq, PosixSem, PosixShm, SysvMsg, SysvMsgDetail, SysvSem, SysvSemDetail, SysvShm, UndoHolder } from './ipc-objects.js';
 import type { Cell } from './lsipc-table.js';
 
 export interface Lookup {
@@ -26,7 +26,11 @@ export interface RowOptions {
   lookup: Lookup;
 }
 
-export type LsipcObject = SysvSemDetail | SysvMsgDetail | SysvShmDetail | PosixSem | PosixMq | PosixShm;
+/**
+ * A listing's record (the mount's sysvipc/ table, or the status files), with the detail of the
+ * status file merged in where ipcfs's columns or the Elements table need it and it was readable.
+ */
+export type LsipcObject = SysvSem | SysvSemDetail | SysvMsg | SysvMsgDetail | SysvShm | PosixSem | PosixMq | PosixShm;
 
 const u32 = (n: number): string => String(n >>> 0);
 const keyHex = (key: number): string => `0x${(key >>> 0).toString(16).padStart(8, '0')}`;
@@ -37,7 +41,7 @@ export const undoCell = (undo: readonly UndoHolder[]): string => undo.map((u) =>
 /** ipcfs's HELDBY cell: ID:PID:COMMAND:SIZE per held message. */
 export const heldByCell = (held: readonly HeldMessage[]): string => held.map((h) => `${h.id}:${h.pid}:${h.comm}:${h.size}`).join(',');
 
-function isSysv(o: LsipcObject): o is SysvSemDetail | SysvMsgDetail | SysvShmDetail {
+function isSysv(o: LsipcObject): o is SysvSem | SysvMsg | SysvShm {
   return 'id' in o;
 }
 
@@ -97,16 +101,16 @@ function cell(o: LsipcObject, column: string, opt: RowOptions): Cell {
   }
 }
 
-function sysvSemCell(o: SysvSemDetail, column: string, time: (t: number) => Cell): Cell {
+function sysvSemCell(o: SysvSem | SysvSemDetail, column: string, time: (t: number) => Cell): Cell {
   switch (column) {
     case 'NSEMS':
       return String(o.nsems);
     case 'OTIME':
       return time(o.otime);
     case 'UNDO':
-      return undoCell(o.undo);
+      return 'undo' in o ? undoCell(o.undo) : null;
     case 'WAITERS':
-      return String(o.sems.reduce((n, s) => n + s.ncount + s.zcount, 0));
+      return 'sems' in o ? String(o.sems.reduce((n, s) => n + s.ncount + s.zcount, 0)) : null;
   }
   return null;
 }
@@ -123,7 +127,7 @@ function posixSemCell(o: PosixSem, column: string): Cell {
   return null;
 }
 
-function msgCell(o: SysvMsgDetail, column: string, time: (t: number) => Cell, size: (n: number) => string): Cell {
+function msgCell(o: SysvMsg | SysvMsgDetail, column: string, time: (t: number) => Cell, size: (n: number) => string): Cell {
   switch (column) {
     case 'USEDBYTES':
       return size(o.cbytes);
@@ -138,11 +142,11 @@ function msgCell(o: SysvMsgDetail, column: string, time: (t: number) => Cell, si
     case 'LRPID':
       return u32(o.lrpid);
     case 'WAITERS':
-      return String(o.senders + o.receivers);
+      return 'senders' in o ? String(o.senders + o.receivers) : null;
     case 'HELD':
-      return String(o.held.length);
+      return 'held' in o ? String(o.held.length) : null;
     case 'HELDBY':
-      return heldByCell(o.held);
+      return 'held' in o ? heldByCell(o.held) : null;
   }
   return null;
 }
@@ -163,7 +167,7 @@ function posixMqCell(o: PosixMq, column: string, size: (n: number) => string): C
   return null;
 }
 
-function shmCell(o: SysvShmDetail, column: string, time: (t: number) => Cell, size: (n: number) => string, lookup: Lookup): Cell {
+function shmCell(o: SysvShm, column: string, time: (t: number) => Cell, size: (n: number) => string, lookup: Lookup): Cell {
   switch (column) {
     case 'SIZE':
       return size(o.size);

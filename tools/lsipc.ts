@@ -12,7 +12,7 @@ import { systemLookup } from './lsipc-names.js';
 import { objectRow, type LsipcObject, type RowOptions } from './lsipc-rows.js';
 import { renderTable, type Cell, type OutputMode } from './lsipc-table.js';
 import { getopt, GetoptError, usageFailure, type LongOption } from './getopt.js';
-import { listPosix, listSysv, posixDetail, sysvDetail, type SysvSemDetail } from './ipc-objects.js';
+import { listPosix, listSysvBrief, posixDetail, sysvDetail, type SysvSemDetail } from './ipc-objects.js';
 import { mountFrom, requireMount } from './mount-check.js';
 import { errText } from './cli-io.js';
 import { SHM_LIMITS } from '../ipc/shm/limits.js';
@@ -296,11 +296,11 @@ function run(argv: string[], optionsOnly = false): number {
     }
   } else {
     for (const kind of kinds) {
-      const objects = objectsOf(mount, kind, id, name);
+      const objects = objectsOf(mount, kind, id, name, columns);
       // util-linux names a System V queue or segment table only when it found some (a semaphore table always)
       if (objects.length > 0 || kind === 'sem') tableName = TABLE_NAME[kind];
       for (const o of objects) rows.push(objectRow(o, columns, opt));
-      if (kind === 'sem' && id !== -1 && objects.length === 1) elements = objects[0] as SysvSemDetail;
+      if (kind === 'sem' && id !== -1 && objects.length === 1 && 'sems' in objects[0]!) elements = objects[0] as SysvSemDetail;
     }
   }
 
@@ -316,16 +316,23 @@ function run(argv: string[], optionsOnly = false): number {
 
 const col = (name: string): number => COLUMNS.findIndex((c) => c.name === name);
 
-/** The objects of a kind; with --id or --name just that one (util-linux's warning when it is not there). */
-function objectsOf(mount: string, kind: Kind, id: number, name: string | null): LsipcObject[] {
+/**
+ * The objects of a kind, as util-linux lists them: System V from the listing (the mount's sysvipc/
+ * table, every object whatever its mode, as /proc/sysvipc), --id picked from it (util-linux's
+ * warning when it is not there), each object's status merged in where ipcfs's columns or the
+ * Elements table need it (left out when the reader may not read it); POSIX from the kind's
+ * directory, --name by its status.
+ */
+function objectsOf(mount: string, kind: Kind, id: number, name: string | null, columns: readonly number[]): LsipcObject[] {
   switch (kind) {
     case 'sem':
     case 'msg':
     case 'shm': {
-      if (id === -1) return listSysv(mount, kind);
-      const one = sysvDetail(mount, kind, id);
-      if (!one) process.stderr.write(`${PROG}: id ${id} not found\n`);
-      return one ? [one] : [];
+      const listed = listSysvBrief(mount, kind);
+      const picked = id === -1 ? listed : listed.filter((o) => o.id === id);
+      if (id !== -1 && picked.length === 0) process.stderr.write(`${PROG}: id ${id} not found\n`);
+      if (id === -1 && !columns.some((c) => COLUMNS[c]!.ipcfs)) return picked;
+      return picked.map((o) => ({ ...o, ...(sysvDetail(mount, kind, o.id) ?? {}) }) as LsipcObject);
     }
     default: {
       const posix = kind === 'psem' ? 'sem' : kind === 'pmsg' ? 'mq' : 'shm';
@@ -339,15 +346,15 @@ function objectsOf(mount: string, kind: Kind, id: number, name: string | null): 
 
 function usageOf(mount: string, kinds: readonly Kind[]): Usage {
   const u: Usage = { msgQueues: 0, posixQueues: 0, shmSegments: 0, shmBytes: 0, semSets: 0, semaphores: 0 };
-  if (kinds.includes('msg')) u.msgQueues = listSysv(mount, 'msg').length;
+  if (kinds.includes('msg')) u.msgQueues = listSysvBrief(mount, 'msg').length;
   if (kinds.includes('pmsg')) u.posixQueues = listPosix(mount, 'mq').length;
   if (kinds.includes('shm')) {
-    const segs = listSysv(mount, 'shm');
+    const segs = listSysvBrief(mount, 'shm');
     u.shmSegments = segs.length;
     u.shmBytes = segs.reduce((n, s) => n + s.size, 0);
   }
   if (kinds.includes('sem')) {
-    const sets = listSysv(mount, 'sem');
+    const sets = listSysvBrief(mount, 'sem');
     u.semSets = sets.length;
     u.semaphores = sets.reduce((n, s) => n + s.nsems, 0);
   }

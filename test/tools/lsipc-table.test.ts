@@ -7,7 +7,6 @@ import { spawnSync } from 'node:child_process';
 import test from 'ava';
 import { COLUMNS, DEFAULT_COLUMNS, applyOutputList, ColumnError } from '../../tools/lsipc-columns.js';
 import { formatTime, humanSize, perms, prettyLines, usePercent } from '../../tools/lsipc-format.js';
-import { parseIdNames } from '../../tools/lsipc-names.js';
 import { renderTable, shellName } from '../../tools/lsipc-table.js';
 
 const names = (ids: number[]): string[] => ids.map((i) => COLUMNS[i]!.name);
@@ -86,11 +85,4 @@ test('-o LIST: replace, +append, any case; util-linux\'s messages', (t) => {
   t.is(message('KEY,'), 'unknown column: KEY,');
   t.is(message('+,KEY'), '');
   t.is(message(''), '');
-});
-
-test('passwd and group files: the first entry of an id wins, comments and short lines skipped', (t) => {
-  const m = parseIdNames('root:x:0:0::/root:/bin/sh\n#c:x:5:5\nbad\ntoor:x:0:0::/:/bin/sh\nbin:x:1:1::/:/bin/false\n');
-  t.is(m.get(0), 'root');
-  t.is(m.get(1), 'bin');
-  t.is(m.get(5), undefined);
 });
