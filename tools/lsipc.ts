@@ -251,7 +251,7 @@ function run(argv: string[], optionsOnly = false): number {
     columns = COLUMNS.map((_, i) => i).filter((i) => !COLUMNS[i]!.ipcfs);
   } else {
     if (showCreator) {
-      columns.push(COLUMNS.findIndex((c) => c.name === 'CUID'), COLUMNS.findIndex((c) => c.name === 'CGID'));
+      columns.push(col('CUID'), col('CGID'));
       if (!posixAsked) columns.push(col('UID'), col('GID'));
     }
     if (kinds.includes('msg') && showTime) columns.push(col('SEND'), col('RECV'), col('CTIME'));
