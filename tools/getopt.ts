@@ -35,8 +35,15 @@ export interface Parsed {
   operands: string[];
 }
 
-/** A command line getopt refuses: message is glibc's line, without the newline. */
-export class GetoptError extends Error {}
+/**
+ * A command line getopt refuses: message is glibc's line, without the newline. before: the
+ * options getopt_long returned before the refused one (in a cluster too: `-Jrx` returns -J and -r
+ * first): a util-linux tool acts on each as it comes, so those still act first (`ipcs -h -x` is
+ * the help; `lsipc -J -r -x` the exclusive pair).
+ */
+export class GetoptError extends Error {
+  before: ParsedOption[] = [];
+}
 
 interface ShortSpec {
   hasArg: HasArg;
@@ -73,12 +80,23 @@ function findLong(prog: string, word: string, text: string, longs: readonly Long
 
 /**
  * Parses argv (the arguments after the program name) as getopt_long(argc, argv, shortopts,
- * longopts) would, with prog as argv[0] in messages. Throws GetoptError with glibc's message.
+ * longopts) would, with prog as argv[0] in messages. Throws GetoptError with glibc's message
+ * and the options before the refused one.
  */
 export function getopt(prog: string, argv: readonly string[], shortopts: string, longopts: readonly LongOption[] = [], env: NodeJS.ProcessEnv = process.env): Parsed {
+  const options: ParsedOption[] = [];
+  try {
+    return parse(prog, argv, shortopts, longopts, env, options);
+  } catch (err) {
+    if (err instanceof GetoptError) err.before = options;
+    throw err;
+  }
+}
+
+/** getopt's loop; options: filled as getopt_long returns them (kept on a refusal). */
+function parse(prog: string, argv: readonly string[], shortopts: string, longopts: readonly LongOption[], env: NodeJS.ProcessEnv, options: ParsedOption[]): Parsed {
   const { shorts, inOrder } = parseShortSpec(shortopts);
   const posixly = inOrder || env.POSIXLY_CORRECT !== undefined;
-  const options: ParsedOption[] = [];
   const operands: string[] = [];
   let i = 0;
   for (; i < argv.length; i++) {

@@ -102,14 +102,7 @@ function parseInOrder(argv: string[]): { options: ParsedOption[]; error: GetoptE
     return { options: getopt(PROG, argv, SHORT, LONG).options, error: null };
   } catch (err) {
     if (!(err instanceof GetoptError)) throw err;
-    for (let n = argv.length - 1; n >= 0; n--) {
-      try {
-        return { options: getopt(PROG, argv.slice(0, n), SHORT, LONG).options, error: err };
-      } catch {
-        // a shorter prefix
-      }
-    }
-    return { options: [], error: err };
+    return { options: err.before, error: err };
   }
 }
 

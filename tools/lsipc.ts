@@ -11,15 +11,13 @@ import { prettyLines, type TimeMode } from './lsipc-format.js';
 import { systemLookup } from './lsipc-names.js';
 import { objectRow, type LsipcObject, type RowOptions } from './lsipc-rows.js';
 import { renderTable, type Cell, type OutputMode } from './lsipc-table.js';
-import { getopt, GetoptError, usageFailure, type LongOption } from './getopt.js';
+import { getopt, GetoptError, usageFailure, type LongOption, type ParsedOption } from './getopt.js';
 import { listPosix, listSysvBrief, posixDetail, sysvDetail, type SysvSemDetail } from './ipc-objects.js';
 import { mountFrom, requireMount } from './mount-check.js';
 import { errText } from './cli-io.js';
 import { SHM_LIMITS } from '../ipc/shm/limits.js';
 
 const PROG = 'lsipc';
-/** run(argv, true): every option went through (no exit status yet) */
-const OPTIONS_OK = -1;
 const VERSION = '0.1.0';
 
 const SHORTOPTS = 'bceghi:JlMmN:no:PQqrSstVy';
@@ -115,27 +113,19 @@ export async function main(argv: string[]): Promise<number> {
 
 /**
  * util-linux acts on each option as getopt_long returns it, so an option before a wrong one still
- * counts (`lsipc -h -x` is help, `lsipc -J -r -x` the exclusive pair). getopt() reads the whole line
- * first: on its error, the longest leading part of the line that parses is acted on first
- * (optionsOnly), and the error is reported only if that part went through.
+ * counts (`lsipc -h -x` is help, `lsipc -J -r -x` the exclusive pair): on getopt's error, the
+ * options before the refused one act first (GetoptError.before), and the error is reported only
+ * if they went through.
  */
-function run(argv: string[], optionsOnly = false): number {
-  let parsed;
+function run(argv: string[]): number {
+  let parsed: { options: ParsedOption[] };
+  let refused: GetoptError | null = null;
   try {
     parsed = getopt(PROG, argv, SHORTOPTS, LONGOPTS);
   } catch (err) {
     if (!(err instanceof GetoptError)) throw err;
-    for (let k = argv.length - 1; k > 0; k--) {
-      try {
-        getopt(PROG, argv.slice(0, k), SHORTOPTS, LONGOPTS);
-      } catch {
-        continue;
-      }
-      const status = run(argv.slice(0, k), true);
-      if (status !== OPTIONS_OK) return status;
-      break;
-    }
-    return usageFailure(PROG, err);
+    refused = err;
+    parsed = { options: err.before };
   }
   const ctl: Control = { outmode: null, noheadings: false, shellvar: false, bytes: false, numericPerms: false, time: null };
   const kinds: Kind[] = [];
@@ -228,7 +218,7 @@ function run(argv: string[], optionsOnly = false): number {
     }
   }
 
-  if (optionsOnly) return OPTIONS_OK;
+  if (refused) return usageFailure(PROG, refused);
 
   let posixAsked = kinds.some((k) => k.startsWith('p'));
   if (kinds.length === 0) {

@@ -147,3 +147,11 @@ test('property: any command line of these options parses as glibc parses it', (t
   );
   t.pass();
 });
+
+test('a refusal carries the options getopt_long returned before it, those of its own cluster included', (t) => {
+  const err = t.throws(() => getopt('p', ['-s', '--queues', '-qmx', '-a'], SHORT, LONG), { instanceOf: GetoptError });
+  t.is(err.message, "p: invalid option -- 'x'");
+  t.deepEqual(err.before, [{ key: 's' }, { key: 'q' }, { key: 'q' }, { key: 'm' }]);
+  const missing = t.throws(() => getopt('p', ['-i', '3', '--id'], SHORT, LONG), { instanceOf: GetoptError });
+  t.deepEqual(missing.before, [{ key: 'i', arg: '3' }]);
+});
