@@ -18,7 +18,8 @@
  *   EXISTS m|q|s ID     prints yes or no (ipcfs: whether the object's file is on the mount)
  *   PERMS m|q|s ID      the object's permission bits in octal, as ipcs shows them
  *   SIZE_OF ID          a shared memory segment's size in bytes
- *   lastid              the id printed by the last step ("... id: N"), registered as an id
+ *   lastid              the id printed by the last step ("... id: N"); every id a step prints
+ *                       is registered as an id
  */
 import { spawn } from 'node:child_process';
 import { CLI } from './mount.js';
@@ -40,9 +41,10 @@ run() {
   sed 's/^/out: /' "$T/o"
   sed 's/^/err: /' "$T/e"
   echo "rc=$rc"
+  sed -n 's/^.* id: \([0-9]*\)$/@id \1/p' "$T/o" >&3
 }
 reg() { echo "@$1 $2" >&3; }
-lastid() { id=$(sed -n 's/^.* id: \([0-9]*\)$/\1/p' "$T/o" | tail -n 1); reg id "$id"; echo "$id"; }
+lastid() { sed -n 's/^.* id: \([0-9]*\)$/\1/p' "$T/o" | tail -n 1; }
 KEY_OF() { k=$(key_of "$1" "$2"); reg key "$k"; reg key "$(printf %d "$k")"; reg key "$(printf 0%o "$k")"; echo "$k"; }
 `;
 
@@ -68,7 +70,7 @@ dir_of() { case "$1" in m) echo "$M/shared-memory/sysv";; q) echo "$M/mqueue/sys
 status_of() { case "$1" in m) echo "$M/shared-memory/status/sysv/$2";; *) echo "$(dir_of "$1")/$2";; esac; }
 key_of() { sed -n 's/^key: //p' "$(status_of "$1" "$2")"; }
 EXISTS() { if [ -e "$(dir_of "$1")/$2" ]; then echo yes; else echo no; fi; }
-PERMS() { sed -n 's/^perms: //p' "$(status_of "$1" "$2")"; }
+PERMS() { printf '%o\n' "0$(sed -n 's/^perms: //p' "$(status_of "$1" "$2")")"; }
 SIZE_OF() { stat -c %s "$M/shared-memory/sysv/$1"; }
 `;
 }
@@ -91,7 +93,11 @@ function shell(script: string, env: NodeJS.ProcessEnv): Promise<string> {
   );
 }
 
-/** Ids and keys the scenario registered (@id N, @key K lines) become <id> and <key>, as whole words. */
+/**
+ * Ids and keys the scenario registered (@id N, @key K lines) become <id> and <key> where
+ * util-linux prints them: "... id: N", "id `N'" and "(N)" (a size or mode that happens to equal an
+ * id stays as it is).
+ */
 export function normalize(raw: string): string {
   const names = new Map<string, string>();
   const lines: string[] = [];
@@ -107,7 +113,7 @@ export function normalize(raw: string): string {
   // longest first, so that a key's decimal form is not cut by an id inside it
   for (const [value, name] of [...names].sort((a, b) => b[0].length - a[0].length)) {
     const esc = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    text = text.replace(new RegExp(`(?<![\\w=.-])${esc}(?![\\w.])`, 'g'), name);
+    text = text.replace(new RegExp(`(?<=id: |id \`|\\()${esc}(?=[)']|$)`, 'gm'), name);
   }
   return text;
 }
