@@ -5,9 +5,10 @@
  * first resolved through sysv/by-key/0xKKKKKKKK, and the object is removed, not the link) or
  * named/NAME. The errno of the unlink picks util-linux's message as ipcrm's does for IPC_RMID's.
  */
-import { accessSync, constants, readdirSync, readlinkSync, statSync, unlinkSync } from 'node:fs';
+import { accessSync, constants, readlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { hexKey } from '../fs/kinds/tokens.js';
+import { listPosixNames, listSysvIds, type PosixKind } from './ipc-objects.js';
 import { tryHelp, usageFailure, type LongOption } from './getopt.js';
 import { MOUNT_OPTION, ToolExit, errWith, errnoOf, errx, getoptInOrder, mountOption, numberFailure, parseKey, parseS32, strtoul, toInt32, versionLine, warnx } from './ipc-args.js';
 import { mountFrom, requireMount } from './mount-check.js';
@@ -25,10 +26,10 @@ const SYSV: Record<SysvType, { dir: string; what: string }> = {
 };
 
 /** Each POSIX kind: its directory, ipcrm's word for it, and the errno glibc's unlink call gives a malformed name. */
-const POSIX: Record<PosixType, { dir: string; what: string; badName: string }> = {
-  pshm: { dir: 'shared-memory/named', what: 'POSIX shared memory', badName: 'EINVAL' },
-  pmsg: { dir: 'mqueue/named', what: 'POSIX message queue', badName: 'EACCES' },
-  psem: { dir: 'semaphores/named', what: 'POSIX semaphore', badName: 'ENOENT' },
+const POSIX: Record<PosixType, { dir: string; what: string; badName: string; reader: PosixKind }> = {
+  pshm: { dir: 'shared-memory/named', what: 'POSIX shared memory', badName: 'EINVAL', reader: 'shm' },
+  pmsg: { dir: 'mqueue/named', what: 'POSIX message queue', badName: 'EACCES', reader: 'mq' },
+  psem: { dir: 'semaphores/named', what: 'POSIX semaphore', badName: 'ENOENT', reader: 'sem' },
 };
 
 /** -a's order, as util-linux's remove_all. */
@@ -205,51 +206,35 @@ class Remover {
     return ret;
   }
 
+  /** The ids of a kind (tools/ipc-objects.ts), those the caller may read. */
   private sysvIds(type: SysvType): number[] {
-    const dir = join(this.base(), SYSV[type].dir);
-    let names: string[];
+    let ids: number[];
     try {
-      names = readdirSync(dir);
+      ids = listSysvIds(this.base(), type);
     } catch {
       errx(PROG, `kernel not configured for ${type === 'shm' ? 'shared memory' : type === 'sem' ? 'semaphores' : 'message queues'}`);
     }
-    const readable = (id: string): boolean => {
+    const dir = join(this.base(), SYSV[type].dir);
+    return ids.filter((id) => {
       try {
-        accessSync(join(dir, id), constants.R_OK);
+        accessSync(join(dir, String(id)), constants.R_OK);
         return true;
       } catch {
         return false;
       }
-    };
-    return names.filter((n) => /^\d+$/.test(n) && readable(n)).map(Number).sort((a, b) => a - b);
+    });
   }
 
-  /** Every object under named/ as its POSIX name (/NAME, /app/NAME), subdirectories walked. */
+  /** Every object of a POSIX kind as its name (/NAME, /app/NAME: subdirectories walked). */
   private posixNames(type: PosixType): string[] {
-    const root = join(this.base(), POSIX[type].dir);
-    const found: string[] = [];
-    const walk = (rel: string): void => {
-      let entries: string[];
-      try {
-        entries = readdirSync(join(root, rel));
-      } catch {
-        return;
-      }
-      for (const e of entries.sort()) {
-        if (e === '.new') continue;
-        const r = rel ? `${rel}/${e}` : e;
-        let isDir = false;
-        try {
-          isDir = statSync(join(root, r)).isDirectory();
-        } catch {
-          continue; // gone meanwhile
-        }
-        if (isDir) walk(r);
-        else found.push(`/${r}`);
-      }
-    };
-    walk('');
-    return found;
+    try {
+      return listPosixNames(this.base(), POSIX[type].reader);
+    } catch (err) {
+      // util-linux removes nothing of a kind it cannot list; a mount that fails otherwise is said
+      const errno = errnoOf(err);
+      if (errno === 'ENOENT') return [];
+      errWith(PROG, 'name failed', errno);
+    }
   }
 }
 
