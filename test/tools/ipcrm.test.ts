@@ -16,6 +16,7 @@ import { CLI, asNobody, mountTest, withDaemon } from '../helpers/mount.js';
 import { onIpcfs, onKernel } from '../helpers/util-linux-oracle.js';
 
 const mtest = mountTest();
+const NOBODY_PREFIX = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
 
 const ipcrm = (args: string[], mount?: string) => shell([process.execPath, CLI, 'ipcrm', ...args], undefined, { ...process.env, LC_ALL: 'C', ...(mount ? { IPCFS_MOUNT: mount } : {}) });
 const ipcmk = (args: string[], mount: string) => shell([process.execPath, CLI, 'ipcmk', ...args], undefined, { ...process.env, LC_ALL: 'C', IPCFS_MOUNT: mount });
@@ -214,6 +215,22 @@ mtest('POSIX (util-linux 2.41, no oracle here): -a pshm|pmsg|psem removes every 
     t.is(all.code, 0, all.err);
     t.regex(text(sysv), /^Shared memory id: \d+\nMessage queue id: \d+\nSemaphore id: \d+\n$/);
   });
+});
+
+mtest('POSIX (util-linux 2.41, no oracle here): another user\'s named object is "permission denied for name `X\'", exit 1, and stays', async (t) => {
+  const nobody = asNobody(t);
+  if (typeof nobody === 'string') return t.fail(nobody);
+  await withDaemon(
+    async (d) => {
+      t.is((await ipcmk(['-s', '-q', '-n', '/owned'], d.dir)).code, 0);
+      const r = await shell([...NOBODY_PREFIX, process.execPath, nobody.cli, 'ipcrm', '--posix-semaphore', '/owned', '--posix-mqueue', '/owned'], undefined, { ...process.env, LC_ALL: 'C', IPCFS_MOUNT: d.dir });
+      t.is(r.err, "ipcrm: permission denied for name `/owned'\nipcrm: permission denied for name `/owned'\n");
+      t.is(r.code, 1);
+      t.true(existsSync(join(d.dir, 'semaphores', 'named', 'owned')));
+      t.true(existsSync(join(d.dir, 'mqueue', 'named', 'owned')));
+    },
+    { args: ['--allow-other'] },
+  );
 });
 
 mtest('no arguments is "bad usage", exit 1 (util-linux 2.41; the system\'s 2.38 exits 0 silently); -h shows --mount and IPCFS_MOUNT without needing a mount', async (t) => {
