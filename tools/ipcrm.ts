@@ -104,12 +104,12 @@ class Remover {
   /** util-linux's remove_id: 0 when removed, 1 after its warning; other errnos end the run. */
   removeId(type: SysvType, isKey: boolean, id: number): number {
     const kind = SYSV[type];
+    const path = join(this.base(), kind.dir, String(id));
     this.say(`removing ${kind.what} id \`${id}'`);
     try {
-      unlinkSync(join(this.base(), kind.dir, String(id)));
+      unlinkSync(path);
       return 0;
     } catch (err) {
-      if (err instanceof ToolExit) throw err;
       const errno = errnoOf(err);
       const on = isKey ? 'key' : 'id';
       let message: string;
@@ -138,11 +138,11 @@ class Remover {
       warnx(PROG, `illegal key (${text})`);
       return -1;
     }
+    const link = join(this.base(), SYSV[type].dir, 'by-key', hexKey(key));
     try {
-      const target = readlinkSync(join(this.base(), SYSV[type].dir, 'by-key', hexKey(key)));
-      return Number(/^\.\.\/(\d+)$/.exec(target)?.[1] ?? NaN);
+      // by-key/0xKKKKKKKK -> ../ID
+      return Number(/^\.\.\/(\d+)$/.exec(readlinkSync(link))?.[1] ?? NaN);
     } catch (err) {
-      if (err instanceof ToolExit) throw err;
       const errno = errnoOf(err);
       let message: string;
       if (errno === 'EACCES') message = 'permission denied for key';
@@ -162,6 +162,7 @@ class Remover {
    */
   removeName(type: PosixType, name: string): number {
     const kind = POSIX[type];
+    const base = this.base();
     this.say(`removing ${kind.what} \`${name}'`);
     let errno: string | null = null;
     let rel = '';
@@ -172,10 +173,9 @@ class Remover {
     }
     if (errno === null) {
       try {
-        unlinkSync(join(this.base(), kind.dir, rel));
+        unlinkSync(join(base, kind.dir, rel));
         return 0;
       } catch (err) {
-        if (err instanceof ToolExit) throw err;
         errno = errnoOf(err);
       }
     }
