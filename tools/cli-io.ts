@@ -65,7 +65,8 @@ export function cloneCreate(file: string, command: string): string {
     const buf = Buffer.alloc(4096);
     return buf.toString('utf8', 0, readSync(fd, buf, 0, buf.length, null)).trim();
   } catch (err) {
-    throw new CliError(`${command}: ${errText(err)}`);
+    // the errno stays reachable (cause) for callers that answer by errno (ipcmk)
+    throw new CliError(`${command}: ${errText(err)}`, { cause: err });
   } finally {
     closeSync(fd);
   }

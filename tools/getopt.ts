@@ -151,6 +151,20 @@ function parse(prog: string, argv: readonly string[], shortopts: string, longopt
   return { options, operands };
 }
 
+/**
+ * A command line as util-linux's getopt_long loop sees it: the options before the first refused
+ * one are acted on (in order) before the refusal is reported, so `ipcrm -m 5 -x` removes 5 and
+ * then fails, and `ipcs -h -x` prints the help. error: the refusal, reported after those.
+ */
+export function getoptInOrder(prog: string, argv: readonly string[], shortopts: string, longopts: readonly LongOption[] = []): Parsed & { error?: GetoptError } {
+  try {
+    return getopt(prog, argv, shortopts, longopts);
+  } catch (err) {
+    if (!(err instanceof GetoptError)) throw err;
+    return { options: err.before, operands: [], error: err };
+  }
+}
+
 /** util-linux's errtryhelp line. */
 export const tryHelp = (prog: string): string => `Try '${prog} --help' for more information.`;
 

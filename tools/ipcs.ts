@@ -6,7 +6,7 @@
  * (docs/protocol.md, "ipcs, ipcrm, ipcmk, lsipc"). Everything comes from the mount's files
  * (tools/ipc-objects.ts) and its limits/ files.
  */
-import { GetoptError, getopt, usageFailure, type LongOption, type ParsedOption } from './getopt.js';
+import { getoptInOrder, usageFailure, type LongOption } from './getopt.js';
 import { mountFrom, requireMount } from './mount-check.js';
 import { errText } from './cli-io.js';
 import { listPosix, listSysvBrief, readSysvTable, sysvDetail, type PosixMq, type PosixSem, type PosixShm, type SysvMsg, type SysvSemDetail, type SysvShm } from './ipc-objects.js';
@@ -93,19 +93,6 @@ export function parseId(arg: string): number {
   return Number(n);
 }
 
-/**
- * getopt_long's options in order, as util-linux's loop sees them: when a later word is refused,
- * the options before it still run first (`ipcs -h -x` is help, `ipcs -i x -y` the id's message).
- */
-function parseInOrder(argv: string[]): { options: ParsedOption[]; error: GetoptError | null } {
-  try {
-    return { options: getopt(PROG, argv, SHORT, LONG).options, error: null };
-  } catch (err) {
-    if (!(err instanceof GetoptError)) throw err;
-    return { options: err.before, error: err };
-  }
-}
-
 interface Request {
   msg: boolean;
   shm: boolean;
@@ -120,7 +107,7 @@ interface Request {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { options, error } = parseInOrder(argv);
+  const { options, error } = getoptInOrder(PROG, argv, SHORT, LONG);
   const r: Request = { msg: false, shm: false, sem: false, pmq: false, pshm: false, psem: false, id: null, format: 'default', unit: 'default', mount: undefined };
   try {
     for (const o of options) {

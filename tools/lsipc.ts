@@ -11,7 +11,7 @@ import { prettyLines, type TimeMode } from './lsipc-format.js';
 import { systemLookup } from './lsipc-names.js';
 import { objectRow, type LsipcObject, type RowOptions } from './lsipc-rows.js';
 import { renderTable, type Cell, type OutputMode } from './lsipc-table.js';
-import { getopt, GetoptError, usageFailure, type LongOption, type ParsedOption } from './getopt.js';
+import { getoptInOrder, usageFailure, type LongOption } from './getopt.js';
 import { listPosix, listSysvBrief, posixDetail, sysvDetail, type SysvSemDetail } from './ipc-objects.js';
 import { mountFrom, requireMount } from './mount-check.js';
 import { errText } from './cli-io.js';
@@ -114,19 +114,12 @@ export async function main(argv: string[]): Promise<number> {
 /**
  * util-linux acts on each option as getopt_long returns it, so an option before a wrong one still
  * counts (`lsipc -h -x` is help, `lsipc -J -r -x` the exclusive pair): on getopt's error, the
- * options before the refused one act first (GetoptError.before), and the error is reported only
- * if they went through.
+ * options before the refused one act first (getoptInOrder), and the error is reported only if
+ * they went through.
  */
 function run(argv: string[]): number {
-  let parsed: { options: ParsedOption[] };
-  let refused: GetoptError | null = null;
-  try {
-    parsed = getopt(PROG, argv, SHORTOPTS, LONGOPTS);
-  } catch (err) {
-    if (!(err instanceof GetoptError)) throw err;
-    refused = err;
-    parsed = { options: err.before };
-  }
+  const parsed = getoptInOrder(PROG, argv, SHORTOPTS, LONGOPTS);
+  const refused = parsed.error ?? null;
   const ctl: Control = { outmode: null, noheadings: false, shellvar: false, bytes: false, numericPerms: false, time: null };
   const kinds: Kind[] = [];
   let columns: number[] = [];

@@ -7,7 +7,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
-import { GetoptError, getopt, type LongOption } from '../../tools/getopt.js';
+import { GetoptError, getopt, getoptInOrder, type LongOption } from '../../tools/getopt.js';
 
 const SHORT = 'hVi:sqmac::';
 const LONG: LongOption[] = [
@@ -154,4 +154,12 @@ test('a refusal carries the options getopt_long returned before it, those of its
   t.deepEqual(err.before, [{ key: 's' }, { key: 'q' }, { key: 'q' }, { key: 'm' }]);
   const missing = t.throws(() => getopt('p', ['-i', '3', '--id'], SHORT, LONG), { instanceOf: GetoptError });
   t.deepEqual(missing.before, [{ key: 'i', arg: '3' }]);
+});
+
+test('getoptInOrder: the options before a refusal, and the refusal to report after acting on them', (t) => {
+  const r = getoptInOrder('p', ['-s', '-x', '-q'], SHORT, LONG);
+  t.deepEqual(r.options, [{ key: 's' }]);
+  t.is(r.error?.message, "p: invalid option -- 'x'");
+  const ok = getoptInOrder('p', ['-s', 'x'], SHORT, LONG);
+  t.deepEqual([ok.options, ok.operands, ok.error], [[{ key: 's' }], ['x'], undefined]);
 });
