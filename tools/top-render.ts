@@ -110,7 +110,8 @@ export function renderFrame(view: View, rows: readonly TopRow[], rates: Readonly
   const total = [...rates.values()].reduce((a, b) => a + b, 0);
   const shown = arrange(rows, rates, view.sort, view.kinds);
   const head = [
-    `ipcfs top - ${view.mount} - ${view.clock} - every ${view.delay}s - sort ${view.sort} - kind ${kindsLabel(view.kinds)}`,
+    // the mount last: a long path is what the width cuts
+    `ipcfs top - ${view.clock} - every ${view.delay}s - sort ${view.sort} - kind ${kindsLabel(view.kinds)} - ${view.mount}`,
     `${counts}  | ${formatRate(rates.size ? total : undefined)} ops/s`,
     view.error ? `! ${view.error}` : 'q quit  s sort  k kind  + slower  - faster',
     line(
