@@ -4,7 +4,10 @@
  *
  *   semaphores/{named,unnamed,sysv}   shared-memory/{named,sysv,status}   mqueue/{named,sysv}
  *   jobserver/{named,status}          GNU make jobserver token pools (fs/jobserver)
- *   limits/{sem,ipcfs}                the daemon's limits and usage (fs/limits-dir.ts)
+ *   limits/{sem,ipcfs}                the daemon's limits and usage (fs/limits-dir.ts), and
+ *   limits/{shmmax,shmall,shmmni,msgmax,msgmnb,msgmni}   as /proc/sys/kernel/X
+ *   limits/mqueue/{msg_default,msg_max,msgsize_default,msgsize_max,queues_max}   as /proc/sys/fs/mqueue/X
+ *   sysvipc/{sem,msg,shm}             the System V objects as /proc/sysvipc's tables (fs/sysvipc)
  *
  * The kind directories are mode 1777 like /dev/shm: anyone may create objects, only an object's
  * owner (or root) may remove it (the VFS enforces the sticky bit under default_permissions).
@@ -21,6 +24,7 @@ import { SysvRegistry } from '../ipc/semaphores/registry.js';
 import type { SemLimits } from '../ipc/semaphores/limits.js';
 import { DEFAULT_LIMITS, quotaFor, type IpcQuota, type Limits } from '../ipc/limits.js';
 import { limitsDir } from './limits-dir.js';
+import { sysvipcDir } from './sysvipc/dir.js';
 import { KIND_DIR_MODE } from './kinds/kind-dir.js';
 import type { BackingFiles } from './fuse/backing.js';
 
@@ -56,7 +60,8 @@ export function buildTree(options: LayoutOptions = {}): StaticDir {
   const root = new StaticDir(0o755, FUSE_ROOT_ID);
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits, ...options.semLimits };
   const quota = options.quota ?? quotaFor(limits);
-  const sems = semaphoreDirs(new SysvRegistry(limits, Date.now, quota));
+  const semRegistry = new SysvRegistry(limits, Date.now, quota);
+  const sems = semaphoreDirs(semRegistry);
   const mqs = mqueueDirs(limits, quota);
   const shm = shmDirs(limits, quota, options.backing);
   const jobserver = jobserverDirs(limits, quota);
@@ -85,6 +90,12 @@ export function buildTree(options: LayoutOptions = {}): StaticDir {
   groups.get('shared-memory')!.add('status', shm.status);
   groups.get('jobserver')!.add('status', jobserver.status);
   root.add('limits', limitsDir(limits, quota));
+  root.add('sysvipc', sysvipcDir({
+    semaphores: () => semRegistry.values(),
+    queues: () => mqs.msgRegistry.values(),
+    segments: () => shm.registry.values(),
+    residentBytes: shm.residentBytes,
+  }));
   if (options.testFiles) root.add('.ipcfs-test', testFilesDir(options.backing));
   return root;
 }

@@ -121,6 +121,14 @@ export class MemoryFile implements FileNode {
     return this.fd < 0 ? 0 : fstatSync(this.fd).size;
   }
 
+  /**
+   * Bytes of memory the memfd holds (st_blocks: shmem's allocated pages, those swapped out
+   * included; a page never touched takes none): sysvipc/shm's rss. 0 once freed.
+   */
+  get residentBytes(): number {
+    return this.fd < 0 ? 0 : fstatSync(this.fd).blocks * 512;
+  }
+
   stat(): Stat {
     return {
       mode: S_IFREG | (this.o.mode & 0o7777), uid: this.o.uid, gid: this.o.gid, size: this.size,

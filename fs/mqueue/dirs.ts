@@ -67,10 +67,13 @@ function sysvPolicy(registry: MsgRegistry): SysvKind<SysvMsgQueue, MsgFile> {
 export type MqNamedDir = NamedKindDir<MqFile>;
 export type MsgSysvDir = SysvKindDir<SysvMsgQueue, MsgFile>;
 
-export function mqueueDirs(limits: Limits, quota: IpcQuota): { named: MqNamedDir; sysv: MsgSysvDir } {
+/** msgRegistry: the System V queues (sysvipc/msg reads them). */
+export function mqueueDirs(limits: Limits, quota: IpcQuota): { named: MqNamedDir; sysv: MsgSysvDir; msgRegistry: MsgRegistry } {
   const registry = new MqRegistry(limits, quota);
+  const msgRegistry = new MsgRegistry(limits, Date.now, quota);
   return {
     named: new NamedKindDir(policy(registry), quota),
-    sysv: new SysvKindDir(sysvPolicy(new MsgRegistry(limits, Date.now, quota))),
+    sysv: new SysvKindDir(sysvPolicy(msgRegistry)),
+    msgRegistry,
   };
 }

@@ -160,6 +160,10 @@ export interface ShmDirs {
   named: NamedKindDir<PosixShmFile>;
   sysv: SysvKindDir<SysvSegment, SysvShmFile>;
   status: StaticDir;
+  /** the System V segments (sysvipc/shm) */
+  registry: SysvShmRegistry;
+  /** a segment's resident bytes (sysvipc/shm's rss); 0 once its memory is freed */
+  residentBytes(seg: SysvSegment): number;
 }
 
 export function shmDirs(limits: Limits, quota: IpcQuota, backing: BackingFiles = NO_BACKING_FILES, path: MemoryPathChoice = 'auto'): ShmDirs {
@@ -173,5 +177,5 @@ export function shmDirs(limits: Limits, quota: IpcQuota, backing: BackingFiles =
   const named = new NamedKindDir(namedPolicy(env), quota);
   const sysv = new SysvKindDir(sysvPolicy(env, registry, memories));
   const status = new StaticDir(0o555).add('named', new StatusDir(named, isShmFile)).add('sysv', new StatusDir(sysv, isShmFile));
-  return { named, sysv, status };
+  return { named, sysv, status, registry, residentBytes: (seg) => memories.get(seg)?.residentBytes ?? 0 };
 }

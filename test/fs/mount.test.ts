@@ -23,7 +23,7 @@ function procState(pid: number): string | null {
 
 test('the tree: semaphores, shared-memory, mqueue and jobserver with their kind directories', async (t) => {
   await withDaemon(async ({ dir }) => {
-    t.deepEqual(readdirSync(dir).filter((n) => !n.startsWith('.')).sort(), ['jobserver', 'limits', 'mqueue', 'semaphores', 'shared-memory']);
+    t.deepEqual(readdirSync(dir).filter((n) => !n.startsWith('.')).sort(), ['jobserver', 'limits', 'mqueue', 'semaphores', 'shared-memory', 'sysvipc']);
     t.deepEqual(readdirSync(join(dir, 'semaphores')).sort(), ['named', 'sysv', 'unnamed']);
     t.deepEqual(readdirSync(join(dir, 'shared-memory')).sort(), ['named', 'status', 'sysv']);
     t.is(statSync(join(dir, 'shared-memory', 'status')).mode & 0o7777, 0o555, 'status/ is read-only');
