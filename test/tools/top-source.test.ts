@@ -65,6 +65,7 @@ mtest('every kind is a row: value, waiters, and holders with their pid and comma
     create(join(m, 'mqueue', 'named'), 'create jobs');
     create(join(m, 'shared-memory', 'named'), 'create frame size=200000');
     create(join(m, 'jobserver', 'named'), 'create build size=4');
+    const unnamed = create(join(m, 'semaphores', 'unnamed'), 'create value=2 mode=0644');
 
     // an undo holder, a message held by a robust receive, a pool token holder, a waiter
     const undo = await holding(t, `exec 3<>${m}/semaphores/sysv/${semid}; echo 'wait undo' >&3`);
@@ -89,6 +90,7 @@ mtest('every kind is a row: value, waiters, and holders with their pid and comma
 
     t.like(find(rows, 'shm', shmid), { value: '4096 B att 0', holders: [] });
     t.like(find(rows, 'psem', '/app/lock'), { key: null, value: '1' });
+    t.like(find(rows, 'psem', unnamed), { key: null, perms: 0o644, value: '2' });
     t.like(find(rows, 'pmq', '/jobs'), { value: '0/10 msg 0 B' });
     t.like(find(rows, 'pshm', '/frame'), { value: '195 KiB open 0' });
     const p = find(rows, 'pool', '/build');
@@ -147,6 +149,9 @@ mtest('without a terminal, frames are printed one after another (-n frames, -k k
     const bad = await ipcfsTool('top', m, ['-s', 'size']);
     t.is(bad.code, 1);
     t.is(bad.err, "top: unknown sort column: 'size' (one of kind, ops, wait, id, owner)\nTry 'ipcfs top --help' for more information.\n");
+    const help = await ipcfsTool('top', m, ['--help']);
+    t.is(help.code, 0);
+    t.regex(text(help), /^Usage:\n ipcfs top \[options\]/);
     const notMount = await ipcfsTool('top', '/proc', ['-n', '1']);
     t.is(notMount.code, 1);
     t.regex(notMount.err, /^top: \/proc: not an ipcfs mount/);
