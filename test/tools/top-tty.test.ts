@@ -76,8 +76,10 @@ class Pane {
    * Starts top in the shell, recording the tty modes before and after and top's exit status
    * (`top-exit=N`, printed after the view ends), and top's pid in a file.
    */
-  startTop(mount: string, run: number, extra = ''): void {
+  async startTop(mount: string, run: number, extra = ''): Promise<void> {
     const s = this.scratch;
+    // the shell's prompt first (typed ahead, the line would echo before the prompt)
+    await this.until(/shell-ready\$ ?\n*$/);
     this.type(
       `stty -g > ${s}/before-${run}; sh -c 'echo $$ > ${s}/pid-${run}; exec ${process.execPath} ${CLI} top --mount ${mount} -d 0.2 ${extra}'; echo top-exit-${run}=$?; stty -g > ${s}/after-${run}`,
     );
@@ -148,7 +150,7 @@ mtest('top follows the mount live; s and k change the view; q ends it with the t
     const busy = newId(sysv, 'semget private 1 creat mode=0600');
     const queue = newId(join(d.dir, 'mqueue', 'sysv'), 'msgget private creat mode=0600');
     const pane = new Pane(t);
-    pane.startTop(d.dir, 1);
+    await pane.startTop(d.dir, 1);
     const first = await pane.until(/^ipcfs top - .* - sort kind - kind all - /m);
     t.true(pane.flags().alternate, 'alternate screen');
     t.false(pane.flags().cursor, 'cursor hidden');
@@ -212,13 +214,13 @@ mtest('Ctrl-C and SIGTERM end top with the terminal restored too', async (t) => 
   t.true(hasTmux, 'tmux is installed (scripts/system-deps.sh)');
   await withDaemon(async (d) => {
     const pane = new Pane(t);
-    pane.startTop(d.dir, 1);
+    await pane.startTop(d.dir, 1);
     await pane.until(/^ipcfs top - /m);
     t.true(pane.flags().alternate);
     pane.keys('C-c');
     await pane.ended(t, 1, 0);
 
-    pane.startTop(d.dir, 2);
+    await pane.startTop(d.dir, 2);
     await pane.until(/^ipcfs top - /m);
     t.true(pane.flags().alternate);
     process.kill(pane.pid(2), 'SIGTERM');
