@@ -133,7 +133,14 @@ async function batch(o: Options): Promise<number> {
   let prev: Snapshot | null = null;
   for (let i = 0; o.iterations === null || i < o.iterations; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, o.delay * 1000));
-    const snap = readMount(o.mount);
+    let snap: Snapshot;
+    try {
+      snap = readMount(o.mount);
+    } catch (err) {
+      // a script gets one line and a failure, not a stack trace (the daemon died, say)
+      process.stderr.write(`${PROG}: ${o.mount}: ${errorLine(err)}\n`);
+      return 1;
+    }
     const view: View = { mount: o.mount, delay: o.delay, sort: o.sort, kinds: o.kinds, clock: clock() };
     const lines = renderFrame(view, snap.rows, ratesBetween(prev, snap), width, Infinity);
     prev = snap;

@@ -228,3 +228,17 @@ mtest('Ctrl-C and SIGTERM end top with the terminal restored too', async (t) => 
     await pane.ended(t, 2, 143);
   });
 });
+
+mtest('a daemon that dies under the view is said in its header; q still ends it cleanly', async (t) => {
+  t.true(hasTmux, 'tmux is installed (scripts/system-deps.sh)');
+  await withDaemon(async (d) => {
+    const pane = new Pane(t);
+    await pane.startTop(d.dir, 1);
+    await pane.until(/^q quit {2}s sort/m);
+    d.child.kill('SIGKILL');
+    await d.exited;
+    await pane.until(/^! the ipcfs daemon of this mount is not running$/m);
+    pane.keys('q');
+    await pane.ended(t, 1, 0);
+  });
+});
