@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages ipcfs needs beyond Node: fuse3 (fusermount3, for unprivileged mounts and their
 # tests), libfuse3-dev + pkg-config (the C reference filesystem the benchmark builds), gcc (the
-# tests' C programs, examples/*.c) and python3 (the tests' Python programs, examples/*.py).
+# tests' C programs, examples/*.c), python3 (the tests' Python programs, examples/*.py) and tmux
+# (the terminal `ipcfs top` is tested in: test/tools/top-tty.test.ts).
 # Idempotent and quiet when all is there; as non-root it only says what is missing.
 set -u
 missing=()
@@ -10,6 +11,7 @@ pkg-config --exists fuse3 2>/dev/null || missing+=(libfuse3-dev)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 # Unprivileged FUSE opens /dev/fuse with the user's rights (fusermount3 does too). systemd's udev
 # rules make it 0666 (KERNEL=="fuse", MODE="0666"); a machine without udev keeps devtmpfs's 0600.
 fix_dev_fuse() {
