@@ -33,7 +33,8 @@ export class ProcessRef {
 
   /**
    * onExit runs once, on the main loop, when the process has ended (at once if it already has):
-   * the kernel wakes the pidfd, nothing polls. close() first cancels it.
+   * the kernel wakes the pidfd, nothing polls. close() first cancels it. A watch does not keep
+   * the event loop alive: a stopped daemon exits while watched processes run on.
    */
   onExit(onExit: () => void): void {
     if (this.fd < 0 || this.watch) throw new Error('ProcessRef.onExit: closed, or watched already');

@@ -773,6 +773,9 @@ static napi_value js_exit_watch(napi_env env, napi_callback_info info) {
   w->poll.data = w;
   int rc = uv_poll_init(loop, &w->poll, fd);
   if (rc == 0) rc = uv_poll_start(&w->poll, UV_READABLE, exit_watch_fired);
+  /* A watched process is no reason to keep the daemon alive: once the mount ends, the daemon
+   * exits even while a process it watches (a pool's idle holder) runs on. */
+  if (rc == 0) uv_unref((uv_handle_t *)&w->poll);
   if (rc != 0) {
     free(w);
     napi_throw_error(env, NULL, uv_strerror(rc));
