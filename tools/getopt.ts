@@ -51,10 +51,8 @@ interface ShortSpec {
 
 function parseShortSpec(spec: string): { shorts: Map<string, ShortSpec>; inOrder: boolean } {
   const shorts = new Map<string, ShortSpec>();
-  let i = 0;
   const inOrder = spec.startsWith('+');
-  if (inOrder || spec.startsWith('-')) i = 1;
-  for (; i < spec.length; i++) {
+  for (let i = inOrder ? 1 : 0; i < spec.length; i++) {
     const c = spec[i]!;
     if (c === ':') continue;
     const hasArg: HasArg = spec[i + 1] === ':' ? (spec[i + 2] === ':' ? 'optional' : 'required') : 'none';

@@ -7,7 +7,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
-import { GetoptError, getopt, getoptInOrder, type LongOption } from '../../tools/getopt.js';
+import { GetoptError, getopt, getoptInOrder, usageFailure, type LongOption } from '../../tools/getopt.js';
 
 const SHORT = 'hVi:sqmac::';
 const LONG: LongOption[] = [
@@ -162,4 +162,42 @@ test('getoptInOrder: the options before a refusal, and the refusal to report aft
   t.is(r.error?.message, "p: invalid option -- 'x'");
   const ok = getoptInOrder('p', ['-s', 'x'], SHORT, LONG);
   t.deepEqual([ok.options, ok.operands, ok.error], [[{ key: 's' }], ['x'], undefined]);
+});
+
+test('an exact long name wins over the longer names it is a prefix of (lsipc: --time and --time-format)', (t) => {
+  const longs: LongOption[] = [
+    { name: 'time', hasArg: 'none', key: 't' },
+    { name: 'time-format', hasArg: 'required', key: 'time-format' },
+  ];
+  t.deepEqual(getopt('p', ['--time'], 't', longs).options, [{ key: 't' }]);
+  t.deepEqual(getopt('p', ['--time-f', 'iso'], 't', longs).options, [{ key: 'time-format', arg: 'iso' }]);
+  t.throws(() => getopt('p', ['--tim'], 't', longs), { instanceOf: GetoptError, message: "p: option '--tim' is ambiguous; possibilities: '--time' '--time-format'" });
+});
+
+test('without long options every --word is unrecognized; a refusal through getoptInOrder has no operands', (t) => {
+  t.throws(() => getopt('p', ['--x'], 's'), { instanceOf: GetoptError, message: "p: unrecognized option '--x'" });
+  const r = getoptInOrder('p', ['a', '-s', '-y', 'b'], 's');
+  t.deepEqual([r.options, r.operands], [[{ key: 's' }], []]);
+});
+
+test('usageFailure writes glibc\'s line, then util-linux\'s "Try" line, and returns 1', (t) => {
+  const written: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => written.push(chunk) > 0) as unknown as typeof process.stderr.write;
+  try {
+    let err: GetoptError | undefined;
+    try {
+      getopt('ipcs', ['-x'], 's');
+    } catch (e) {
+      err = e as GetoptError;
+    }
+    t.is(usageFailure('ipcs', err!), 1);
+    t.is(usageFailure('ipcs', 'unknown argument: shm'), 1);
+  } finally {
+    process.stderr.write = write;
+  }
+  t.deepEqual(written, [
+    "ipcs: invalid option -- 'x'\nTry 'ipcs --help' for more information.\n",
+    "ipcs: unknown argument: shm\nTry 'ipcs --help' for more information.\n",
+  ]);
 });
