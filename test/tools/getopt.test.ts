@@ -92,6 +92,8 @@ const cases: [string, string[]][] = [
   ['an optional argument only attached', ['-c', 'x', '-cy', '--color', '--color=z']],
   ['an empty attached long argument', ['--id=']],
   ['an unknown short option', ['-s', '-x']],
+  ['a colon is no option', ['-s:']],
+  ['a word of several letters is an operand', ['ab', '-s']],
   ['an unknown long option, its value quoted too', ['--foo=bar']],
   ['an ambiguous prefix', ['--s']],
   ['an ambiguous prefix with a value', ['--s=1']],
@@ -122,6 +124,12 @@ test('glibc: a prefix of two names that mean the same option is not ambiguous (g
     { name: 'summary', hasArg: 'none', key: 'u' },
   ];
   t.deepEqual(getopt('p', ['--sh'], 'mu', longs).options, [{ key: 'm' }]);
+  // the same result but another argument rule: two options
+  const differing: LongOption[] = [
+    { name: 'shmems', hasArg: 'none', key: 'm' },
+    { name: 'shared', hasArg: 'required', key: 'm' },
+  ];
+  t.throws(() => getopt('p', ['--sh'], 'm', differing), { instanceOf: GetoptError, message: "p: option '--sh' is ambiguous; possibilities: '--shmems' '--shared'" });
   t.throws(() => getopt('p', ['--s'], 'mu', longs), { instanceOf: GetoptError, message: "p: option '--s' is ambiguous; possibilities: '--shmems' '--shared' '--summary'" });
 });
 
