@@ -94,6 +94,7 @@ export function buildTree(options: LayoutOptions = {}): StaticDir {
     semaphores: () => semRegistry.values(),
     queues: () => mqs.msgRegistry.values(),
     segments: () => shm.registry.values(),
+    changes: { sem: () => semRegistry.changes, msg: () => mqs.msgRegistry.changes, shm: () => shm.registry.changes },
     residentBytes: shm.residentBytes,
   }));
   if (options.testFiles) root.add('.ipcfs-test', testFilesDir(options.backing));

@@ -35,6 +35,12 @@ export class SysvIds<T extends SysvObject> {
   private readonly byKey = new Map<number, T>();
   private readonly slots: (T | null)[] = [];
   private seq = 0;
+  private changeCount = 0;
+
+  /** Grows at each add and remove: a reader that keeps a list of the objects knows when it is stale. */
+  get changes(): number {
+    return this.changeCount;
+  }
 
   get(id: number): T | undefined {
     return this.byId.get(id);
@@ -79,6 +85,7 @@ export class SysvIds<T extends SysvObject> {
     this.slots[slot] = t;
     this.byId.set(id, t);
     if (key !== IPC_PRIVATE) this.byKey.set(key, t);
+    this.changeCount++;
     return t;
   }
 
@@ -88,6 +95,7 @@ export class SysvIds<T extends SysvObject> {
     this.byId.delete(t.id);
     if (this.byKey.get(t.key) === t) this.byKey.delete(t.key);
     this.slots[t.id % SEQ_MULTIPLIER] = null;
+    this.changeCount++;
     return true;
   }
 }

@@ -10,7 +10,8 @@ import { errnoName } from '../ipc/errno.js';
 /** A failure to show the user (stderr, exit 1), not a bug. */
 export class CliError extends Error {}
 
-export const DEFAULT_MOUNT = process.env.IPCFS_MOUNT ?? '/mnt/ipc';
+/** an empty IPCFS_MOUNT is unset (tools/mount-check.ts mountFrom) */
+export const DEFAULT_MOUNT = process.env.IPCFS_MOUNT || '/mnt/ipc';
 
 /** strerror(3)'s text of the Linux errnos libuv has no name for (Node reports them as UNKNOWN). */
 const UNNAMED_BY_LIBUV: Record<string, string> = { ENOMSG: 'no message of desired type', EIDRM: 'identifier removed' };

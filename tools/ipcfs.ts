@@ -2,6 +2,7 @@
 /** The ipcfs command line: mount, umount, the object tools (sem, mq, shm) and jobserver. */
 import { Command, Option } from 'commander';
 import { LOG_LEVELS } from './log-levels.js';
+import { exitQuietlyOnEpipe } from './stdout-closed.js';
 
 const program = new Command();
 
@@ -61,6 +62,8 @@ const at = subcommandAt(args);
 const wanted = at < 0 ? undefined : args[at];
 const rawTool = (name: string | undefined): RawTool | null => (name !== undefined && Object.hasOwn(RAW_TOOLS, name) ? RAW_TOOLS[name]! : null);
 const raw = rawTool(wanted);
+// the util-linux tools and top: a closed pipe ends them as SIGPIPE ends util-linux's, no stack trace
+if (raw || wanted === 'help') exitQuietlyOnEpipe();
 if (raw) {
   process.exitCode = await (await raw.load()).main(args.slice(at + 1));
 } else if (wanted === 'help' && rawTool(args[at + 1])) {

@@ -283,8 +283,11 @@ function shmSection(mount: string, format: Format, unit: SizeUnit, limits: IpcsL
       const segs = listSysvBrief(mount, 'shm');
       const pageSize = ipcsLimits(mount).pageSize;
       const pages = segs.reduce((a, s) => a + Math.ceil(s.size / pageSize), 0);
-      // ipcfs charges a segment's pages when it is made and cannot see which were touched: all count as resident
-      return `------ Shared Memory Status --------\nsegments allocated ${segs.length}\npages allocated ${pages}\npages resident  ${pages}\npages swapped   0\nSwap performance: 0 attempts\t 0 successes\n`;
+      // resident: the pages each segment's memory holds (sysvipc/shm's rss, as the kernel's shm_rss);
+      // a listing without that column (status files only) counts every page
+      const rss = segs.map((s) => s.fields.get('rss')?.[0]);
+      const resident = rss.every((r) => r !== undefined) ? rss.reduce((a, r) => a + Math.ceil(Number(r) / pageSize), 0) : pages;
+      return `------ Shared Memory Status --------\nsegments allocated ${segs.length}\npages allocated ${pages}\npages resident  ${resident}\npages swapped   0\nSwap performance: 0 attempts\t 0 successes\n`;
     }
     case 'creator':
       return `------ Shared Memory Segment Creators/Owners --------\n${creatorHeader('shmid')}${listSysvBrief(mount, 'shm')

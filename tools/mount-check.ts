@@ -52,8 +52,8 @@ function safeRealpath(dir: string): string {
   }
 }
 
-/** The mount of the command line (--mount, else IPCFS_MOUNT, else /mnt/ipc). */
-export const mountFrom = (option: string | undefined, env: NodeJS.ProcessEnv = process.env): string => option ?? env.IPCFS_MOUNT ?? '/mnt/ipc';
+/** The mount of the command line (--mount, else IPCFS_MOUNT, else /mnt/ipc); an empty IPCFS_MOUNT is unset, as the shell's ${IPCFS_MOUNT:-/mnt/ipc}. */
+export const mountFrom = (option: string | undefined, env: NodeJS.ProcessEnv = process.env): string => option ?? (env.IPCFS_MOUNT || '/mnt/ipc');
 
 /**
  * Checks dir for a util-linux-style tool named prog: null when usable, else the exit status (1)

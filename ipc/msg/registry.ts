@@ -48,6 +48,11 @@ export class MsgRegistry {
     return this.ids.lookupKey(key | 0);
   }
 
+  /** Grows at each creation and removal (SysvIds.changes). */
+  get changes(): number {
+    return this.ids.changes;
+  }
+
   /** The queues in creation order, lazily. */
   values(): IterableIterator<SysvMsgQueue> {
     return this.ids.values();

@@ -50,6 +50,11 @@ export class SysvRegistry {
     return [...this.ids.values()];
   }
 
+  /** Grows at each creation and removal (SysvIds.changes). */
+  get changes(): number {
+    return this.ids.changes;
+  }
+
   /** The sets in creation order, lazily: a live iterator sees removals and appends (Map order). */
   values(): IterableIterator<SysvSemaphore> {
     return this.ids.values();

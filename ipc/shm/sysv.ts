@@ -92,6 +92,7 @@ export class SysvShmRegistry {
   private readonly byKey = new Map<number, SysvSegment>();
   private readonly slots: (SysvSegment | null)[] = [];
   private seq = 0;
+  private changeCount = 0;
   /** called once per destroyed segment: fs/ frees its memory */
   onDestroy: (seg: SysvSegment) => void = () => {};
 
@@ -107,6 +108,11 @@ export class SysvShmRegistry {
 
   lookupKey(key: number): SysvSegment | undefined {
     return this.byKey.get(key);
+  }
+
+  /** Grows at each creation and destruction: a reader that keeps a list of the segments knows when it is stale. */
+  get changes(): number {
+    return this.changeCount;
   }
 
   /** The segments in creation order, lazily (a live iterator). */
@@ -158,6 +164,7 @@ export class SysvShmRegistry {
     this.slots[slot] = seg;
     this.byId.set(id, seg);
     if (key !== IPC_PRIVATE) this.byKey.set(key, seg);
+    this.changeCount++;
     return seg;
   }
 
@@ -221,6 +228,7 @@ export class SysvShmRegistry {
     if (seg.gone) return;
     seg.markDestroyed();
     this.byId.delete(seg.id);
+    this.changeCount++;
     if (this.byKey.get(seg.key) === seg) this.byKey.delete(seg.key);
     this.slots[seg.id % SEQ_MULTIPLIER] = null;
     seg.charge.release();

@@ -223,6 +223,11 @@ static void shm_spec(char *spec) {
   snprintf(file, sizeof file, "%s/shared-memory/sysv/%d", mount, fid);
   int fd = open(file, O_RDWR);
   if (fd < 0) die(file);
+  /* the same bytes in the twin: its resident pages (rss, ipcs -u) are the kernel segment's */
+  char *ones = malloc(size);
+  memset(ones, 1, size);
+  if (pwrite(fd, ones, size, 0) != (ssize_t)size) die("pwrite");
+  free(ones);
   if (how == 0) {
     shmdt(p);
     close(fd);

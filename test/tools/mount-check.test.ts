@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mountFrom, mountProblem, mountTypeAt } from '../../tools/mount-check.js';
-import { mountTest, withDaemon } from '../helpers/mount.js';
+import { spawnSync } from 'node:child_process';
+import { CLI, mountTest, withDaemon } from '../helpers/mount.js';
 
 const mtest = mountTest();
 
@@ -29,6 +30,25 @@ test('the mount: --mount, else IPCFS_MOUNT, else /mnt/ipc', (t) => {
   t.is(mountFrom('/a', { IPCFS_MOUNT: '/b' }), '/a');
   t.is(mountFrom(undefined, { IPCFS_MOUNT: '/b' }), '/b');
   t.is(mountFrom(undefined, {}), '/mnt/ipc');
+  t.is(mountFrom(undefined, { IPCFS_MOUNT: '' }), '/mnt/ipc', 'empty is unset');
+});
+
+mtest('an empty IPCFS_MOUNT is unset: the tools read /mnt/ipc, never the directory ""', async (t) => {
+  await withDaemon(async ({ dir }) => {
+    // read-only tools only: /mnt/ipc may be someone's real mount
+    for (const tool of [['ipcs'], ['lsipc'], ['ipcs', '-l']]) {
+      const unset = { ...process.env };
+      delete unset.IPCFS_MOUNT;
+      const want = spawnSync(process.execPath, [CLI, ...tool], { encoding: 'utf8', env: unset });
+      const got = spawnSync(process.execPath, [CLI, ...tool], { encoding: 'utf8', env: { ...unset, IPCFS_MOUNT: '' } });
+      t.is(got.stderr, want.stderr, tool[0]);
+      t.is(got.status, want.status, tool[0]);
+      t.notRegex(got.stderr, /: : /);
+    }
+    // and a set one is still used
+    const live = spawnSync(process.execPath, [CLI, 'ipcs'], { encoding: 'utf8', env: { ...process.env, IPCFS_MOUNT: dir } });
+    t.is(live.status, 0, live.stderr);
+  });
 });
 
 test('a plain directory and a missing one are no ipcfs mount', (t) => {
