@@ -5,6 +5,7 @@
  * like "no objects".
  */
 import { readFileSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 /** A mount point as /proc/self/mountinfo writes it: space, tab, newline and backslash as octal. */
 const unescapeMountinfo = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
@@ -26,6 +27,10 @@ export function mountTypeAt(dir: string, mountinfo = readFileSync('/proc/self/mo
  * name): not mounted, mounted by something else, or its daemon gone (ENOTCONN).
  */
 export function mountProblem(dir: string): string | null {
+  // another filesystem mounted at the path as written is refused before anything touches it:
+  // a hung FUSE mount of another kind would block the tool in its first request
+  const other = mountTypeAt(resolve(dir));
+  if (other !== null && other !== 'fuse.ipcfs') return notIpcfs(dir, other);
   let real: string;
   try {
     real = realpathSync(dir);
