@@ -12,6 +12,12 @@ export function thrown(fn: () => unknown): ErrnoError {
   throw new Error('did not throw');
 }
 
+/** The errno code and message fn threw, to compare in one assertion (not throwing fails). */
+export function refusal(fn: () => unknown): [string, string] {
+  const e = thrown(fn);
+  return [e.code, e.message];
+}
+
 /** The errno fn threw: undefined when it returned, -1 when it threw something that is not an ErrnoError. */
 export function errnoOf(fn: () => unknown): number | undefined {
   try {

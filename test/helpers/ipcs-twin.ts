@@ -3,26 +3,11 @@
  * in the kernel (a fresh IPC namespace, `unshare --ipc`) and on an ipcfs mount, then a shell
  * script run while both exist (the spec language is in the C file's header).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { shell, text } from './cli.js';
-import { PACKAGE_ROOT } from './mount.js';
-
-let built: string | null = null;
+import { builtOnce } from './c-helper.js';
 
 /** Builds ipcs-twin.c once per test process. */
-export function twinBinary(): string {
-  if (built) return built;
-  const dir = mkdtempSync(join(tmpdir(), 'ipcs-twin-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const out = join(dir, 'ipcs-twin');
-  const r = spawnSync('gcc', ['-O2', '-Wall', '-Werror', '-o', out, join(PACKAGE_ROOT, 'test', 'tools', 'ipcs-twin.c')], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`gcc failed: ${r.error?.message ?? ''}${r.stderr}`);
-  built = out;
-  return out;
-}
+export const twinBinary = (): string => builtOnce('test/tools/ipcs-twin.c');
 
 /** Makes the twins of specs and runs script (sh) in their namespace; its stdout, the twin's `@@id` lines first. */
 export async function runTwin(mount: string, script: string, specs: string[]): Promise<string> {

@@ -3,27 +3,14 @@
  * process (test/fs/jobserver/jobserver-client.c), the pool's status parsed, and a process tree
  * walked through /proc (the chaos kills only descendants of the CLI it started).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { childrenOf } from '../../fs/jobserver/procfs.js';
-import { CLI, PACKAGE_ROOT } from './mount.js';
-
-let built: string | null = null;
+import { CLI } from './mount.js';
+import { builtOnce } from './c-helper.js';
 
 /** Builds jobserver-client.c once per test process. */
-export function jobserverClientBinary(): string {
-  if (built) return built;
-  const dir = mkdtempSync(join(tmpdir(), 'jobserver-client-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const out = join(dir, 'jobserver-client');
-  const src = join(PACKAGE_ROOT, 'test', 'fs', 'jobserver', 'jobserver-client.c');
-  const r = spawnSync('gcc', ['-O2', '-Wall', '-Werror', '-o', out, src], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`gcc failed: ${r.error?.message ?? ''}${r.stderr}`);
-  built = out;
-  return out;
-}
+export const jobserverClientBinary = (): string => builtOnce('test/fs/jobserver/jobserver-client.c');
 
 export interface PoolStatus {
   size: number;

@@ -11,26 +11,12 @@
  * is counted as a waiter (the sum of all semaphores' ncnt and zcnt counts each waiter exactly once).
  */
 import { isDeepStrictEqual } from 'node:util';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PACKAGE_ROOT } from './mount.js';
-
-let built: string | null = null;
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { builtOnce } from './c-helper.js';
 
 /** Builds kernel-sem.c once per test process. */
-export function kernelSemBinary(): string {
-  if (built) return built;
-  const dir = mkdtempSync(join(tmpdir(), 'kernel-sem-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const out = join(dir, 'kernel-sem');
-  const src = join(PACKAGE_ROOT, 'test', 'fs', 'semaphores', 'kernel-sem.c');
-  const r = spawnSync('gcc', ['-O2', '-Wall', '-Werror', '-o', out, src], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`gcc failed: ${r.error?.message ?? ''}${r.stderr}`);
-  built = out;
-  return out;
-}
+export const kernelSemBinary = (): string => builtOnce('test/fs/semaphores/kernel-sem.c');
 
 /** One helper process; send() a command line, next() its answers in order. */
 export class Actor {

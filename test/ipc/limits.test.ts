@@ -6,15 +6,10 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { Errno, ErrnoError } from '../../ipc/errno.js';
-import { thrown } from '../helpers/errno.js';
+import { Errno } from '../../ipc/errno.js';
+import { refusal } from '../helpers/errno.js';
 import { DEFAULT_LIMITS, DEFAULT_OWN_LIMITS, LIMIT_NAMES, parseLimits, quotaFor, shmLimitsOf, undoBudget, type Limits } from '../../ipc/limits.js';
 import { SHM_LIMITS } from '../../ipc/shm/limits.js';
-
-const refusal = (fn: () => unknown): [string, string] => {
-  const e = thrown(fn);
-  return [e.code, e.message];
-};
 
 /** The names of docs/protocol.md's Limits table, in its order (also limits/ipcfs's order). */
 const DOCUMENTED: [string, keyof Limits][] = [

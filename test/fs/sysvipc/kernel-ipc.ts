@@ -4,25 +4,10 @@
  * namespace when the helper exits. Commands are sent one at a time; answers are lines, except
  * `cat`'s (a "len N" line, then N bytes).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../../helpers/mount.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { builtOnce } from '../../helpers/c-helper.js';
 
-let built: string | null = null;
-
-export function kernelIpcBinary(): string {
-  if (built) return built;
-  const dir = mkdtempSync(join(tmpdir(), 'kernel-ipc-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const out = join(dir, 'kernel-ipc');
-  const src = join(PACKAGE_ROOT, 'test', 'fs', 'sysvipc', 'kernel-ipc.c');
-  const r = spawnSync('gcc', ['-O2', '-Wall', '-Werror', '-o', out, src], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`gcc failed: ${r.error?.message ?? ''}${r.stderr}`);
-  built = out;
-  return out;
-}
+export const kernelIpcBinary = (): string => builtOnce('test/fs/sysvipc/kernel-ipc.c');
 
 export class KernelIpc {
   private buf = Buffer.alloc(0);

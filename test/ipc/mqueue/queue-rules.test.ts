@@ -5,7 +5,7 @@
 import test from 'ava';
 import { Errno } from '../../../ipc/errno.js';
 import { MessageQueue, MqHolder, qsizeLine, ReceiveWaiter, SendWaiter, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, type Notification, type Received } from '../../../ipc/mqueue/queue.js';
-import { errnoOf, noop, thrown } from '../../helpers/errno.js';
+import { errnoOf, noop, thrown, refusal } from '../../helpers/errno.js';
 
 const mk = (maxmsg = 2, msgsize = 8): MessageQueue => new MessageQueue({ maxmsg, msgsize }, () => 5);
 const send = (q: MessageQueue, s: string, prio = 0, nb = true): unknown => q.send(Buffer.from(s), prio, 1, nb, noop);
@@ -289,10 +289,6 @@ test('status: Linux first line with QSIZE the queued text bytes, NOTIFY/SIGNO/NO
 });
 
 test('every refusal\'s message says what was wrong, with the numbers', (t) => {
-  const refusal = (fn: () => unknown): [string, string] => {
-    const e = thrown(fn);
-    return [e.code, e.message];
-  };
   const q = mk(1, 4);
   t.deepEqual(refusal(() => send(q, 'x', 32768)), ['EINVAL', 'priority 32768 not in 0..32767']);
   t.deepEqual(refusal(() => send(q, 'abcde')), ['EMSGSIZE', 'message of 5 bytes, msgsize is 4']);

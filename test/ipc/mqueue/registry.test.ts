@@ -7,7 +7,7 @@ import test from 'ava';
 import { Errno } from '../../../ipc/errno.js';
 import { defaultAttr, HARD_MSGMAX, HARD_MSGSIZEMAX, LINUX_MQ_LIMITS, MQ_BYTES_MAX, mqBytes, mqQuotaFor, type MqLimits } from '../../../ipc/mqueue/limits.js';
 import { MqRegistry, O_CREAT, O_EXCL } from '../../../ipc/mqueue/registry.js';
-import { thrown } from '../../helpers/errno.js';
+import { thrown, refusal } from '../../helpers/errno.js';
 
 const alice = { uid: 1000, gid: 1000 };
 const bob = { uid: 1001, gid: 1001 };
@@ -128,10 +128,6 @@ test('unlink: the name goes at once, users keep the queue, the charge comes back
 
 test('the refusals\' messages name the queue, the attributes and the limit that was passed', (t) => {
   const r = registry({ queuesMax: 1 });
-  const refusal = (fn: () => unknown): [string, string] => {
-    const e = thrown(fn);
-    return [e.code, e.message];
-  };
   t.deepEqual(refusal(() => r.open('/m', 0, 0o600, null, alice)), ['ENOENT', 'no queue /m']);
   t.deepEqual(refusal(() => r.unlink('/m')), ['ENOENT', 'no queue /m']);
   t.deepEqual(refusal(() => r.open('/m', O_CREAT, 0o600, { maxmsg: 0, msgsize: 2.5 }, alice)),

@@ -6,28 +6,12 @@
  * do_msgrcv, state S), never by a sleep: a waiter that the kernel woke is TASK_RUNNING (wchan 0)
  * until it answers, and it is woken before the call that woke it returns.
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Actor } from '../../helpers/kernel-sem.js';
-import { PACKAGE_ROOT } from '../../helpers/mount.js';
-
-let built: string | null = null;
+import { builtOnce } from '../../helpers/c-helper.js';
 
 /** Builds kernel-msg.c once per test process. */
-export function kernelMsgBinary(): string {
-  if (built) return built;
-  const dir = mkdtempSync(join(tmpdir(), 'kernel-msg-'));
-  chmodSync(dir, 0o755); // actors may run as another user (setpriv)
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const out = join(dir, 'kernel-msg');
-  const src = join(PACKAGE_ROOT, 'test', 'ipc', 'msg', 'kernel-msg.c');
-  const r = spawnSync('gcc', ['-O2', '-Wall', '-Werror', '-o', out, src], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`gcc failed: ${r.error?.message ?? ''}${r.stderr}`);
-  built = out;
-  return out;
-}
+export const kernelMsgBinary = (): string => builtOnce('test/ipc/msg/kernel-msg.c');
 
 /** Where the process sleeps: 'send', 'receive', or null (running, or anywhere else). */
 export function blockedIn(pid: number): 'send' | 'receive' | null {

@@ -4,8 +4,8 @@
  * and the status fields. The common paths are checked against the kernel in differential.test.ts.
  */
 import test from 'ava';
-import { thrown } from '../../helpers/errno.js';
-import { Errno, ErrnoError } from '../../../ipc/errno.js';
+import { thrown, refusal } from '../../helpers/errno.js';
+import { Errno } from '../../../ipc/errno.js';
 import { MsgQueue, type Caller, type Received, type ReceiveWaiter, type SendWaiter } from '../../../ipc/msg/msg-queue.js';
 
 const root: Caller = { uid: 0, gid: 0, pid: 1 };
@@ -192,10 +192,6 @@ test('stat: the msqid_ds fields and the held ones', (t) => {
 });
 
 test('every refusal\'s message says what was wrong, with the numbers', (t) => {
-  const refusal = (fn: () => unknown): [string, string] => {
-    const e = thrown(fn);
-    return [e.code, e.message];
-  };
   const q = make(10);
   t.deepEqual(refusal(() => q.msgsnd(1, Buffer.alloc(51), {}, alice, noop)), ['EINVAL', 'message of 51 bytes is longer than MSGMAX (50)']);
   t.deepEqual(refusal(() => q.msgsnd(1.5, b('x'), {}, alice, noop)), ['EINVAL', 'mtype=1.5: not an integer']);

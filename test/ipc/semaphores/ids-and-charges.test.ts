@@ -4,20 +4,10 @@
  * changes nothing.
  */
 import test from 'ava';
-import { Errno, ErrnoError } from '../../../ipc/errno.js';
 import { DEFAULT_LIMITS, parseLimits, quotaFor } from '../../../ipc/limits.js';
 import { INVALID_ID, checkId, ipcSet, type IpcPerm } from '../../../ipc/semaphores/perms.js';
 import { IPC_CREAT, IPC_PRIVATE, SysvRegistry, newPosix } from '../../../ipc/semaphores/registry.js';
-
-const refusal = (fn: () => unknown): [string, string] => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ErrnoError) return [e.code, e.message];
-    throw e;
-  }
-  return ['', ''];
-};
+import { refusal } from '../../helpers/errno.js';
 
 test('checkId: 0 .. 2^32-2 are ids; (uid_t)-1, negatives, fractions and 2^32 are EINVAL naming the field', (t) => {
   t.is(INVALID_ID, 2 ** 32 - 1);

@@ -4,6 +4,7 @@ import { Errno } from '../../../ipc/errno.js';
 import { Quota, type ResourceLimit } from '../../../ipc/quota.js';
 import { SHM_LIMITS, shmQuotaLimits, type ShmLimits, type ShmResource } from '../../../ipc/shm/limits.js';
 import { PosixShm } from '../../../ipc/shm/posix.js';
+import { refusal } from '../../helpers/errno.js';
 
 const ALICE = { uid: 1000, gid: 1000 };
 const BOB = { uid: 1001, gid: 1001 };
@@ -140,16 +141,6 @@ test('property: after any sequence of truncates, opens, releases and an unlink, 
   }));
   t.pass();
 });
-
-/** The errno and message fn threw. */
-const refusal = (fn: () => unknown): [string, string] => {
-  try {
-    fn();
-  } catch (err) {
-    return [(err as { code: string }).code, (err as Error).message];
-  }
-  return ['ok', ''];
-};
 
 test('truncate\'s refusals and their messages: EINVAL, EFBIG past a safe integer, ENOSPC (a user\'s ENOMEM turned to ftruncate\'s errno, with the quota\'s message), ENOENT once gone', (t) => {
   const q = quota({ uidShmPages: 2, shmall: 3 });

@@ -7,6 +7,7 @@ import { Errno } from '../../../ipc/errno.js';
 import { Quota, type ResourceLimit } from '../../../ipc/quota.js';
 import { SHM_LIMITS, shmQuotaLimits, type ShmLimits, type ShmResource } from '../../../ipc/shm/limits.js';
 import { IPC_CREAT, IPC_EXCL, IPC_PRIVATE, SHM_DEST, SysvShmRegistry, type SysvSegment } from '../../../ipc/shm/sysv.js';
+import { refusal } from '../../helpers/errno.js';
 
 const ROOT = { uid: 0, gid: 0, pid: 100 };
 const ALICE = { uid: 1000, gid: 1000, pid: 200 };
@@ -207,16 +208,6 @@ else:
     spawnSync('/usr/bin/python3', ['-c', py, String(key), 'rm']);
   }
 });
-
-/** The errno and message fn threw. */
-const refusal = (fn: () => unknown): [string, string] => {
-  try {
-    fn();
-  } catch (err) {
-    return [(err as { code: string }).code, (err as Error).message];
-  }
-  return ['ok', ''];
-};
 
 test('shmget\'s messages name the key as key_t\'s 32 bits in hex (a negative key too), the sizes and the limits', (t) => {
   const { r } = registry({ shmmin: 2, shmmax: 4096 });
