@@ -6,12 +6,13 @@
 import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { errnoName } from '../ipc/errno.js';
+import { mountFrom } from './mount-check.js';
 
 /** A failure to show the user (stderr, exit 1), not a bug. */
 export class CliError extends Error {}
 
-/** an empty IPCFS_MOUNT is unset (tools/mount-check.ts mountFrom) */
-export const DEFAULT_MOUNT = process.env.IPCFS_MOUNT || '/mnt/ipc';
+/** The mount of the object tools: IPCFS_MOUNT (unless empty), else the default mountpoint (mount-check.ts). */
+export const DEFAULT_MOUNT = mountFrom(undefined);
 
 /** strerror(3)'s text of the Linux errnos libuv has no name for (Node reports them as UNKNOWN). */
 const UNNAMED_BY_LIBUV: Record<string, string> = { ENOMSG: 'no message of desired type', EIDRM: 'identifier removed' };

@@ -6,6 +6,7 @@
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { DEFAULT_MOUNTPOINT } from '../fs/daemon-defaults.js';
 
 /** A mount point as /proc/self/mountinfo writes it: space, tab, newline and backslash as octal. */
 const unescapeMountinfo = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
@@ -58,7 +59,7 @@ function safeRealpath(dir: string): string {
 }
 
 /** The mount of the command line (--mount, else IPCFS_MOUNT, else /mnt/ipc); an empty IPCFS_MOUNT is unset, as the shell's ${IPCFS_MOUNT:-/mnt/ipc}. */
-export const mountFrom = (option: string | undefined, env: NodeJS.ProcessEnv = process.env): string => option ?? (env.IPCFS_MOUNT || '/mnt/ipc');
+export const mountFrom = (option: string | undefined, env: NodeJS.ProcessEnv = process.env): string => option ?? (env.IPCFS_MOUNT || DEFAULT_MOUNTPOINT);
 
 /**
  * Checks dir for a util-linux-style tool named prog: null when usable, else the exit status (1)
