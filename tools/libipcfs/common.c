@@ -1,0 +1,146 @@
+/* libipcfs's shared plumbing (see internal.h). No allocation and no locks, so that the paths a
+ * signal handler may take (sem_post) stay async-signal-safe. */
+#define _GNU_SOURCE
+#include "internal.h"
+#include "ipcfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char mount_dir[PATH_MAX] = "/mnt/ipc";
+
+/* Read once at load: no getenv on the calls' paths (getenv is not async-signal-safe against
+ * setenv), and nothing else at load, so a program that makes no IPC call pays nothing. */
+__attribute__((constructor)) static void read_mount_env(void) {
+    const char *env = getenv("IPCFS_MOUNT");
+    if (env && *env && strlen(env) < sizeof mount_dir) strcpy(mount_dir, env);
+}
+
+int ipcfs_set_mount(const char *dir) {
+    if (!dir || !*dir) { errno = EINVAL; return -1; }
+    if (strlen(dir) >= sizeof mount_dir) { errno = ENAMETOOLONG; return -1; }
+    strcpy(mount_dir, dir);
+    return 0;
+}
+
+const char *ipcfs_mount_dir(void) { return mount_dir; }
+
+const char *ipcfs__mount(void) { return mount_dir; }
+
+int ipcfs__path(char *buf, size_t cap, const char *fmt, ...) {
+    int n = snprintf(buf, cap, "%s/", mount_dir);
+    if (n < 0 || (size_t)n >= cap) { errno = ENAMETOOLONG; return -1; }
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(buf + n, cap - n, fmt, ap);
+    va_end(ap);
+    if (m < 0 || (size_t)m >= cap - n) { errno = ENAMETOOLONG; return -1; }
+    return 0;
+}
+
+int ipcfs__command(int fd, const char *cmd, size_t len) {
+    ssize_t n = write(fd, cmd, len);
+    if (n < 0) return -1;
+    if ((size_t)n != len) { errno = EIO; return -1; } /* a command is taken whole or refused */
+    return 0;
+}
+
+ssize_t ipcfs__read_to_end(int fd, char *buf, size_t cap) {
+    size_t got = 0;
+    while (got < cap) {
+        ssize_t n = read(fd, buf + got, cap - got);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (n == 0) break;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
+ssize_t ipcfs__read_status(const char *path, char *buf, size_t cap) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = ipcfs__read_to_end(fd, buf, cap - 1);
+    int saved = errno;
+    if (n >= 0 && (size_t)n == cap - 1) {
+        char extra;
+        if (read(fd, &extra, 1) > 0) { n = -1; saved = ERANGE; }
+    }
+    close(fd);
+    if (n < 0) { errno = saved; return -1; }
+    buf[n] = 0;
+    return n;
+}
+
+int ipcfs__create(const char *kinddir, const char *cmd, char *answer, size_t cap) {
+    char path[PATH_MAX];
+    if (ipcfs__path(path, sizeof path, "%s/.new", kinddir) < 0) return -1;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return -1;
+    if (ipcfs__command(fd, cmd, strlen(cmd)) < 0) { int e = errno; close(fd); errno = e; return -1; }
+    ssize_t n = ipcfs__read_to_end(fd, answer, cap - 1);
+    int e = errno;
+    close(fd);
+    if (n < 0) { errno = e; return -1; }
+    while (n > 0 && (answer[n - 1] == '\n' || answer[n - 1] == ' ')) n--;
+    answer[n] = 0;
+    return 0;
+}
+
+int ipcfs__status_number(const char *text, const char *key, long long *out) {
+    size_t klen = strlen(key);
+    for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+        if (strncmp(line, key, klen) == 0 && line[klen] == ':' && line[klen + 1] == ' ') {
+            char *end;
+            errno = 0;
+            long long v = strtoll(line + klen + 2, &end, 10);
+            if (errno || end == line + klen + 2 || (*end != '\n' && *end != 0 && *end != ' ')) return -1;
+            *out = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int format_seconds(long long sec, long nsec, char *out, size_t cap) {
+    if (sec < 0) sec = 0, nsec = 0;
+    long long ms = sec * 1000 + (nsec + 999999) / 1000000; /* up: never before the deadline */
+    int n = snprintf(out, cap, "%lld.%03lld", ms / 1000, ms % 1000);
+    if (n < 0 || (size_t)n >= cap) { errno = EINVAL; return -1; }
+    return 0;
+}
+
+int ipcfs__seconds_until(clockid_t clk, const struct timespec *abs, char *out, size_t cap) {
+    if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000L) { errno = EINVAL; return -1; }
+    struct timespec now;
+    if (clock_gettime(clk, &now) < 0) return -1;
+    long long sec = (long long)abs->tv_sec - now.tv_sec;
+    long nsec = abs->tv_nsec - now.tv_nsec;
+    if (nsec < 0) nsec += 1000000000L, sec--;
+    return format_seconds(sec, nsec, out, cap);
+}
+
+int ipcfs__seconds(const struct timespec *rel, char *out, size_t cap) {
+    if (rel->tv_nsec < 0 || rel->tv_nsec >= 1000000000L || rel->tv_sec < 0) { errno = EINVAL; return -1; }
+    return format_seconds(rel->tv_sec, rel->tv_nsec, out, cap);
+}
+
+int ipcfs__reopen(int fd) {
+    int fl = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD);
+    if (fl < 0 || fdfl < 0) return -1;
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+    int fresh = open(self, (fl & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_CLOEXEC);
+    if (fresh < 0) return -1;
+    if (dup3(fresh, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) { int e = errno; close(fresh); errno = e; return -1; }
+    close(fresh);
+    return 0;
+}

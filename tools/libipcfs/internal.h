@@ -1,0 +1,56 @@
+/* What every part of libipcfs shares: the mount, paths under it, one-write commands, answers,
+ * timeouts as the daemon takes them, and replacing an inherited open file after fork. Hidden
+ * from the library's exports. */
+#ifndef IPCFS_INTERNAL_H
+#define IPCFS_INTERNAL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define IPCFS_HIDDEN __attribute__((visibility("hidden")))
+
+/* The mount directory: ipcfs_set_mount's, else $IPCFS_MOUNT (read once, at load), else /mnt/ipc.
+ * Async-signal-safe. */
+IPCFS_HIDDEN const char *ipcfs__mount(void);
+
+/* buf = MOUNT "/" + the formatted rest (fmt must not start with '/'). 0, or -1 with ENAMETOOLONG.
+ * Async-signal-safe when fmt has only %s, %d, %u, %x, %X, %ld and %lu conversions. */
+IPCFS_HIDDEN int ipcfs__path(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* One write(2) of a command (Framing: a write shorter than 4096 bytes is a whole command; a longer
+ * one must end with '\n'). 0, or -1 with the command's errno (EINTR when a signal interrupted a
+ * wait: nothing was taken). Async-signal-safe. */
+IPCFS_HIDDEN int ipcfs__command(int fd, const char *cmd, size_t len);
+
+/* Reads until end of file or cap bytes; the length, or -1 with errno. */
+IPCFS_HIDDEN ssize_t ipcfs__read_to_end(int fd, char *buf, size_t cap);
+
+/* The whole text of a status file (opened O_RDONLY, read to end, closed), NUL-terminated;
+ * the length, or -1 with errno (ENOENT, EACCES, ...; ERANGE if it does not fit). */
+IPCFS_HIDDEN ssize_t ipcfs__read_status(const char *path, char *buf, size_t cap);
+
+/* A create through KIND/.new (kinddir relative to the mount, e.g. "semaphores/sysv"): one write of
+ * cmd, then the answer read back (its newline removed) into answer. 0, or -1 with errno. */
+IPCFS_HIDDEN int ipcfs__create(const char *kinddir, const char *cmd, char *answer, size_t cap);
+
+/* The value of a "key: N" line of a status text (a decimal, possibly negative). 0, or -1 when
+ * the line is missing or not a number. */
+IPCFS_HIDDEN int ipcfs__status_number(const char *text, const char *key, long long *out);
+
+/* An absolute time on clock clk as the daemon's relative seconds "S.mmm" (rounded up to the
+ * millisecond, so the wait never ends before the deadline; "0.000" once it has passed) into out.
+ * 0, or -1 with EINVAL when tv_nsec is outside [0, 1e9). */
+IPCFS_HIDDEN int ipcfs__seconds_until(clockid_t clk, const struct timespec *abs, char *out, size_t cap);
+
+/* The same for a relative time (semtimedop). 0, or -1 with EINVAL. */
+IPCFS_HIDDEN int ipcfs__seconds(const struct timespec *rel, char *out, size_t cap);
+
+/* Gives fd a fresh open file description of the same file, with the same access mode, status
+ * flags and FD_CLOEXEC (reopened through /proc/self/fd, then dup3'd over fd). Used in a fork
+ * child for handles holding undo adjustments: the child must not keep its parent's handle (and
+ * so its parent's adjustments) alive. 0, or -1 with errno (fd is then left as it was). */
+IPCFS_HIDDEN int ipcfs__reopen(int fd);
+
+#endif

@@ -1,0 +1,2 @@
+/* mq: not written yet */
+typedef int ipcfs_placeholder_mq;

@@ -1,0 +1,2 @@
+/* preload: not written yet */
+typedef int ipcfs_placeholder_preload;

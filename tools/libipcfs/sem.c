@@ -1,0 +1,2 @@
+/* sem: not written yet */
+typedef int ipcfs_placeholder_sem;

@@ -1,0 +1,2 @@
+/* shm: not written yet */
+typedef int ipcfs_placeholder_shm;

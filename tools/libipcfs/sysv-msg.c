@@ -1,0 +1,2 @@
+/* sysv-msg: not written yet */
+typedef int ipcfs_placeholder_sysv_msg;

@@ -1,0 +1,2 @@
+/* sysv-shm: not written yet */
+typedef int ipcfs_placeholder_sysv_shm;
