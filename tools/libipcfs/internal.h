@@ -53,4 +53,10 @@ IPCFS_HIDDEN int ipcfs__seconds(const struct timespec *rel, char *out, size_t ca
  * so its parent's adjustments) alive. 0, or -1 with errno (fd is then left as it was). */
 IPCFS_HIDDEN int ipcfs__reopen(int fd);
 
+/* Undo handles across execve (the interposer's exec-family wrappers): keep != 0 clears FD_CLOEXEC
+ * on every handle of this process that has carried an undo operation, keep == 0 sets it back
+ * (after a failed exec). Async-signal-safe: no locks, best-effort reads of the tables. */
+IPCFS_HIDDEN void ipcfs__sem_keep_across_exec(int keep);      /* sem.c: the *_robust calls */
+IPCFS_HIDDEN void ipcfs__sysv_sem_keep_across_exec(int keep); /* sysv-sem.c: SEM_UNDO */
+
 #endif
