@@ -152,6 +152,12 @@ static void basic(void) {
     show("close twice", MQ(mq_close)(ro));
     show("close 274", MQ(mq_close)(274));
     show("close nb", MQ(mq_close)(nb));
+    /* an unlinked queue lives on through its descriptors */
+    show("unlink while open", MQ(mq_unlink)(name));
+    show("send after unlink", MQ(mq_send)(q, "z", 1, 3));
+    attr_line("attr after unlink", q);
+    show("receive after unlink", MQ(mq_receive)(q, buf, 64, NULL));
+    show("reopen after unlink", MQ(mq_open)(name, O_RDWR));
     show("close", MQ(mq_close)(q));
     show("unlink", MQ(mq_unlink)(name));
     show("unlink again", MQ(mq_unlink)(name));
