@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +48,15 @@ static void attr_line(const char *what, mqd_t q) {
     if (MQ(mq_getattr)(q, &a) < 0) { show(what, -1); return; }
     printf("%s: flags=%s maxmsg=%ld msgsize=%ld curmsgs=%ld\n", what, (a.mq_flags & O_NONBLOCK) ? "O_NONBLOCK" : "0",
            a.mq_maxmsg, a.mq_msgsize, a.mq_curmsgs);
+}
+
+static void on_alarm(int sig) { (void)sig; }
+/* a timer's signal (handler without SA_RESTART) ends the blocking call that runs when it fires */
+static void interrupt_in_ms(long ms) {
+    struct sigaction sa = { .sa_handler = on_alarm };
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = { .it_value = { .tv_usec = ms * 1000 } };
+    setitimer(ITIMER_REAL, &it, NULL);
 }
 
 static void basic(void) {
@@ -137,6 +147,8 @@ static void basic(void) {
     struct timespec never = { .tv_sec = (time_t)0x7fffffffffffffffLL };
     show("timedsend TIME_T_MAX", MQ(mq_timedsend)(q, "far", 3, 2, &never));
     show("timedreceive TIME_T_MAX", MQ(mq_timedreceive)(q, buf, 64, NULL, &never));
+    interrupt_in_ms(200);
+    show("receive interrupted by a signal", MQ(mq_receive)(q, buf, 64, NULL));
     soon = in_ms(100);
     show("timedreceive 100 ms (empty)", MQ(mq_timedreceive)(q, buf, 64, NULL, &soon));
 

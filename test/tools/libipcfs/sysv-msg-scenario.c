@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <sys/time.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,6 +60,15 @@ static void stat_line(const char *what, int id, pid_t me) {
            ds.msg_ctime > now - 60 && ds.msg_ctime <= now ? "now" : "off");
 }
 
+static void on_alarm(int sig) { (void)sig; }
+/* a timer's signal (handler without SA_RESTART) ends the blocking call that runs when it fires */
+static void interrupt_in_ms(long ms) {
+    struct sigaction sa = { .sa_handler = on_alarm };
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = { .it_value = { .tv_usec = ms * 1000 } };
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
 static void basic(void) {
     pid_t me = getpid();
     key_t key = 0x4d51;
@@ -85,6 +96,8 @@ static void basic(void) {
     rcv("receive type 9", id, 64, 9, IPC_NOWAIT);
     rcv("receive any", id, 64, 0, IPC_NOWAIT);
     rcv("receive empty nowait", id, 64, 0, IPC_NOWAIT);
+    interrupt_in_ms(200);
+    rcv("receive interrupted by a signal", id, 64, 0, 0);
     stat_line("stat drained", id, me);
 
     /* errors */
