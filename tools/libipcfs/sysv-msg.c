@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -266,7 +267,72 @@ static int msg_stat(int msqid, struct msqid_ds *buf) {
     return 0;
 }
 
+static long limit(const char *name) {
+    char path[PATH_MAX], text[64];
+    if (ipcfs__path(path, sizeof path, "limits/%s", name) < 0 || ipcfs__read_status(path, text, sizeof text) < 0) return -1;
+    return strtol(text, NULL, 10);
+}
+
+/* Every msqid of the mount (readdir of mqueue/sysv): calls fn for each; the highest index (id %
+ * 32768, Linux's slot) seen, or -1 when there is none. */
+static int each_queue(void (*fn)(int id, void *arg), void *arg) {
+    char path[PATH_MAX];
+    if (ipcfs__path(path, sizeof path, "mqueue/sysv") < 0) return -1;
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    int max = -1;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        char *end;
+        long id = strtol(de->d_name, &end, 10);
+        if (end == de->d_name || *end || id < 0) continue;
+        if (id % 32768 > max) max = (int)(id % 32768);
+        if (fn) fn((int)id, arg);
+    }
+    closedir(d);
+    return max;
+}
+
+struct usage { int queues; long long msgs, bytes; };
+static void add_usage(int id, void *arg) {
+    struct usage *u = arg;
+    char path[PATH_MAX], text[8192];
+    long long qnum, cbytes;
+    if (ipcfs__path(path, sizeof path, "mqueue/sysv/%d", id) < 0 || ipcfs__read_status(path, text, sizeof text) < 0) return;
+    if (ipcfs__status_number(text, "qnum", &qnum) < 0 || ipcfs__status_number(text, "cbytes", &cbytes) < 0) return;
+    u->queues++, u->msgs += qnum, u->bytes += cbytes;
+}
+
+struct find_index { int index, id; };
+static void match_index(int id, void *arg) {
+    struct find_index *f = arg;
+    if (id % 32768 == f->index) f->id = id;
+}
+
+/* IPC_INFO and MSG_INFO as Linux's msgctl_info: the limits (with ipc/msg.c's constants for the
+ * fields that have no sysctl), or for MSG_INFO the usage; returns the highest index in use. */
+static int msg_info(int cmd, struct msginfo *mi) {
+    long mni = limit("msgmni"), max = limit("msgmax"), mnb = limit("msgmnb");
+    if (mni < 0 || max < 0 || mnb < 0) { errno = EINVAL; return -1; }
+    struct usage u = {0};
+    int top = each_queue(cmd == MSG_INFO ? add_usage : NULL, &u);
+    memset(mi, 0, sizeof *mi);
+    mi->msgmni = (int)mni, mi->msgmax = (int)max, mi->msgmnb = (int)mnb;
+    mi->msgssz = 16, mi->msgseg = 0xffff; /* MSGSSZ, MSGSEG */
+    if (cmd == MSG_INFO) mi->msgpool = u.queues, mi->msgmap = (int)u.msgs, mi->msgtql = (int)u.bytes;
+    else mi->msgpool = 32000 * 16384 / 1024, mi->msgmap = 16384, mi->msgtql = 16384; /* MSGPOOL, MSGMAP, MSGTQL */
+    return top < 0 ? 0 : top;
+}
+
 int ipcfs_msgctl(int msqid, int cmd, struct msqid_ds *buf) {
+    if (cmd == IPC_INFO || cmd == MSG_INFO) return msg_info(cmd, (struct msginfo *)buf);
+    if (cmd == MSG_STAT || cmd == MSG_STAT_ANY) {
+        /* msqid is an index (slot): the queue there, and its id as the result */
+        struct find_index f = { msqid, -1 };
+        if (msqid >= 0) each_queue(match_index, &f);
+        if (f.id < 0) { errno = EINVAL; return -1; }
+        return msg_stat(f.id, buf) < 0 ? -1 : f.id;
+    }
     if (msqid < 0) { errno = EINVAL; return -1; }
     switch (cmd) {
     case IPC_STAT:
@@ -293,8 +359,6 @@ int ipcfs_msgctl(int msqid, int cmd, struct msqid_ds *buf) {
         return r;
     }
     default:
-        /* IPC_INFO, MSG_INFO, MSG_STAT, MSG_STAT_ANY: not served (the mount's limits/ and sysvipc/msg
-         * have the same facts) */
         errno = EINVAL;
         return -1;
     }

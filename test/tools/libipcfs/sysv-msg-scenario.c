@@ -88,6 +88,17 @@ static void basic(void) {
     show("send 5", snd(id, 5, "five!", 5, 0));
     show("send 1 again", snd(id, 1, "uno", 3, 0));
     stat_line("stat 5 queued", id, me);
+    struct msginfo mi;
+    long top = IPC(msgctl)(0, IPC_INFO, (struct msqid_ds *)&mi);
+    printf("IPC_INFO: %ld msgmni=%d msgmax=%d msgmnb=%d msgssz=%d msgseg=%d msgpool=%d msgmap=%d msgtql=%d\n", top, mi.msgmni, mi.msgmax,
+           mi.msgmnb, mi.msgssz, mi.msgseg, mi.msgpool, mi.msgmap, mi.msgtql);
+    top = IPC(msgctl)(0, MSG_INFO, (struct msqid_ds *)&mi);
+    printf("MSG_INFO: %ld queues=%d messages=%d bytes=%d\n", top, mi.msgpool, mi.msgmap, mi.msgtql);
+    struct msqid_ds byindex;
+    show("MSG_STAT by index (the id)", IPC(msgctl)(id % 32768, MSG_STAT, &byindex) == id ? 0 : -1);
+    printf("MSG_STAT qnum: %lu\n", (unsigned long)byindex.msg_qnum);
+    show("MSG_STAT_ANY by index (the id)", IPC(msgctl)(id % 32768, MSG_STAT_ANY, &byindex) == id ? 0 : -1);
+    show("MSG_STAT unused index", IPC(msgctl)(999, MSG_STAT, &byindex));
     rcv("receive type 2", id, 64, 2, IPC_NOWAIT);
     rcv("receive type -4 (lowest <= 4)", id, 64, -4, IPC_NOWAIT);
     rcv("receive except 3", id, 64, 3, IPC_NOWAIT | MSG_EXCEPT);
