@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,17 @@ struct pooled {
     int busy;      /* a thread of this process is receiving through it */
 };
 
+/* A SIGEV_THREAD registration: what to start when it fires. */
+struct thread_reg {
+    int active;
+    void (*fn)(union sigval);
+    union sigval value;
+    size_t stacksize; /* from sigev_notify_attributes, 0 for the default */
+};
+
 struct mq_ent {
     int used;
+    struct thread_reg treg;
     dev_t dev;
     ino_t ino;
     long msgsize;      /* learned at the first receive or getattr; -1 until then */
@@ -52,8 +62,15 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 /* The child's copies of the private descriptors are its parent's open files: answers and the
  * notification registration on them are the parent's. Close them; the child opens its own. Only
  * the forking thread exists in the child, so no one else holds the lock or a descriptor. */
+static int wake_pipe[2] = { -1, -1 }; /* notification signal -> notifier thread */
+static int notifier_running;
+
 static void child_after_fork(void) {
     pthread_mutex_init(&lock, NULL);
+    /* the notifier thread is the parent's; registrations are not inherited (as on Linux) */
+    if (wake_pipe[0] >= 0) close(wake_pipe[0]), close(wake_pipe[1]);
+    wake_pipe[0] = wake_pipe[1] = -1;
+    notifier_running = 0;
     for (int i = 0; i < table_len; i++) {
         struct mq_ent *e = &table[i];
         if (!e->used) continue;
@@ -63,6 +80,7 @@ static void child_after_fork(void) {
         }
         if (e->notify_fd >= 0) close(e->notify_fd);
         e->notify_fd = -1;
+        e->treg.active = 0;
     }
 }
 static void prepare_fork(void) { pthread_mutex_lock(&lock); }
@@ -77,6 +95,7 @@ static void drop_locked(struct mq_ent *e) {
     for (int j = 0; j < POOL; j++) e->pool[j].fd = e->pool[j].busy ? -2 - e->pool[j].fd : -1, e->pool[j].busy = 0;
     if (e->notify_fd >= 0) close(e->notify_fd);
     e->notify_fd = -1;
+    e->treg.active = 0;
     e->used = 0;
 }
 
@@ -94,6 +113,7 @@ static int record(int mqd, const struct stat *st) {
     }
     struct mq_ent *e = &table[mqd];
     if (e->used) drop_locked(e); /* a stale entry: the number was closed with close(2) and reused */
+    e->treg.active = 0;
     e->used = 1, e->dev = st->st_dev, e->ino = st->st_ino, e->msgsize = -1, e->notify_fd = -1;
     for (int j = 0; j < POOL; j++) e->pool[j].fd = -1, e->pool[j].busy = 0;
     pthread_mutex_unlock(&lock);
@@ -389,12 +409,110 @@ int ipcfs_mq_setattr(mqd_t mqd, const struct mq_attr *attr, struct mq_attr *old)
 
 int ipcfs_mq_getattr(mqd_t mqd, struct mq_attr *attr) { return ipcfs_mq_setattr(mqd, NULL, attr); }
 
+/* SIGEV_THREAD. The daemon can only signal the registrant, so a SIGEV_THREAD registration is a
+ * signal registration with a real-time signal the library takes for itself: the highest one whose
+ * disposition is the default when the first SIGEV_THREAD registration is made. Its handler writes a
+ * byte to a pipe; a notifier thread reads it, finds which of this process's SIGEV_THREAD
+ * registrations have fired (the queue's status no longer shows this process with that signal) and
+ * starts a detached thread running sigev_notify_function(sigev_value) for each, as glibc does. */
+static int notify_sig;
+
+static void on_notify_signal(int sig) {
+    (void)sig;
+    int saved = errno;
+    char c = 0;
+    if (wake_pipe[1] >= 0 && write(wake_pipe[1], &c, 1) < 0) { /* full: a wake-up is pending anyway */ }
+    errno = saved;
+}
+
+struct thread_call { void (*fn)(union sigval); union sigval value; };
+static void *run_notification(void *arg) {
+    struct thread_call c = *(struct thread_call *)arg;
+    free(arg);
+    c.fn(c.value);
+    return NULL;
+}
+
+/* Whether mqd's queue still holds this process's registration with notify_sig. */
+static int still_registered(int mqd) {
+    char self[64], text[4096];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", mqd);
+    if (ipcfs__read_status(self, text, sizeof text) < 0) return 0;
+    const char *p = strstr(text, "SIGNO:"), *q = strstr(text, "NOTIFY_PID:");
+    return p && q && atoi(p + 6) == notify_sig && atoi(q + 11) == (int)getpid();
+}
+
+static void dispatch(void) {
+    for (int i = 0;; i++) {
+        pthread_mutex_lock(&lock);
+        while (i < table_len && !(table[i].used && table[i].treg.active)) i++;
+        if (i >= table_len) { pthread_mutex_unlock(&lock); return; }
+        struct thread_reg r = table[i].treg;
+        int fired = !still_registered(i);
+        if (fired) table[i].treg.active = 0;
+        pthread_mutex_unlock(&lock);
+        struct thread_call *c;
+        if (!fired || !(c = malloc(sizeof *c))) continue;
+        c->fn = r.fn, c->value = r.value;
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        if (r.stacksize) pthread_attr_setstacksize(&a, r.stacksize);
+        pthread_t t;
+        if (pthread_create(&t, &a, run_notification, c) != 0) free(c);
+        pthread_attr_destroy(&a);
+    }
+}
+
+static void *notifier(void *arg) {
+    int fd = (int)(intptr_t)arg;
+    for (;;) {
+        char c[64];
+        ssize_t n = read(fd, c, sizeof c);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return NULL;
+        dispatch();
+    }
+}
+
+/* The signal and the notifier thread (lock held). 0, or -1 with ENOSYS (no free real-time
+ * signal: glibc's errno when it cannot serve SIGEV_THREAD) or EAGAIN. */
+static int start_notifier(void) {
+    if (notifier_running) return 0;
+    if (!notify_sig) {
+        for (int s = SIGRTMAX; s > SIGRTMIN; s--) {
+            struct sigaction old;
+            if (sigaction(s, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL) { notify_sig = s; break; }
+        }
+        if (!notify_sig) { errno = ENOSYS; return -1; }
+        struct sigaction sa = { .sa_handler = on_notify_signal, .sa_flags = SA_RESTART };
+        sigemptyset(&sa.sa_mask);
+        sigaction(notify_sig, &sa, NULL);
+    }
+    if (wake_pipe[0] < 0 && pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0) return -1;
+    int rfl = fcntl(wake_pipe[0], F_GETFL);
+    fcntl(wake_pipe[0], F_SETFL, rfl & ~O_NONBLOCK); /* the notifier sleeps in read */
+    /* the notifier takes no signal but its own, so the program's signals go where they went */
+    sigset_t all, old;
+    sigfillset(&all);
+    sigdelset(&all, notify_sig);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    pthread_t t;
+    int rc = pthread_create(&t, &a, notifier, (void *)(intptr_t)wake_pipe[0]);
+    pthread_attr_destroy(&a);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc) { errno = EAGAIN; return -1; }
+    notifier_running = 1;
+    return 0;
+}
+
 int ipcfs_mq_notify(mqd_t mqd, const struct sigevent *sev) {
     if (sev) {
         if (sev->sigev_notify != SIGEV_NONE && sev->sigev_notify != SIGEV_SIGNAL && sev->sigev_notify != SIGEV_THREAD) { errno = EINVAL; return -1; }
         if (sev->sigev_notify == SIGEV_SIGNAL && (unsigned)sev->sigev_signo > 64) { errno = EINVAL; return -1; }
-        /* glibc's answer when it cannot start notification threads (no netlink socket) */
-        if (sev->sigev_notify == SIGEV_THREAD) { errno = ENOSYS; return -1; }
     }
     struct mq_ent *e = entry_locked(mqd);
     if (!e) return -1;
@@ -402,12 +520,24 @@ int ipcfs_mq_notify(mqd_t mqd, const struct sigevent *sev) {
     if (!sev) {
         /* Linux: only the registrant's mq_notify(NULL) removes it; anyone else's does nothing */
         r = e->notify_fd >= 0 ? ipcfs__command(e->notify_fd, "unnotify", 8) : 0;
+        if (r == 0) e->treg.active = 0;
     } else {
+        int sig = sev->sigev_signo;
+        if (sev->sigev_notify == SIGEV_THREAD) {
+            if (start_notifier() < 0) { int saved = errno; pthread_mutex_unlock(&lock); errno = saved; return -1; }
+            sig = notify_sig;
+        }
         if (e->notify_fd < 0 && (e->notify_fd = reopen_private(mqd, O_WRONLY)) < 0) { pthread_mutex_unlock(&lock); return -1; }
         char cmd[32];
         if (sev->sigev_notify == SIGEV_NONE) strcpy(cmd, "notify none");
-        else snprintf(cmd, sizeof cmd, "notify signal=%d", sev->sigev_signo);
+        else snprintf(cmd, sizeof cmd, "notify signal=%d", sig);
         r = ipcfs__command(e->notify_fd, cmd, strlen(cmd));
+        if (r == 0) e->treg.active = 0;
+        if (r == 0 && sev->sigev_notify == SIGEV_THREAD) {
+            size_t stack = 0;
+            if (sev->sigev_notify_attributes) pthread_attr_getstacksize(sev->sigev_notify_attributes, &stack);
+            e->treg = (struct thread_reg){ .active = 1, .fn = sev->sigev_notify_function, .value = sev->sigev_value, .stacksize = stack };
+        }
     }
     int saved = errno;
     pthread_mutex_unlock(&lock);

@@ -307,13 +307,57 @@ static void notify(void) {
     MQ(mq_unlink)(name);
 }
 
+static int thread_pipe[2];
+static pthread_t main_thread;
+static void notified(union sigval v) {
+    int msg[2] = { v.sival_int, !pthread_equal(pthread_self(), main_thread) };
+    if (write(thread_pipe[1], msg, sizeof msg) < 0) _exit(3);
+}
+/* what the notification thread reported within ms, or a line saying none came */
+static void thread_report(const char *what, int ms) {
+    struct timespec deadline = in_ms(ms);
+    for (;;) {
+        int msg[2];
+        if (read(thread_pipe[0], msg, sizeof msg) == sizeof msg) {
+            printf("%s: value=%d on another thread=%d\n", what, msg[0], msg[1]);
+            return;
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (now.tv_sec > deadline.tv_sec || (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec)) break;
+        usleep(2000);
+    }
+    printf("%s: none\n", what);
+}
 static void sigev_thread(void) {
-    char name[64];
+    char name[64], buf[8192]; /* the default msgsize */
     snprintf(name, sizeof name, "/t-%d", (int)getpid());
+    main_thread = pthread_self();
+    if (pipe2(thread_pipe, O_NONBLOCK) < 0) return;
     mqd_t q = MQ(mq_open)(name, O_RDWR | O_CREAT | O_EXCL, 0600, NULL);
-    struct sigevent th = { .sigev_notify = SIGEV_THREAD };
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 1 << 20);
+    struct sigevent th = { .sigev_notify = SIGEV_THREAD, .sigev_notify_function = notified, .sigev_value.sival_int = 7,
+                           .sigev_notify_attributes = &attr };
+    struct sigevent sig = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1 };
     show("notify thread", MQ(mq_notify)(q, &th));
-    MQ(mq_notify)(q, NULL);
+    show("notify signal while thread", MQ(mq_notify)(q, &sig));
+    show("send", MQ(mq_send)(q, "x", 1, 0));
+    thread_report("notification", 5000);
+    show("send on non-empty", MQ(mq_send)(q, "y", 1, 0));
+    thread_report("second notification", 200);
+    MQ(mq_receive)(q, buf, sizeof buf, NULL);
+    MQ(mq_receive)(q, buf, sizeof buf, NULL);
+    th.sigev_value.sival_int = 8;
+    show("notify thread again", MQ(mq_notify)(q, &th));
+    show("unnotify", MQ(mq_notify)(q, NULL));
+    show("send", MQ(mq_send)(q, "z", 1, 0));
+    thread_report("after unnotify", 200);
+    MQ(mq_receive)(q, buf, sizeof buf, NULL);
+    show("notify thread", MQ(mq_notify)(q, &th));
+    show("send", MQ(mq_send)(q, "w", 1, 0));
+    thread_report("notification", 5000);
     MQ(mq_close)(q);
     MQ(mq_unlink)(name);
 }
