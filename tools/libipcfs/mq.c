@@ -276,21 +276,6 @@ static int check_abstime(const struct timespec *t) {
     return 0;
 }
 
-/* The daemon's relative timeout for abstime, at most MAX_WAIT_S: its timers count milliseconds in
- * 31 bits, and a deadline such as TIME_T_MAX would overflow the conversion. *capped then says that
- * an ETIMEDOUT is not the deadline yet: the call runs again. */
-#define MAX_WAIT_S (20L * 86400)
-static int timeout_for(const struct timespec *abs, char *out, size_t cap, int *capped) {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    if (abs->tv_sec - now.tv_sec > MAX_WAIT_S) {
-        *capped = 1;
-        snprintf(out, cap, "%ld.000", MAX_WAIT_S);
-        return 0;
-    }
-    return ipcfs__seconds_until(CLOCK_REALTIME, abs, out, cap);
-}
-
 int ipcfs_mq_timedsend(mqd_t mqd, const char *msg, size_t len, unsigned int prio, const struct timespec *abstime) {
     /* the kernel's order: the timeout, the priority, then the descriptor */
     if (check_abstime(abstime) < 0) return -1;
@@ -300,20 +285,19 @@ int ipcfs_mq_timedsend(mqd_t mqd, const char *msg, size_t len, unsigned int prio
     pthread_mutex_unlock(&lock);
     char small[8192], *buf = small;
     if (len + 96 > sizeof small && !(buf = malloc(len + 96))) { errno = ENOMEM; return -1; }
-    int r, capped;
+    int r;
     do {
         char tmo[48] = "";
-        capped = 0;
         if (abstime) {
             char s[32];
-            if ((r = timeout_for(abstime, s, sizeof s, &capped)) < 0) break;
+            if ((r = ipcfs__seconds_until(CLOCK_REALTIME, abstime, s, sizeof s)) < 0) break;
             snprintf(tmo, sizeof tmo, " timeout=%s", s);
         }
         /* command line and message in one write (Framing, rule 7) */
         int hl = snprintf(buf, 96, "send prio=%u%s\n", prio, tmo);
         if (len) memmove(buf + hl, msg, len);
         r = ipcfs__command(mqd, buf, hl + len);
-    } while (r < 0 && errno == ETIMEDOUT && capped);
+    } while (0);
     int saved = errno;
     if (buf != small) free(buf);
     errno = saved;
@@ -365,17 +349,13 @@ ssize_t ipcfs_mq_timedreceive(mqd_t mqd, char *msg, size_t len, unsigned int *pr
     /* the mqd's O_NONBLOCK (mq_setattr, fcntl) at this call decides whether this receive waits */
     int ffl = fcntl(fd, F_GETFL);
     if (ffl < 0 || fcntl(fd, F_SETFL, (fl & O_NONBLOCK) ? ffl | O_NONBLOCK : ffl & ~O_NONBLOCK) < 0) goto out;
-    int rc, capped;
-    do {
-        char cmd[64] = "receive";
-        capped = 0;
-        if (abstime) {
-            char s[32];
-            if (timeout_for(abstime, s, sizeof s, &capped) < 0) goto out;
-            snprintf(cmd, sizeof cmd, "receive timeout=%s", s);
-        }
-        rc = ipcfs__command(fd, cmd, strlen(cmd));
-    } while (rc < 0 && errno == ETIMEDOUT && capped);
+    char cmd[64] = "receive";
+    if (abstime) {
+        char s[32];
+        if (ipcfs__seconds_until(CLOCK_REALTIME, abstime, s, sizeof s) < 0) goto out;
+        snprintf(cmd, sizeof cmd, "receive timeout=%s", s);
+    }
+    int rc = ipcfs__command(fd, cmd, strlen(cmd));
     if (rc < 0) goto out;
     r = read_answer(fd, msg, len, prio);
 out:;
