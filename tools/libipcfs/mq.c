@@ -508,9 +508,10 @@ int ipcfs_mq_notify(mqd_t mqd, const struct sigevent *sev) {
             sig = notify_sig;
         }
         if (e->notify_fd < 0 && (e->notify_fd = reopen_private(mqd, O_WRONLY)) < 0) { pthread_mutex_unlock(&lock); return -1; }
-        char cmd[32];
+        char cmd[64];
+        /* the whole sigval word, as the kernel copies it: sival_int or sival_ptr, whichever was set */
         if (sev->sigev_notify == SIGEV_NONE) strcpy(cmd, "notify none");
-        else snprintf(cmd, sizeof cmd, "notify signal=%d", sig);
+        else snprintf(cmd, sizeof cmd, "notify signal=%d value=%lld", sig, (long long)(intptr_t)sev->sigev_value.sival_ptr);
         r = ipcfs__command(e->notify_fd, cmd, strlen(cmd));
         if (r == 0) e->treg.active = 0;
         if (r == 0 && sev->sigev_notify == SIGEV_THREAD) {

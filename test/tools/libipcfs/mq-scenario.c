@@ -12,6 +12,7 @@
 #define SIDE "kernel"
 #endif
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <mqueue.h>
 #include <pthread.h>
@@ -276,9 +277,28 @@ static void notify(void) {
     int sig = sigtimedwait(&usr1, &si, &wait);
     printf("signal: %d\n", sig);
     printf("si_code: %s\n", si.si_code == SI_MESGQ ? "SI_MESGQ" : si.si_code == SI_USER ? "SI_USER" : "other");
+    printf("si_value: %d, si_pid: %s, si_uid: %d\n", si.si_value.sival_int, si.si_pid == getpid() ? "self" : "other", (int)si.si_uid);
     show("send on non-empty", MQ(mq_send)(q, "again", 5, 1));
     show("signal again (once only)", sigtimedwait(&usr1, &si, &brief));
     MQ(mq_receive)(q, buf, sizeof buf, NULL);
+    MQ(mq_receive)(q, buf, sizeof buf, NULL);
+
+    /* another process (another user, too) sends: it is named; a pointer-wide value comes back whole */
+    struct sigevent wide = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1, .sigev_value.sival_ptr = (void *)(intptr_t)-0x123456789abcdefLL };
+    show("notify wide value", MQ(mq_notify)(q, &wide));
+    fflush(stdout);
+    pid_t sender = fork();
+    if (sender == 0) {
+        if (setuid(65534) != 0) _exit(3);
+        _exit(MQ(mq_send)(q, "other", 5, 0) == 0 ? 0 : 4);
+    }
+    int st;
+    waitpid(sender, &st, 0);
+    printf("sender status: %d\n", st);
+    sig = sigtimedwait(&usr1, &si, &wait);
+    printf("signal: %d, si_code: %s\n", sig, si.si_code == SI_MESGQ ? "SI_MESGQ" : "other");
+    printf("si_value: %s, si_pid: %s, si_uid: %d\n", si.si_value.sival_ptr == wide.sigev_value.sival_ptr ? "the pointer" : "other",
+           si.si_pid == sender ? "the sender" : "other", (int)si.si_uid);
     MQ(mq_receive)(q, buf, sizeof buf, NULL);
 
     show("notify", MQ(mq_notify)(q, &sev));
