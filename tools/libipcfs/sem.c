@@ -1,4 +1,349 @@
-/* sem: not written yet */
-typedef int ipcfs_placeholder_sem;
+/* POSIX semaphores on the mount (semaphores/named, semaphores/unnamed) and the robust-semaphore
+ * proposal's *_robust calls, which are the same commands with `undo`.
+ *
+ * A named semaphore is a library-allocated handle (one per object per process, as glibc's
+ * mapping table: opening the same file twice gives the same pointer). An unnamed one lives in
+ * the caller's sem_t as its 8-hex-digit ID; each process finds its own descriptor for that ID in
+ * a lock-free table, so that sem_post from a signal handler neither allocates nor locks. */
+#define _GNU_SOURCE
 #include "internal.h"
-void ipcfs__sem_keep_across_exec(int keep) { (void)keep; }
+#include "ipcfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define NAMED_MAGIC 0x53454d4eu   /* "SEMN" */
+#define UNNAMED_MAGIC 0x53454d55u /* "SEMU" */
+
+struct named {
+    uint32_t magic;
+    int fd;
+    int refs;           /* sem_open calls not yet closed; under named_lock */
+    _Atomic int undo;   /* a robust call went through fd: reopened in a fork child */
+    dev_t dev;
+    ino_t ino;
+    struct named *next;
+};
+
+/* What sem_init leaves in the caller's sem_t (fits glibc's 32 bytes): the ID, not a descriptor,
+ * so that every process sharing the memory finds its own. */
+struct unnamed {
+    uint32_t magic;
+    uint32_t id;
+    int pshared;
+};
+_Static_assert(sizeof(struct unnamed) <= sizeof(sem_t), "sem_t holds an unnamed semaphore");
+
+static pthread_mutex_t named_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct named *named_list;
+
+/* ID -> descriptor, open addressing. A slot is (ID << 32) | (fd + 1), set once by CAS; sem_destroy
+ * leaves a tombstone (never reused, so a lookup never sees an ID move). */
+#define SLOTS 4096
+#define TOMB UINT64_MAX
+static _Atomic uint64_t slots[SLOTS];
+static _Atomic int slot_undo[SLOTS];
+
+static unsigned slot_home(uint32_t id) { return (id * 2654435761u) & (SLOTS - 1); }
+
+static int slot_find(uint32_t id) {
+    unsigned h = slot_home(id);
+    for (unsigned i = 0; i < SLOTS; i++, h = (h + 1) & (SLOTS - 1)) {
+        uint64_t w = slots[h];
+        if (w == 0) return -1;
+        if (w != TOMB && (uint32_t)(w >> 32) == id) return (int)h;
+    }
+    return -1;
+}
+
+/* The slot of id holding fd, or the slot someone else filled first for id (fd is then closed). */
+static int slot_insert(uint32_t id, int fd) {
+    uint64_t mine = ((uint64_t)id << 32) | (uint32_t)(fd + 1);
+    unsigned h = slot_home(id);
+    for (unsigned i = 0; i < SLOTS; i++, h = (h + 1) & (SLOTS - 1)) {
+        uint64_t w = slots[h];
+        if (w == 0) {
+            uint64_t expected = 0;
+            if (__atomic_compare_exchange_n(&slots[h], &expected, mine, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) return (int)h;
+            w = expected;
+        }
+        if (w != TOMB && (uint32_t)(w >> 32) == id) { close(fd); return (int)h; }
+    }
+    close(fd);
+    errno = ENOMEM;
+    return -1;
+}
+
+static int slot_fd(int slot) { return (int)(uint32_t)slots[slot] - 1; }
+
+/* The slot of an unnamed semaphore in this process, opening it on first use. Async-signal-safe. */
+static int unnamed_slot(const struct unnamed *u) {
+    int s = slot_find(u->id);
+    if (s >= 0) return s;
+    char path[PATH_MAX];
+    if (ipcfs__path(path, sizeof path, "semaphores/unnamed/%08X", u->id) < 0) return -1;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) errno = EINVAL; /* destroyed: not a semaphore any more */
+        return -1;
+    }
+    return slot_insert(u->id, fd);
+}
+
+/* The descriptor of sem, and where its undo mark lives. Async-signal-safe. */
+static int sem_fd(sem_t *sem, _Atomic int **undo) {
+    if (!sem) { errno = EINVAL; return -1; }
+    uint32_t magic = *(const uint32_t *)sem;
+    if (magic == NAMED_MAGIC) {
+        struct named *n = (struct named *)sem;
+        if (undo) *undo = &n->undo;
+        return n->fd;
+    }
+    if (magic == UNNAMED_MAGIC) {
+        int s = unnamed_slot((const struct unnamed *)sem);
+        if (s < 0) return -1;
+        if (undo) *undo = &slot_undo[s];
+        return slot_fd(s);
+    }
+    errno = EINVAL;
+    return -1;
+}
+
+static int run(sem_t *sem, const char *cmd, int with_undo) {
+    _Atomic int *undo = NULL;
+    int fd = sem_fd(sem, &undo);
+    if (fd < 0) return -1;
+    /* Marked before the command: a fork racing with it then reopens a handle with no adjustment
+     * (harmless) rather than letting a child share one that has. */
+    if (with_undo) *undo = 1;
+    return ipcfs__command(fd, cmd, strlen(cmd));
+}
+
+/* glibc's __shm_get_name: leading slashes skipped; empty or containing '/' is EINVAL; too long
+ * for "sem." + name in one path component is ENAMETOOLONG. */
+static int sem_name(const char *name, char *path, size_t cap) {
+    while (*name == '/') name++;
+    size_t len = strlen(name);
+    if (len == 0 || strchr(name, '/')) { errno = EINVAL; return -1; }
+    if (len + 4 > NAME_MAX) { errno = ENAMETOOLONG; return -1; }
+    return ipcfs__path(path, cap, "semaphores/named/%s", name);
+}
+
+static mode_t current_umask(void) {
+    /* umask(2) cannot be read without setting it, which races with other threads. */
+    char buf[2048];
+    if (ipcfs__read_status("/proc/self/status", buf, sizeof buf) < 0) return 022;
+    const char *p = strstr(buf, "\nUmask:");
+    return p ? (mode_t)strtoul(p + 7, NULL, 8) : 022;
+}
+
+static sem_t *named_handle(int fd) {
+    struct stat st;
+    if (fstat(fd, &st) < 0) { int e = errno; close(fd); errno = e; return SEM_FAILED; }
+    pthread_mutex_lock(&named_lock);
+    for (struct named *n = named_list; n; n = n->next) {
+        if (n->dev == st.st_dev && n->ino == st.st_ino) {
+            n->refs++;
+            pthread_mutex_unlock(&named_lock);
+            close(fd);
+            return (sem_t *)n;
+        }
+    }
+    struct named *n = calloc(1, sizeof *n);
+    if (!n) { pthread_mutex_unlock(&named_lock); close(fd); errno = ENOMEM; return SEM_FAILED; }
+    n->magic = NAMED_MAGIC;
+    n->fd = fd;
+    n->refs = 1;
+    n->dev = st.st_dev;
+    n->ino = st.st_ino;
+    n->next = named_list;
+    named_list = n;
+    pthread_mutex_unlock(&named_lock);
+    return (sem_t *)n;
+}
+
+sem_t *ipcfs_sem_open(const char *name, int oflag, ...) {
+    char path[PATH_MAX];
+    if (sem_name(name, path, sizeof path) < 0) return SEM_FAILED;
+    /* As glibc: the semaphore is opened for reading and writing whatever oflag's access mode. */
+    int open_flags = (oflag & ~(O_CREAT | O_EXCL | O_ACCMODE)) | O_NOFOLLOW | O_RDWR | O_CLOEXEC;
+    if (!(oflag & O_CREAT) || !(oflag & O_EXCL)) {
+        int fd = open(path, open_flags);
+        if (fd >= 0) return named_handle(fd);
+        if (!(oflag & O_CREAT) || errno != ENOENT) return SEM_FAILED;
+    }
+    va_list ap;
+    va_start(ap, oflag);
+    mode_t mode = va_arg(ap, mode_t);
+    unsigned value = va_arg(ap, unsigned);
+    va_end(ap);
+    if (value > SEM_VALUE_MAX) { errno = EINVAL; return SEM_FAILED; }
+    const char *base = name;
+    while (*base == '/') base++;
+    char cmd[PATH_MAX + 64], answer[PATH_MAX];
+    /* .new takes the mode as given; glibc's open(O_CREAT) applies the umask. Without excl, an
+     * existing semaphore (made since our open failed) is returned unchanged, as glibc's retry. */
+    snprintf(cmd, sizeof cmd, "create %s value=%u mode=%o%s", base, value, mode & ~current_umask() & 0777,
+             (oflag & O_EXCL) ? " excl" : "");
+    if (ipcfs__create("semaphores/named", cmd, answer, sizeof answer) < 0) return SEM_FAILED;
+    int fd = open(path, open_flags);
+    if (fd < 0) return SEM_FAILED;
+    return named_handle(fd);
+}
+
+int ipcfs_sem_close(sem_t *sem) {
+    pthread_mutex_lock(&named_lock);
+    for (struct named **p = &named_list; *p; p = &(*p)->next) {
+        if ((sem_t *)*p != sem) continue;
+        struct named *n = *p;
+        if (--n->refs == 0) {
+            *p = n->next;
+            n->magic = 0;
+            close(n->fd);
+            free(n);
+        }
+        pthread_mutex_unlock(&named_lock);
+        return 0;
+    }
+    pthread_mutex_unlock(&named_lock);
+    errno = EINVAL;
+    return -1;
+}
+
+int ipcfs_sem_unlink(const char *name) {
+    char path[PATH_MAX];
+    if (sem_name(name, path, sizeof path) < 0) return -1;
+    if (unlink(path) < 0) {
+        if (errno == EPERM) errno = EACCES; /* as glibc's sem_unlink (the sticky directory's EPERM) */
+        return -1;
+    }
+    return 0;
+}
+
+/* TODO(transient): drop the retry without `transient` once the daemon's unnamed/.new takes it
+ * (another helper is adding it); until then an unnamed semaphore never sem_destroy'd outlives
+ * its processes. */
+static int create_unnamed(unsigned value, char *answer, size_t cap, int *fd_out) {
+    char path[PATH_MAX], cmd[96];
+    if (ipcfs__path(path, sizeof path, "semaphores/unnamed/.new") < 0) return -1;
+    for (int transient = 1; transient >= 0; transient--) {
+        int nfd = open(path, O_RDWR | O_CLOEXEC);
+        if (nfd < 0) return -1;
+        int n = snprintf(cmd, sizeof cmd, "create value=%u mode=600%s", value, transient ? " transient" : "");
+        if (ipcfs__command(nfd, cmd, (size_t)n) < 0) {
+            int e = errno;
+            close(nfd);
+            if (e == EINVAL && transient) continue;
+            errno = e;
+            return -1;
+        }
+        ssize_t got = ipcfs__read_to_end(nfd, answer, cap - 1);
+        if (got < 0) { int e = errno; close(nfd); errno = e; return -1; }
+        while (got > 0 && (answer[got - 1] == '\n' || answer[got - 1] == ' ')) got--;
+        answer[got] = 0;
+        /* Opened before .new is closed: a transient semaphore lives while some file is open on it. */
+        char idpath[PATH_MAX];
+        int fd = ipcfs__path(idpath, sizeof idpath, "semaphores/unnamed/%s", answer) < 0 ? -1 : open(idpath, O_RDWR | O_CLOEXEC);
+        int e = errno;
+        close(nfd);
+        if (fd < 0) { errno = e; return -1; }
+        *fd_out = fd;
+        return 0;
+    }
+    return -1;
+}
+
+int ipcfs_sem_init(sem_t *sem, int pshared, unsigned int value) {
+    if (!sem || value > SEM_VALUE_MAX) { errno = EINVAL; return -1; }
+    char answer[64];
+    int fd;
+    if (create_unnamed(value, answer, sizeof answer, &fd) < 0) return -1;
+    char *end;
+    unsigned long id = strtoul(answer, &end, 16);
+    if (*end || end == answer || id > UINT32_MAX) { close(fd); errno = EIO; return -1; }
+    if (slot_insert((uint32_t)id, fd) < 0) return -1;
+    struct unnamed u = { UNNAMED_MAGIC, (uint32_t)id, pshared != 0 };
+    memset(sem, 0, sizeof *sem);
+    memcpy(sem, &u, sizeof u);
+    return 0;
+}
+
+int ipcfs_sem_destroy(sem_t *sem) {
+    if (!sem || *(const uint32_t *)sem != UNNAMED_MAGIC) { errno = EINVAL; return -1; }
+    struct unnamed *u = (struct unnamed *)sem;
+    int s = unnamed_slot(u);
+    if (s < 0) return -1;
+    int fd = slot_fd(s);
+    if (ipcfs__command(fd, "rmid", 4) < 0 && errno != EIDRM) return -1;
+    slots[s] = TOMB;
+    slot_undo[s] = 0;
+    close(fd);
+    u->magic = 0;
+    return 0;
+}
+
+int ipcfs_sem_post(sem_t *sem) { return run(sem, "post", 0); }
+int ipcfs_sem_wait(sem_t *sem) { return run(sem, "wait", 0); }
+int ipcfs_sem_trywait(sem_t *sem) { return run(sem, "trywait", 0); }
+int sem_post_robust(sem_t *sem) { return run(sem, "post undo", 1); }
+int sem_wait_robust(sem_t *sem) { return run(sem, "wait undo", 1); }
+int sem_trywait_robust(sem_t *sem) { return run(sem, "trywait undo", 1); }
+
+static int timed(sem_t *sem, clockid_t clk, const struct timespec *abstime, int with_undo) {
+    /* glibc checks the clock, then tv_nsec, before looking at the semaphore. */
+    if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC) { errno = EINVAL; return -1; }
+    char secs[48], cmd[80];
+    if (ipcfs__seconds_until(clk, abstime, secs, sizeof secs) < 0) return -1;
+    snprintf(cmd, sizeof cmd, "wait%s timeout=%s", with_undo ? " undo" : "", secs);
+    return run(sem, cmd, with_undo);
+}
+
+int ipcfs_sem_timedwait(sem_t *sem, const struct timespec *abstime) { return timed(sem, CLOCK_REALTIME, abstime, 0); }
+int ipcfs_sem_clockwait(sem_t *sem, clockid_t clock, const struct timespec *abstime) { return timed(sem, clock, abstime, 0); }
+int sem_timedwait_robust(sem_t *sem, const struct timespec *abstime) { return timed(sem, CLOCK_REALTIME, abstime, 1); }
+
+int ipcfs_sem_getvalue(sem_t *sem, int *sval) {
+    int fd = sem_fd(sem, NULL);
+    if (fd < 0) return -1;
+    /* A fresh description: reads of the shared handle continue or end its status text. */
+    char self[64], text[4096];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+    if (ipcfs__read_status(self, text, sizeof text) < 0) return -1;
+    long long v;
+    if (ipcfs__status_number(text, "value", &v) < 0) { errno = EIO; return -1; }
+    *sval = (int)v;
+    return 0;
+}
+
+/* A fork child must not keep its parent's adjustments alive through a shared handle. */
+static void lock_named(void) { pthread_mutex_lock(&named_lock); }
+static void unlock_named(void) { pthread_mutex_unlock(&named_lock); }
+static void fork_child(void) {
+    for (struct named *n = named_list; n; n = n->next)
+        if (n->undo && ipcfs__reopen(n->fd) == 0) n->undo = 0;
+    for (int s = 0; s < SLOTS; s++) {
+        uint64_t w = slots[s];
+        if (w && w != TOMB && slot_undo[s] && ipcfs__reopen(slot_fd(s)) == 0) slot_undo[s] = 0;
+    }
+    pthread_mutex_unlock(&named_lock);
+}
+
+__attribute__((constructor)) static void register_fork(void) { pthread_atfork(lock_named, unlock_named, fork_child); }
+
+void ipcfs__sem_keep_across_exec(int keep) {
+    for (struct named *n = named_list; n; n = n->next)
+        if (n->undo) fcntl(n->fd, F_SETFD, keep ? 0 : FD_CLOEXEC);
+    for (int s = 0; s < SLOTS; s++) {
+        uint64_t w = slots[s];
+        if (w && w != TOMB && slot_undo[s]) fcntl(slot_fd(s), F_SETFD, keep ? 0 : FD_CLOEXEC);
+    }
+}
