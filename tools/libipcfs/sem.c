@@ -128,12 +128,13 @@ static int run(sem_t *sem, const char *cmd, int with_undo) {
     return ipcfs__command(fd, cmd, strlen(cmd));
 }
 
-/* glibc's __shm_get_name: leading slashes skipped; empty or containing '/' is EINVAL; too long
- * for "sem." + name in one path component is ENAMETOOLONG. */
+/* glibc's __shm_get_name (2.36): leading slashes skipped; empty, containing '/', or too long for
+ * its buffer (256 bytes or more) is EINVAL (-2: sem_unlink says ENOENT); too long for "sem." +
+ * name in one path component is the file system's ENAMETOOLONG (-1). */
 static int sem_name(const char *name, char *path, size_t cap) {
     while (*name == '/') name++;
     size_t len = strlen(name);
-    if (len == 0 || strchr(name, '/')) { errno = EINVAL; return -1; }
+    if (len == 0 || len >= 256 || strchr(name, '/')) { errno = EINVAL; return -2; }
     if (len + 4 > NAME_MAX) { errno = ENAMETOOLONG; return -1; }
     return ipcfs__path(path, cap, "semaphores/named/%s", name);
 }
@@ -221,7 +222,9 @@ int ipcfs_sem_close(sem_t *sem) {
 
 int ipcfs_sem_unlink(const char *name) {
     char path[PATH_MAX];
-    if (sem_name(name, path, sizeof path) < 0) return -1;
+    int bad = sem_name(name, path, sizeof path);
+    if (bad == -2) errno = ENOENT; /* as glibc */
+    if (bad < 0) return -1;
     if (unlink(path) < 0) {
         if (errno == EPERM) errno = EACCES; /* as glibc's sem_unlink (the sticky directory's EPERM) */
         return -1;
