@@ -176,7 +176,7 @@ sem_t *ipcfs_sem_open(const char *name, int oflag, ...) {
     char path[PATH_MAX];
     if (sem_name(name, path, sizeof path) < 0) return SEM_FAILED;
     /* As glibc: the semaphore is opened for reading and writing whatever oflag's access mode. */
-    int open_flags = (oflag & ~(O_CREAT | O_EXCL | O_ACCMODE)) | O_NOFOLLOW | O_RDWR | O_CLOEXEC;
+    int open_flags = O_NOFOLLOW | O_RDWR | O_CLOEXEC; /* oflag's O_NONBLOCK would make waits trywaits */
     if (!(oflag & O_CREAT) || !(oflag & O_EXCL)) {
         int fd = open(path, open_flags);
         if (fd >= 0) return named_handle(fd);
