@@ -232,37 +232,26 @@ int ipcfs_sem_unlink(const char *name) {
     return 0;
 }
 
-/* TODO(transient): drop the retry without `transient` once the daemon's unnamed/.new takes it
- * (another helper is adding it); until then an unnamed semaphore never sem_destroy'd outlives
- * its processes. */
+/* .new's `transient`: the semaphore goes when its last open file does, so a program that never
+ * calls sem_destroy leaks nothing. */
 static int create_unnamed(unsigned value, char *answer, size_t cap, int *fd_out) {
     char path[PATH_MAX], cmd[96];
     if (ipcfs__path(path, sizeof path, "semaphores/unnamed/.new") < 0) return -1;
-    for (int transient = 1; transient >= 0; transient--) {
-        int nfd = open(path, O_RDWR | O_CLOEXEC);
-        if (nfd < 0) return -1;
-        int n = snprintf(cmd, sizeof cmd, "create value=%u mode=600%s", value, transient ? " transient" : "");
-        if (ipcfs__command(nfd, cmd, (size_t)n) < 0) {
-            int e = errno;
-            close(nfd);
-            if (e == EINVAL && transient) continue;
-            errno = e;
-            return -1;
-        }
-        ssize_t got = ipcfs__read_to_end(nfd, answer, cap - 1);
-        if (got < 0) { int e = errno; close(nfd); errno = e; return -1; }
-        while (got > 0 && (answer[got - 1] == '\n' || answer[got - 1] == ' ')) got--;
-        answer[got] = 0;
-        /* Opened before .new is closed: a transient semaphore lives while some file is open on it. */
-        char idpath[PATH_MAX];
-        int fd = ipcfs__path(idpath, sizeof idpath, "semaphores/unnamed/%s", answer) < 0 ? -1 : open(idpath, O_RDWR | O_CLOEXEC);
-        int e = errno;
-        close(nfd);
-        if (fd < 0) { errno = e; return -1; }
-        *fd_out = fd;
-        return 0;
-    }
-    return -1;
+    int nfd = open(path, O_RDWR | O_CLOEXEC);
+    if (nfd < 0) return -1;
+    int n = snprintf(cmd, sizeof cmd, "create value=%u mode=600 transient", value);
+    ssize_t got = ipcfs__command(nfd, cmd, (size_t)n) < 0 ? -1 : ipcfs__read_to_end(nfd, answer, cap - 1);
+    if (got < 0) { int e = errno; close(nfd); errno = e; return -1; }
+    while (got > 0 && (answer[got - 1] == '\n' || answer[got - 1] == ' ')) got--;
+    answer[got] = 0;
+    /* Opened before .new is closed, which would otherwise be the last open file on it. */
+    char idpath[PATH_MAX];
+    int fd = ipcfs__path(idpath, sizeof idpath, "semaphores/unnamed/%s", answer) < 0 ? -1 : open(idpath, O_RDWR | O_CLOEXEC);
+    int e = errno;
+    close(nfd);
+    if (fd < 0) { errno = e; return -1; }
+    *fd_out = fd;
+    return 0;
 }
 
 int ipcfs_sem_init(sem_t *sem, int pshared, unsigned int value) {

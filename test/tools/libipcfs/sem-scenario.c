@@ -152,6 +152,9 @@ int main(void) {
     for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
     val("value after threads", u);
     rc("destroy", S(destroy)(u));
+    static sem_t never_destroyed; /* libipcfs: transient, gone with this process (the test checks) */
+    rc("init, never destroyed", S(init)(&never_destroyed, 0, 1));
+    rc("trywait it", S(trywait)(&never_destroyed));
 #ifdef USE_IPCFS
     sem_t zero; memset(&zero, 0, sizeof zero);
     errno = 0; printf("ipcfs-only post zeroed sem_t: %s\n", S(post)(&zero) ? en(errno) : "ok");
