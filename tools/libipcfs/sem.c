@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,7 +29,7 @@ struct named {
     uint32_t magic;
     int fd;
     int refs;           /* sem_open calls not yet closed; under named_lock */
-    _Atomic int undo;   /* a robust call went through fd: reopened in a fork child */
+    _Atomic int undo;   /* MARK_*: whether fd carries undo, or is shared with the parent process */
     dev_t dev;
     ino_t ino;
     struct named *next;
@@ -42,6 +43,32 @@ struct unnamed {
     int pshared;
 };
 _Static_assert(sizeof(struct unnamed) <= sizeof(sem_t), "sem_t holds an unnamed semaphore");
+
+/* A handle's undo mark. A handle that has carried undo is reopened in a fork child (which starts
+ * with no adjustments); the child's other handles are marked INHERITED, and reopened before their
+ * first robust call, so that the child's units are not recorded on its parent's description. */
+enum { MARK_CLEAN, MARK_UNDO, MARK_INHERITED, MARK_REOPENING };
+
+static void mark_undo(_Atomic int *mark, int fd) {
+    for (;;) {
+        int m = *mark;
+        if (m == MARK_INHERITED) {
+            if (!__atomic_compare_exchange_n(mark, &m, MARK_REOPENING, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) continue;
+            ipcfs__reopen(fd); /* on failure the call still runs, on the shared description */
+            *mark = MARK_UNDO;
+            return;
+        }
+        if (m == MARK_REOPENING) { sched_yield(); continue; } /* another thread, for a moment */
+        /* Marked before the command: a racing fork then reopens a handle with nothing to give back. */
+        *mark = MARK_UNDO;
+        return;
+    }
+}
+
+static void mark_fork_child(_Atomic int *mark, int fd) {
+    if (*mark == MARK_UNDO) *mark = ipcfs__reopen(fd) == 0 ? MARK_CLEAN : MARK_INHERITED;
+    else if (*mark == MARK_CLEAN) *mark = MARK_INHERITED;
+}
 
 static pthread_mutex_t named_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct named *named_list;
@@ -122,9 +149,7 @@ static int run(sem_t *sem, const char *cmd, int with_undo) {
     _Atomic int *undo = NULL;
     int fd = sem_fd(sem, &undo);
     if (fd < 0) return -1;
-    /* Marked before the command: a fork racing with it then reopens a handle with no adjustment
-     * (harmless) rather than letting a child share one that has. */
-    if (with_undo) *undo = 1;
+    if (with_undo) mark_undo(undo, fd);
     return ipcfs__command(fd, cmd, strlen(cmd));
 }
 
@@ -321,10 +346,10 @@ static void lock_named(void) { pthread_mutex_lock(&named_lock); }
 static void unlock_named(void) { pthread_mutex_unlock(&named_lock); }
 static void fork_child(void) {
     for (struct named *n = named_list; n; n = n->next)
-        if (n->undo && ipcfs__reopen(n->fd) == 0) n->undo = 0;
+        mark_fork_child(&n->undo, n->fd);
     for (int s = 0; s < SLOTS; s++) {
         uint64_t w = slots[s];
-        if (w && w != TOMB && slot_undo[s] && ipcfs__reopen(slot_fd(s)) == 0) slot_undo[s] = 0;
+        if (w && w != TOMB) mark_fork_child(&slot_undo[s], slot_fd(s));
     }
     pthread_mutex_unlock(&named_lock);
 }
@@ -333,9 +358,9 @@ __attribute__((constructor)) static void register_fork(void) { pthread_atfork(lo
 
 void ipcfs__sem_keep_across_exec(int keep) {
     for (struct named *n = named_list; n; n = n->next)
-        if (n->undo) fcntl(n->fd, F_SETFD, keep ? 0 : FD_CLOEXEC);
+        if (n->undo == MARK_UNDO) fcntl(n->fd, F_SETFD, keep ? 0 : FD_CLOEXEC);
     for (int s = 0; s < SLOTS; s++) {
         uint64_t w = slots[s];
-        if (w && w != TOMB && slot_undo[s]) fcntl(slot_fd(s), F_SETFD, keep ? 0 : FD_CLOEXEC);
+        if (w && w != TOMB && slot_undo[s] == MARK_UNDO) fcntl(slot_fd(s), F_SETFD, keep ? 0 : FD_CLOEXEC);
     }
 }

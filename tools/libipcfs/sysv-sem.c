@@ -30,9 +30,14 @@ union semun {
 struct handle {
     int semid;
     int fd;
-    volatile int undo; /* a SEM_UNDO operation went through fd */
+    volatile int mark; /* MARK_*: whether fd carries SEM_UNDO, or is shared with the parent process */
     struct handle *volatile next;
 };
+
+/* A handle that has carried SEM_UNDO is reopened in a fork child (which starts with no
+ * adjustments); the child's other handles are marked INHERITED and reopened before their first
+ * SEM_UNDO operation, so that the child's adjustments are not recorded on its parent's description. */
+enum { MARK_CLEAN, MARK_UNDO, MARK_INHERITED };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct handle *volatile handles;
@@ -111,7 +116,10 @@ int ipcfs_semtimedop(int semid, struct sembuf *sops, size_t nsops, const struct 
     struct handle *h = handle_of(semid);
     int fd = h ? h->fd : -1;
     /* Marked before the command: a racing fork then reopens a handle with nothing to give back. */
-    if (h && undo) h->undo = 1;
+    if (h && undo) {
+        if (h->mark == MARK_INHERITED) ipcfs__reopen(h->fd); /* on failure: the shared description */
+        h->mark = MARK_UNDO;
+    }
     pthread_mutex_unlock(&lock);
     int r = fd < 0 ? -1 : ipcfs__command(fd, cmd, n);
     int e = errno;
@@ -300,7 +308,8 @@ static void lock_all(void) { pthread_mutex_lock(&lock); }
 static void unlock_all(void) { pthread_mutex_unlock(&lock); }
 static void fork_child(void) {
     for (struct handle *h = handles; h; h = h->next)
-        if (h->undo && ipcfs__reopen(h->fd) == 0) h->undo = 0;
+        if (h->mark == MARK_UNDO) h->mark = ipcfs__reopen(h->fd) == 0 ? MARK_CLEAN : MARK_INHERITED;
+        else if (h->mark == MARK_CLEAN) h->mark = MARK_INHERITED;
     pthread_mutex_unlock(&lock);
 }
 
@@ -308,5 +317,5 @@ __attribute__((constructor)) static void register_fork(void) { pthread_atfork(lo
 
 void ipcfs__sysv_sem_keep_across_exec(int keep) {
     for (struct handle *h = handles; h; h = h->next)
-        if (h->undo) fcntl(h->fd, F_SETFD, keep ? 0 : FD_CLOEXEC);
+        if (h->mark == MARK_UNDO) fcntl(h->fd, F_SETFD, keep ? 0 : FD_CLOEXEC);
 }

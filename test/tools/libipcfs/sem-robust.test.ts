@@ -15,8 +15,8 @@ function status(dir: string, name: string): string {
   return readFileSync(join(dir, 'semaphores', 'named', name), 'utf8');
 }
 
-for (const mode of ['', 'fork'] as const) {
-  test(`a token taken with sem_wait_robust comes back when its holder is SIGKILLed${mode ? ' (its forked child still running)' : ''}`, async (t) => {
+for (const mode of ['', 'fork', 'calls', 'inherited'] as const) {
+  test(`a token taken with sem_wait_robust comes back when its holder is SIGKILLed${mode === 'fork' ? ' (its forked child still running)' : mode === 'calls' ? ' (after trywait, timedwait and post robust)' : mode === 'inherited' ? ' (a fork child, its parent still running)' : ''}`, async (t) => {
     await withDaemon(async (d) => {
       const name = `robust${mode}`;
       writeFileSync(join(d.dir, 'semaphores', 'named', '.new'), `create ${name} value=1`);
@@ -24,13 +24,21 @@ for (const mode of ['', 'fork'] as const) {
       const m = await printed(c, /holding (\d+)/);
       t.truthy(m, c.out());
       const pid = Number(m![1]);
-      const child = mode ? Number(/child (\d+)/.exec(c.out())![1]) : 0;
+      const child = mode === 'fork' ? Number(/child (\d+)/.exec(c.out())![1]) : 0;
+      if (mode === 'calls') {
+        t.true(
+          c.out().startsWith('trywait_robust: 0\ntrywait_robust empty: EAGAIN\ntimedwait_robust past: ETIMEDOUT\n' +
+            'timedwait_robust bad nsec: EINVAL\npost_robust: 0\n'),
+          c.out(),
+        );
+      }
       const held = status(d.dir, name);
       t.regex(held, /^value: 0$/m);
       t.regex(held, new RegExp(`^undo: pid=${pid} comm=\\S+ sem=0 adj=1$`, 'm'));
       process.kill(pid, 'SIGKILL');
       t.true(await eventually(() => /^value: 1$/m.test(status(d.dir, name))), status(d.dir, name));
       t.notRegex(status(d.dir, name), /^undo:/m);
+      if (mode === 'inherited') process.kill(c.child.pid!, 'SIGKILL');
       if (child) {
         t.is(readFileSync(`/proc/${child}/stat`, 'utf8').split(' ')[2] !== 'Z', true, 'the child still runs');
         process.kill(child, 'SIGKILL');

@@ -35,6 +35,27 @@ static int op(int id, unsigned short n, short o, short f) { struct sembuf b = { 
 static void wait_ncnt(int id, int n, int want) { while (SEMCTL(id, n, GETNCNT) != want) usleep(1000); }
 static void on_usr1(int s) { (void)s; }
 
+/* ipcfs gives a dead process's adjustments back when the kernel releases its file (FUSE release,
+ * sent after the exit): waitpid may return first. Waits until the set shows none of pid's. */
+static void settle(int id, pid_t pid) {
+#ifdef USE_IPCFS
+    char path[4200], text[65536], want[48];
+    snprintf(path, sizeof path, "%s/semaphores/sysv/%d", ipcfs_mount_dir(), id);
+    snprintf(want, sizeof want, "undo: pid=%d ", (int)pid);
+    for (int i = 0; i < 5000; i++) {
+        FILE *f = fopen(path, "r");
+        if (!f) return;
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        text[n] = 0;
+        if (!strstr(text, want)) return;
+        usleep(1000);
+    }
+#else
+    (void)id; (void)pid; /* the kernel undoes in exit, before the parent hears of it */
+#endif
+}
+
 int main(void) {
     key_t key = 0x5e3a0001;
     rc("semget absent", SEMGET(key, 1, 0600));
@@ -109,6 +130,7 @@ int main(void) {
     c = fork();
     if (c == 0) { op(id, 0, 1, SEM_UNDO); _exit(0); }
     waitpid(c, NULL, 0);
+    settle(id, c);
     rc("after a child's +1 undo and exit", SEMCTL(id, 0, GETVAL));
     int pipefd[2];
     if (pipe(pipefd) < 0) return 1;
@@ -119,6 +141,7 @@ int main(void) {
     rc("while a child holds -2 undo", SEMCTL(id, 0, GETVAL));
     kill(c, SIGKILL);
     waitpid(c, NULL, 0);
+    settle(id, c);
     rc("after it is SIGKILLed", SEMCTL(id, 0, GETVAL));
     int p2[2];
     if (pipe(p2) < 0) return 1;
@@ -131,11 +154,22 @@ int main(void) {
         _exit(0);
     }
     waitpid(c, NULL, 0);
+    settle(id, c);
     char gbuf[32] = { 0 };
     if (read(p2[0], gbuf, sizeof gbuf - 1) <= 0) return 1;
     rc("after a child's +1 undo and exit, its own child alive", SEMCTL(id, 0, GETVAL));
     kill(atoi(gbuf), SIGKILL);
     waitpid(atoi(gbuf), NULL, 0);
+
+    /* a child's SEM_UNDO on a set its parent used only without SEM_UNDO */
+    int fresh = SEMGET(IPC_PRIVATE, 1, 0600);
+    rc("parent +1 without undo", op(fresh, 0, 1, 0));
+    c = fork();
+    if (c == 0) { op(fresh, 0, 1, SEM_UNDO); _exit(0); }
+    waitpid(c, NULL, 0);
+    settle(fresh, c);
+    rc("after a child's +1 undo on an inherited handle and exit", SEMCTL(fresh, 0, GETVAL));
+    rc("IPC_RMID fresh", SEMCTL(fresh, 0, IPC_RMID));
 
     /* EIDRM for a blocked semop, EINVAL afterwards */
     SEMCTL(id, 2, SETVAL, (union semun){ .val = 0 });
