@@ -108,6 +108,9 @@ int main(void) {
     rc("clockwait monotonic 30ms", S(clockwait)(a, CLOCK_MONOTONIC, &msoon));
     rc("clockwait cputime clock", S(clockwait)(a, CLOCK_PROCESS_CPUTIME_ID, &msoon));
     rc("post", S(post)(a));
+    bad.tv_nsec = -1;
+    rc("timedwait nsec -1, available", S(timedwait)(a, &bad));
+    rc("clockwait bad clock, available", S(clockwait)(a, 12345, &msoon));
     soon = in_ms(CLOCK_REALTIME, 1000);
     rc("timedwait available", S(timedwait)(a, &soon));
     rc("close a", S(close)(a));
