@@ -111,6 +111,11 @@ int main(void) {
     bad.tv_nsec = -1;
     rc("timedwait nsec -1, available", S(timedwait)(a, &bad));
     rc("clockwait bad clock, available", S(clockwait)(a, 12345, &msoon));
+    struct timespec forever = { LLONG_MAX, 999999999 };
+    rc("timedwait forever, available", S(timedwait)(a, &forever));
+    struct timespec never = { LLONG_MIN, 0 };
+    rc("timedwait LLONG_MIN", S(timedwait)(a, &never));
+    rc("post", S(post)(a));
     soon = in_ms(CLOCK_REALTIME, 1000);
     rc("timedwait available", S(timedwait)(a, &soon));
     rc("close a", S(close)(a));

@@ -5,6 +5,7 @@
  * adjustments come back at its exit and at SIGKILL, even while a child it forked lives on). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,11 @@ int main(void) {
     rc("op +1 past SEMVMX", op(id, 1, 1, 0));
     struct sembuf two[2] = { { 0, 2, 0 }, { 2, 5, 0 } };
     rc("semop two", SEMOP(id, two, 2));
+    struct timespec forever = { LLONG_MAX, 0 };
+    struct sembuf one = { 0, -1, 0 };
+    rc("semtimedop forever, available", SEMTIMEDOP(id, &one, 1, &forever));
+    one.sem_op = 1;
+    rc("semop +1", SEMOP(id, &one, 1));
     unsigned short all[3];
     rc("GETALL", SEMCTL(id, 0, GETALL, (union semun){ .array = all }));
     printf("values: %u %u %u\n", all[0], all[1], all[2]);
