@@ -9,6 +9,7 @@
 #include "internal.h"
 #include "ipcfs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -192,6 +193,50 @@ static int fill_stat(const char *text, struct semid_ds *ds) {
     return 0;
 }
 
+/* IPC_INFO / SEM_INFO: the daemon's limits, and for SEM_INFO what is in use (both in
+ * limits/ipcfs), in Linux's fields; the answer is the highest semid in use (Linux: the highest
+ * index), 0 when there is none. */
+static int sem_info(int cmd, struct seminfo *si) {
+    char text[16384], path[PATH_MAX];
+    long long msl, mns, opm, mni, vmx, aem, sets = 0, sems = 0;
+    if (ipcfs__path(path, sizeof path, "limits/ipcfs") < 0 || ipcfs__read_status(path, text, sizeof text) < 0) return -1;
+    if (ipcfs__status_number(text, "semmsl", &msl) || ipcfs__status_number(text, "semmns", &mns) ||
+        ipcfs__status_number(text, "semopm", &opm) || ipcfs__status_number(text, "semmni", &mni) ||
+        ipcfs__status_number(text, "semvmx", &vmx)) {
+        errno = EIO;
+        return -1;
+    }
+    if (ipcfs__status_number(text, "semaem", &aem)) aem = vmx; /* Linux's SEMAEM is SEMVMX */
+    if (cmd == SEM_INFO) {
+        if (ipcfs__status_number(text, "sem-sets-used", &sets) || ipcfs__status_number(text, "semaphores-used", &sems)) {
+            errno = EIO;
+            return -1;
+        }
+    }
+    memset(si, 0, sizeof *si);
+    si->semmap = (int)mns;
+    si->semmni = (int)mni;
+    si->semmns = (int)mns;
+    si->semmnu = (int)mns;
+    si->semmsl = (int)msl;
+    si->semopm = (int)opm;
+    si->semume = (int)opm;
+    si->semusz = cmd == SEM_INFO ? (int)sets : 20; /* Linux: SEMUSZ for IPC_INFO */
+    si->semvmx = (int)vmx;
+    si->semaem = cmd == SEM_INFO ? (int)sems : (int)aem;
+    int max = 0;
+    if (ipcfs__path(path, sizeof path, "semaphores/sysv") < 0) return -1;
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    for (struct dirent *e; (e = readdir(d));) {
+        char *end;
+        long id = strtol(e->d_name, &end, 10);
+        if (!*end && end != e->d_name && id > max && id <= INT_MAX) max = (int)id;
+    }
+    closedir(d);
+    return max;
+}
+
 /* A command on this process's handle (IPC_SET, IPC_RMID, SETVAL, SETALL). */
 static int command(int semid, const char *cmd, size_t len, int owner_only) {
     pthread_mutex_lock(&lock);
@@ -296,6 +341,8 @@ int ipcfs_semctl(int semid, int semnum, int cmd, ...) {
         errno = e;
         return r;
     }
+    case IPC_INFO: case SEM_INFO:
+        return sem_info(cmd, arg.__buf);
     default:
         errno = EINVAL;
         return -1;

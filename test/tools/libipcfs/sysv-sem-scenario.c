@@ -108,6 +108,13 @@ int main(void) {
     SEMCTL(id, 0, IPC_STAT, (union semun){ .buf = &ds });
     printf("mode after IPC_SET: %o\n", ds.sem_perm.mode & 0777);
     rc("bad cmd", SEMCTL(id, 0, 12345));
+    struct seminfo si;
+    printf("IPC_INFO: %s\n", SEMCTL(0, 0, IPC_INFO, (union semun){ .buf = (struct semid_ds *)&si }) < 0 ? en(errno) : "ok");
+    printf("limits: semmap=%d semmni=%d semmns=%d semmnu=%d semmsl=%d semopm=%d semume=%d semusz=%d semvmx=%d semaem=%d\n",
+           si.semmap, si.semmni, si.semmns, si.semmnu, si.semmsl, si.semopm, si.semume, si.semusz, si.semvmx, si.semaem);
+    printf("SEM_INFO: %s\n", SEMCTL(0, 0, SEM_INFO, (union semun){ .buf = (struct semid_ds *)&si }) < 0 ? en(errno) : "ok");
+    printf("in use: sets=%d semaphores=%d\n", si.semusz, si.semaem);
+    fflush(stdout);
 
     /* EINTR: a blocked semop interrupted by a signal (no SA_RESTART) */
     struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_handler = on_usr1; sigaction(SIGUSR1, &sa, NULL);
