@@ -160,6 +160,8 @@ static int sem_name(const char *name, char *path, size_t cap) {
     while (*name == '/') name++;
     size_t len = strlen(name);
     if (len == 0 || len >= 256 || strchr(name, '/')) { errno = EINVAL; return -2; }
+    /* Not semaphores on the mount (glibc would make files "sem.", "sem.." and "sem..new"). */
+    if (!strcmp(name, ".") || !strcmp(name, "..") || !strcmp(name, ".new")) { errno = EINVAL; return -2; }
     if (len + 4 > NAME_MAX) { errno = ENAMETOOLONG; return -1; }
     return ipcfs__path(path, cap, "semaphores/named/%s", name);
 }
