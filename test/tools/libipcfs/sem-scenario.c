@@ -168,6 +168,7 @@ int main(void) {
     errno = 0; printf("ipcfs-only post zeroed sem_t: %s\n", S(post)(&zero) ? en(errno) : "ok");
     printf("ipcfs-only post destroyed: %s\n", S(post)(u) ? en(errno) : "ok");
     printf("ipcfs-only close unnamed: %s\n", S(close)(u) ? en(errno) : "ok");
+    printf("ipcfs-only open /.new: %s\n", S(open)("/.new", O_CREAT, 0600, 0) == SEM_FAILED ? en(errno) : "ok");
 #endif
     return 0;
 }

@@ -3,7 +3,8 @@
  * sem_open/unlink/timedwait/clockwait/post, named-open identity and references, sem_init pshared
  * across fork, sem_post from a signal handler interrupting a wait (EINTR), threads) built both
  * ways; the outputs must be the same. The lines only libipcfs prints are its own EINVAL for a
- * sem_t it did not make (glibc does not check one; documented).
+ * sem_t it did not make (glibc does not check one) and for the name .new (the mount's clone
+ * file); both documented.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -33,6 +34,7 @@ test('POSIX semaphores: libipcfs prints what glibc prints', async (t) => {
       'ipcfs-only post zeroed sem_t: EINVAL',
       'ipcfs-only post destroyed: EINVAL',
       'ipcfs-only close unnamed: EINVAL',
+      'ipcfs-only open /.new: EINVAL',
     ]);
     t.deepEqual(readdirSync(join(d.dir, 'semaphores', 'named')).filter((n) => n !== '.new'), [], 'every named semaphore unlinked');
     t.deepEqual(readdirSync(join(d.dir, 'semaphores', 'unnamed')).filter((n) => n !== '.new'), [], 'unnamed semaphores destroyed, or gone with the process (transient)');
