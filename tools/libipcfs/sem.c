@@ -73,21 +73,24 @@ static void mark_fork_child(_Atomic int *mark, int fd) {
 static pthread_mutex_t named_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct named *named_list;
 
-/* ID -> descriptor, open addressing. A slot is (ID << 32) | (fd + 1), set once by CAS; sem_destroy
- * leaves a tombstone (never reused, so a lookup never sees an ID move). */
+/* ID -> descriptor, open addressing. A slot is (ID << 32) | (fd + 1), filled by CAS; sem_destroy
+ * leaves a tombstone, which a later insert may fill. Two threads opening the same ID at once may
+ * both get in (one each side of a tombstone): harmless, lookups take the first, and sem_destroy
+ * closes every entry of its ID. */
 #define SLOTS 4096
 #define TOMB UINT64_MAX
 static _Atomic uint64_t slots[SLOTS];
 static _Atomic int slot_undo[SLOTS];
 
 static unsigned slot_home(uint32_t id) { return (id * 2654435761u) & (SLOTS - 1); }
+static int slot_is(uint64_t w, uint32_t id) { return w != 0 && w != TOMB && (uint32_t)(w >> 32) == id; }
 
 static int slot_find(uint32_t id) {
     unsigned h = slot_home(id);
     for (unsigned i = 0; i < SLOTS; i++, h = (h + 1) & (SLOTS - 1)) {
         uint64_t w = slots[h];
         if (w == 0) return -1;
-        if (w != TOMB && (uint32_t)(w >> 32) == id) return (int)h;
+        if (slot_is(w, id)) return (int)h;
     }
     return -1;
 }
@@ -98,12 +101,12 @@ static int slot_insert(uint32_t id, int fd) {
     unsigned h = slot_home(id);
     for (unsigned i = 0; i < SLOTS; i++, h = (h + 1) & (SLOTS - 1)) {
         uint64_t w = slots[h];
-        if (w == 0) {
-            uint64_t expected = 0;
+        if (w == 0 || w == TOMB) {
+            uint64_t expected = w;
             if (__atomic_compare_exchange_n(&slots[h], &expected, mine, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) return (int)h;
             w = expected;
         }
-        if (w != TOMB && (uint32_t)(w >> 32) == id) { close(fd); return (int)h; }
+        if (slot_is(w, id)) { close(fd); return (int)h; }
     }
     close(fd);
     errno = ENOMEM;
@@ -301,12 +304,14 @@ int ipcfs_sem_destroy(sem_t *sem) {
     struct unnamed *u = (struct unnamed *)sem;
     int s = unnamed_slot(u);
     if (s < 0) return -1;
-    int fd = slot_fd(s);
-    if (ipcfs__command(fd, "rmid", 4) < 0 && errno != EIDRM) return -1;
-    slots[s] = TOMB;
-    slot_undo[s] = 0;
-    close(fd);
+    if (ipcfs__command(slot_fd(s), "rmid", 4) < 0 && errno != EIDRM) return -1;
     u->magic = 0;
+    for (unsigned i = 0, h = slot_home(u->id); i < SLOTS && slots[h] != 0; i++, h = (h + 1) & (SLOTS - 1)) {
+        uint64_t w = slots[h];
+        if (!slot_is(w, u->id)) continue;
+        slot_undo[h] = MARK_CLEAN; /* before the tombstone: the next insert here starts clean */
+        if (__atomic_compare_exchange_n(&slots[h], &w, TOMB, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) close((int)(uint32_t)w - 1);
+    }
     return 0;
 }
 

@@ -160,6 +160,10 @@ int main(void) {
     for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
     val("value after threads", u);
     rc("destroy", S(destroy)(u));
+    sem_t cycled;
+    int cycles = 0;
+    while (cycles < 4200 && S(init)(&cycled, 0, 1) == 0 && S(trywait)(&cycled) == 0 && S(destroy)(&cycled) == 0) cycles++;
+    printf("init, trywait, destroy: %d times%s%s\n", cycles, cycles < 4200 ? ", then " : "", cycles < 4200 ? en(errno) : "");
     static sem_t never_destroyed; /* libipcfs: transient, gone with this process (the test checks) */
     rc("init, never destroyed", S(init)(&never_destroyed, 0, 1));
     rc("trywait it", S(trywait)(&never_destroyed));
