@@ -131,15 +131,21 @@ int ipcfs_semtimedop(int semid, struct sembuf *sops, size_t nsops, const struct 
 
 int ipcfs_semop(int semid, struct sembuf *sops, size_t nsops) { return ipcfs_semtimedop(semid, sops, nsops, NULL); }
 
-static int status_of(int semid, char *buf, size_t cap) {
+/* The set's status text (malloc'd: a set of 32000 semaphores has megabytes of it), or NULL. */
+static char *status_of(int semid) {
     char path[PATH_MAX];
-    if (semid < 0) { errno = EINVAL; return -1; }
-    if (set_path(path, sizeof path, semid) < 0) return -1;
-    if (ipcfs__read_status(path, buf, cap) < 0) {
-        if (errno == ENOENT) errno = EINVAL;
-        return -1;
+    if (semid < 0) { errno = EINVAL; return NULL; }
+    if (set_path(path, sizeof path, semid) < 0) return NULL;
+    for (size_t cap = 1 << 16; cap <= (size_t)64 << 20; cap *= 4) {
+        char *buf = malloc(cap);
+        if (!buf) { errno = ENOMEM; return NULL; }
+        if (ipcfs__read_status(path, buf, cap) >= 0) return buf;
+        int e = errno;
+        free(buf);
+        if (e != ERANGE) { errno = e == ENOENT ? EINVAL : e; return NULL; }
     }
-    return 0;
+    errno = ERANGE;
+    return NULL;
 }
 
 /* The i-th number of the status line "key: a b c" (the per-semaphore lines). */
@@ -258,22 +264,11 @@ static int per_sem(const char *text, int semnum, const char *key, int *out) {
     return 0;
 }
 
-int ipcfs_semctl(int semid, int semnum, int cmd, ...) {
-    union semun arg = {0};
-    va_list ap;
-    va_start(ap, cmd);
-    switch (cmd) {
-    case SETVAL: case SETALL: case GETALL: case IPC_STAT: case SEM_STAT: case SEM_STAT_ANY: case IPC_SET:
-    case IPC_INFO: case SEM_INFO:
-        arg = va_arg(ap, union semun);
-        break;
-    }
-    va_end(ap);
-    char text[1 << 17];
+/* GET* and IPC_STAT from the set's status text. */
+static int from_status(const char *text, int semid, int semnum, int cmd, union semun arg) {
     int v;
     switch (cmd) {
     case GETVAL: case GETNCNT: case GETZCNT: case GETPID: {
-        if (status_of(semid, text, sizeof text) < 0) return -1;
         const char *key = cmd == GETVAL ? "value" : cmd == GETNCNT ? "ncnt" : cmd == GETZCNT ? "zcnt" : "pid";
         if (cmd == GETNCNT || cmd == GETZCNT) {
             /* Per semaphore only on the "sem N:" lines of sets of more than one. */
@@ -293,28 +288,59 @@ int ipcfs_semctl(int semid, int semnum, int cmd, ...) {
         return per_sem(text, semnum, key, &v) < 0 ? -1 : v;
     }
     case GETALL: {
-        if (status_of(semid, text, sizeof text) < 0) return -1;
-        long long nsems, x;
+        long long nsems;
         if (ipcfs__status_number(text, "nsems", &nsems) < 0) { errno = EIO; return -1; }
-        for (int i = 0; i < nsems; i++) {
-            if (nth(text, "value", i, &x) < 0) { errno = EIO; return -1; }
+        const char *p = strstr(text, "\nvalue:");
+        if (!p) { errno = EIO; return -1; }
+        p += 7;
+        for (int i = 0; i < nsems; i++) { /* one pass: the line has one value per semaphore */
+            char *end;
+            long x = strtol(p, &end, 10);
+            if (end == p) { errno = EIO; return -1; }
             arg.array[i] = (unsigned short)x;
+            p = end;
         }
         return 0;
     }
-    case IPC_STAT: case SEM_STAT: case SEM_STAT_ANY:
-        if (status_of(semid, text, sizeof text) < 0) return -1;
+    default: /* IPC_STAT, SEM_STAT, SEM_STAT_ANY */
         if (fill_stat(text, arg.buf) < 0) return -1;
         return cmd == IPC_STAT ? 0 : semid;
+    }
+}
+
+int ipcfs_semctl(int semid, int semnum, int cmd, ...) {
+    union semun arg = {0};
+    va_list ap;
+    va_start(ap, cmd);
+    switch (cmd) {
+    case SETVAL: case SETALL: case GETALL: case IPC_STAT: case SEM_STAT: case SEM_STAT_ANY: case IPC_SET:
+    case IPC_INFO: case SEM_INFO:
+        arg = va_arg(ap, union semun);
+        break;
+    }
+    va_end(ap);
+    switch (cmd) {
+    case GETVAL: case GETNCNT: case GETZCNT: case GETPID: case GETALL: case IPC_STAT: case SEM_STAT: case SEM_STAT_ANY: {
+        char *text = status_of(semid);
+        if (!text) return -1;
+        int r = from_status(text, semid, semnum, cmd, arg);
+        int e = errno;
+        free(text);
+        errno = e;
+        return r;
+    }
     case SETVAL: {
         char c[64];
         int n = snprintf(c, sizeof c, "setval %d %d", semnum, arg.val);
         return command(semid, c, (size_t)n, 0);
     }
     case SETALL: {
-        if (status_of(semid, text, sizeof text) < 0) return -1;
+        char *text = status_of(semid);
+        if (!text) return -1;
         long long nsems;
-        if (ipcfs__status_number(text, "nsems", &nsems) < 0) { errno = EIO; return -1; }
+        int bad = ipcfs__status_number(text, "nsems", &nsems);
+        free(text);
+        if (bad) { errno = EIO; return -1; }
         char *c = malloc((size_t)nsems * 8 + 16);
         if (!c) { errno = ENOMEM; return -1; }
         size_t n = (size_t)sprintf(c, "setall");

@@ -195,6 +195,16 @@ int main(void) {
     rc("semop after IPC_RMID", op(id, 0, 1, 0));
     rc("GETVAL after IPC_RMID", SEMCTL(id, 0, GETVAL));
     rc("IPC_RMID again", SEMCTL(id, 0, IPC_RMID));
+    /* a big set: its status text is hundreds of KiB */
+    int big = SEMGET(IPC_PRIVATE, 5000, 0600);
+    static unsigned short many[5000], back[5000];
+    for (int i = 0; i < 5000; i++) many[i] = (unsigned short)(i % 7);
+    rc("big SETALL", SEMCTL(big, 0, SETALL, (union semun){ .array = many }));
+    rc("big GETALL", SEMCTL(big, 0, GETALL, (union semun){ .array = back }));
+    printf("big GETALL same: %d\n", memcmp(many, back, sizeof many) == 0);
+    rc("big GETVAL 4999", SEMCTL(big, 4999, GETVAL));
+    rc("big GETNCNT 4999", SEMCTL(big, 4999, GETNCNT));
+    rc("big IPC_RMID", SEMCTL(big, 0, IPC_RMID));
     int priv = SEMGET(IPC_PRIVATE, 1, 0600);
     printf("private: %s\n", priv >= 0 ? "ok" : en(errno));
     rc("private IPC_RMID", SEMCTL(priv, 0, IPC_RMID));
