@@ -113,6 +113,7 @@ int ipcfs_semtimedop(int semid, struct sembuf *sops, size_t nsops, const struct 
     }
     if (timeout) n += (size_t)snprintf(cmd + n, cap - n, " timeout=%s", secs);
     cmd[n++] = '\n'; /* may be 4096 bytes or more: then it must end with a newline (Framing) */
+    if (n > 262144) { free(cmd); errno = E2BIG; return -1; } /* past any SEMOPM; the daemon would say EMSGSIZE */
     pthread_mutex_lock(&lock);
     struct handle *h = handle_of(semid);
     int fd = h ? h->fd : -1;

@@ -68,6 +68,10 @@ int main(void) {
     printf("semget same: %d\n", SEMGET(key, 2, 0) == id);
     rc("semop nsops 0", SEMOP(id, NULL, 0));
     rc("semop bad semid", op(-1, 0, 1, 0));
+    static struct sembuf lots[20000];
+    for (int i = 0; i < 20000; i++) lots[i] = (struct sembuf){ (unsigned short)(i % 3), -1000, SEM_UNDO | IPC_NOWAIT };
+    rc("semop 1000 ops", SEMOP(id, lots, 1000));
+    rc("semop 20000 ops", SEMOP(id, lots, 20000));
     rc("semop sem_num out of range", op(id, 3, 1, 0));
     rc("semop nowait on 0", op(id, 0, -1, IPC_NOWAIT));
     struct timespec t = { 0, 50000000 };
