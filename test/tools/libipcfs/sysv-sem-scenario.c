@@ -61,6 +61,9 @@ int main(void) {
     key_t key = 0x5e3a0001;
     rc("semget absent", SEMGET(key, 1, 0600));
     rc("semget create nsems 0", SEMGET(key, 0, IPC_CREAT | 0600));
+    rc("semget create nsems -1", SEMGET(key, -1, IPC_CREAT | 0600));
+    rc("semget create nsems 32001", SEMGET(key, 32001, IPC_CREAT | 0600));
+    rc("semget private nsems 0", SEMGET(IPC_PRIVATE, 0, 0600));
     int id = SEMGET(key, 3, IPC_CREAT | IPC_EXCL | 0600);
     printf("semget create: %s\n", id >= 0 ? "ok" : en(errno));
     rc("semget excl again", SEMGET(key, 3, IPC_CREAT | IPC_EXCL | 0600));
