@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -154,6 +155,22 @@ static int run(sem_t *sem, const char *cmd, int with_undo) {
     if (fd < 0) return -1;
     if (with_undo) mark_undo(undo, fd);
     return ipcfs__command(fd, cmd, strlen(cmd));
+}
+
+/* After EINTR: would glibc's futex wait have been restarted? The kernel restarts an untimed
+ * futex wait when no handler ran (a stop signal, SIGCONT) or the handler has SA_RESTART, and a
+ * timed one only when no handler ran; FUSE fails the write with EINTR for any pending signal.
+ * Which signal it was is unknown, so judge by every signal's disposition: restart when none has
+ * a handler (timed), or when every handler has SA_RESTART (untimed). */
+static int restarts(int timed) {
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction sa;
+        if (sigaction(sig, NULL, &sa) < 0) continue;
+        int handled = (sa.sa_flags & SA_SIGINFO) ? sa.sa_sigaction != NULL
+                                                 : sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN;
+        if (handled && (timed || !(sa.sa_flags & SA_RESTART))) return 0;
+    }
+    return 1;
 }
 
 /* glibc's __shm_get_name (2.36): leading slashes skipped; empty, containing '/', or too long for
@@ -316,19 +333,29 @@ int ipcfs_sem_destroy(sem_t *sem) {
 }
 
 int ipcfs_sem_post(sem_t *sem) { return run(sem, "post", 0); }
-int ipcfs_sem_wait(sem_t *sem) { return run(sem, "wait", 0); }
+static int untimed_wait(sem_t *sem, const char *cmd, int with_undo) {
+    for (;;) {
+        int r = run(sem, cmd, with_undo);
+        if (r == 0 || errno != EINTR || !restarts(0)) return r;
+    }
+}
+
+int ipcfs_sem_wait(sem_t *sem) { return untimed_wait(sem, "wait", 0); }
 int ipcfs_sem_trywait(sem_t *sem) { return run(sem, "trywait", 0); }
 int sem_post_robust(sem_t *sem) { return run(sem, "post undo", 1); }
-int sem_wait_robust(sem_t *sem) { return run(sem, "wait undo", 1); }
+int sem_wait_robust(sem_t *sem) { return untimed_wait(sem, "wait undo", 1); }
 int sem_trywait_robust(sem_t *sem) { return run(sem, "trywait undo", 1); }
 
 static int timed(sem_t *sem, clockid_t clk, const struct timespec *abstime, int with_undo) {
     /* glibc checks the clock, then tv_nsec, before looking at the semaphore. */
     if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC) { errno = EINVAL; return -1; }
     char secs[48], cmd[80];
-    if (ipcfs__seconds_until(clk, abstime, secs, sizeof secs) < 0) return -1;
-    snprintf(cmd, sizeof cmd, "wait%s timeout=%s", with_undo ? " undo" : "", secs);
-    return run(sem, cmd, with_undo);
+    for (;;) { /* again, with what is left of the time, after a signal glibc would not see */
+        if (ipcfs__seconds_until(clk, abstime, secs, sizeof secs) < 0) return -1;
+        snprintf(cmd, sizeof cmd, "wait%s timeout=%s", with_undo ? " undo" : "", secs);
+        int r = run(sem, cmd, with_undo);
+        if (r == 0 || errno != EINTR || !restarts(1)) return r;
+    }
 }
 
 int ipcfs_sem_timedwait(sem_t *sem, const struct timespec *abstime) { return timed(sem, CLOCK_REALTIME, abstime, 0); }

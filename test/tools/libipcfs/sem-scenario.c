@@ -46,8 +46,11 @@ static struct timespec in_ms(clockid_t c, long ms) {
 }
 
 static sem_t *handler_sem;
+static void h_nothing(int sig) { (void)sig; }
 static void on_usr1(int sig) { (void)sig; int e = errno; S(post)(handler_sem); errno = e; }
 static pid_t main_tid;
+static pthread_t main_thread;
+static int kick_then_post; /* after the signal, post handler_sem (for a wait that is restarted) */
 static void *kicker(void *arg) {
     (void)arg;
     char path[64], st[256];
@@ -60,7 +63,8 @@ static void *kicker(void *arg) {
         usleep(1000);
     }
     usleep(20000);
-    kill(getpid(), SIGUSR1);
+    pthread_kill(main_thread, SIGUSR1);
+    if (kick_then_post) { usleep(100000); S(post)(handler_sem); }
     return NULL;
 }
 
@@ -147,10 +151,57 @@ int main(void) {
     handler_sem = u;
     struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_handler = on_usr1; sigaction(SIGUSR1, &sa, NULL);
     main_tid = (pid_t)syscall(SYS_gettid);
+    main_thread = pthread_self();
     pthread_t k; pthread_create(&k, NULL, kicker, NULL);
     rc("wait interrupted", S(wait)(u));
     pthread_join(k, NULL);
     rc("trywait after handler's post", S(trywait)(u));
+
+    /* SA_RESTART: glibc's untimed wait is restarted after the handler, its timed wait is not */
+    sa.sa_handler = h_nothing; sa.sa_flags = SA_RESTART; sigaction(SIGUSR1, &sa, NULL);
+    kick_then_post = 1;
+    pthread_create(&k, NULL, kicker, NULL);
+    rc("wait, SA_RESTART handler", S(wait)(u));
+    pthread_join(k, NULL);
+    pthread_create(&k, NULL, kicker, NULL);
+    struct timespec later = in_ms(CLOCK_REALTIME, 10000);
+    rc("timedwait, SA_RESTART handler", S(timedwait)(u, &later));
+    pthread_join(k, NULL);
+    rc("trywait the post", S(trywait)(u));
+    kick_then_post = 0;
+
+    /* a stop and continue (no handler runs) does not end a wait */
+    fflush(stdout);
+    c = fork();
+    if (c == 0) {
+        signal(SIGUSR1, SIG_DFL);
+        int r = S(wait)(u);
+        printf("child wait across SIGSTOP/SIGCONT: %s\n", r ? en(errno) : "ok");
+        later = in_ms(CLOCK_REALTIME, 10000);
+        r = S(timedwait)(u, &later);
+        printf("child timedwait across SIGSTOP/SIGCONT: %s\n", r ? en(errno) : "ok");
+        fflush(stdout);
+        _exit(0);
+    }
+    for (int round = 0; round < 2; round++) {
+        char path[64], st[256];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)c);
+        for (;;) { /* handshake: the child sleeps in its wait (or has ended: the outputs will differ) */
+            FILE *f = fopen(path, "r"); if (!f) break;
+            size_t n = fread(st, 1, sizeof st - 1, f); fclose(f); st[n] = 0;
+            char *p = strrchr(st, ')');
+            if (p && (p[2] == 'S' || p[2] == 'Z')) break;
+            usleep(1000);
+        }
+        usleep(20000);
+        kill(c, SIGSTOP);
+        waitpid(c, &status, WUNTRACED);
+        kill(c, SIGCONT);
+        waitpid(c, &status, WCONTINUED);
+        usleep(50000);
+        S(post)(u);
+    }
+    waitpid(c, &status, 0);
 
     /* threads */
     shared_sem = u;
