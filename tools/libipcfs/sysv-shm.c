@@ -1,10 +1,11 @@
 /* System V shared memory on the mount: shmget through shared-memory/sysv/.new; shmat is open +
- * fstat + mmap(MAP_SHARED) of shared-memory/sysv/ID (the descriptor closed at once: the mapping
- * keeps the open file, which is what the daemon counts as an attach); shmdt is munmap of what
- * shmat mapped there; shmctl reads shared-memory/status/sysv/ID (IPC_STAT), chmod/chown (IPC_SET)
+ * fstat + mmap(MAP_SHARED) of shared-memory/sysv/ID, the descriptor kept (close-on-exec) until
+ * shmdt: the daemon counts open files as attaches (nattch), and with FUSE passthrough a mapping
+ * does not hold the FUSE open file, so closing it at once would count the attach as gone; shmdt
+ * is munmap of what shmat mapped there and the close of its descriptor; shmctl reads shared-memory/status/sysv/ID (IPC_STAT), chmod/chown (IPC_SET)
  * and unlink (IPC_RMID). errno as Linux's for the same call.
  *
- * shmdt needs the length shmat mapped at an address: a per-process table, under a mutex that
+ * shmdt needs the length and descriptor of shmat's attach at an address: a per-process table, under a mutex that
  * fork cannot leave locked in the child (pthread_atfork, registered at the first shmat), since
  * a forked child inherits the attaches and may shmdt them. */
 #define _GNU_SOURCE
@@ -28,7 +29,7 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-struct attach { uintptr_t addr; size_t len; };
+struct attach { uintptr_t addr; size_t len; int fd; };
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct attach *table;
@@ -44,8 +45,8 @@ static void register_atfork(void) { pthread_atfork(lock_table, unlock_table, chi
 
 /* Records an attach (replacing a stale entry at the same address: a mapping the program
  * munmap'ed itself). 0, or -1 with ENOMEM. */
-static int remember(uintptr_t addr, size_t len) {
-    int r = 0;
+static int remember(uintptr_t addr, size_t len, int fd) {
+    int r = 0, stale = -1;
     lock_table();
     size_t i;
     for (i = 0; i < table_len && table[i].addr != addr; i++) {}
@@ -57,21 +58,24 @@ static int remember(uintptr_t addr, size_t len) {
             table = grown, table_cap = cap;
         }
         table_len++;
+    } else {
+        stale = table[i].fd;
     }
-    table[i].addr = addr, table[i].len = len;
+    table[i].addr = addr, table[i].len = len, table[i].fd = fd;
 out:
     unlock_table();
+    if (stale >= 0) close(stale);
     if (r < 0) errno = ENOMEM;
     return r;
 }
 
-/* Takes the entry at addr out of the table; its length, or 0 when there is none. */
-static size_t forget(uintptr_t addr) {
+/* Takes the entry at addr out of the table; its length (and *fd), or 0 when there is none. */
+static size_t forget(uintptr_t addr, int *fd) {
     size_t len = 0;
     lock_table();
     for (size_t i = 0; i < table_len; i++)
         if (table[i].addr == addr) {
-            len = table[i].len;
+            len = table[i].len, *fd = table[i].fd;
             table[i] = table[--table_len];
             break;
         }
@@ -125,14 +129,20 @@ void *ipcfs_shmat(int shmid, const void *shmaddr, int shmflg) {
     if (addr && addr + len < addr) { close(fd); goto einval; }
     pthread_once(&atfork_once, register_atfork);
     void *p = mmap((void *)addr, len, prot, flags, fd, 0);
-    int e = errno;
-    close(fd);
     if (p == MAP_FAILED) {
+        int e = errno;
+        close(fd);
         errno = e == EEXIST ? EINVAL : e;
         return (void *)-1;
     }
-    if (addr && (uintptr_t)p != addr) { munmap(p, len); goto einval; } /* a kernel without NOREPLACE */
-    if (remember((uintptr_t)p, len) < 0) { munmap(p, len); return (void *)-1; }
+    if ((addr && (uintptr_t)p != addr) /* a kernel without NOREPLACE */
+        || remember((uintptr_t)p, len, fd) < 0) {
+        int e = (addr && (uintptr_t)p != addr) ? EINVAL : errno;
+        munmap(p, len);
+        close(fd);
+        errno = e;
+        return (void *)-1;
+    }
     return p;
 einval:
     errno = EINVAL;
@@ -140,9 +150,12 @@ einval:
 }
 
 int ipcfs_shmdt(const void *shmaddr) {
-    size_t len = forget((uintptr_t)shmaddr);
+    int fd = -1;
+    size_t len = forget((uintptr_t)shmaddr, &fd);
     if (!len) { errno = EINVAL; return -1; }
-    return munmap((void *)shmaddr, len);
+    int r = munmap((void *)shmaddr, len);
+    close(fd);
+    return r;
 }
 
 /* "2026-11-24T06:33:39.905Z" as seconds; "never" (or anything else) as 0. */
