@@ -1,7 +1,7 @@
 /**
  * SEM_UNDO across exec under the interposer, as on Linux (semop(2): adjustments survive execve):
  * an unmodified program takes a unit with SEM_UNDO and execs through each of the exec family's
- * eight calls; the exec'd image (the same process) still holds the unit, shown as its holder, and
+ * eight calls (the p-forms by a PATH search: glibc's own); the exec'd image (the same process) still holds the unit, shown as its holder, and
  * the unit comes back only when that image is SIGKILLed. A failed exec gives the handle its
  * close-on-exec back: a child made afterwards with posix_spawn (glibc's own exec, not the
  * interposer's) does not keep the unit, which comes back when its parent is killed.

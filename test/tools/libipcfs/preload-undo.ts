@@ -3,7 +3,7 @@
  * status, and preload-undo.c run under `ipcfs exec`.
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { builtOnce } from '../../helpers/c-helper.js';
 import { CLI, sh, type ShellChild } from '../../helpers/mount.js';
 
@@ -31,6 +31,6 @@ export function semStatus(path: string): { value: string; undo: string[] } {
   return { value: /^value: (.*)$/m.exec(text)?.[1] ?? '?', undo: text.split('\n').filter((l) => l.startsWith('undo: ')) };
 }
 
-/** `ipcfs exec --mount MOUNT -- preload-undo ARGS...` as a child of ours. */
+/** `ipcfs exec --mount MOUNT -- preload-undo ARGS...` as a child of ours, with its directory first in PATH (execvp's search). */
 export const underIpcfsExec = (mount: string, args: string[]): ShellChild =>
-  sh(`exec "${process.execPath}" "${CLI}" exec --mount "${mount}" -- "${undoProgram()}" ${args.join(' ')}`);
+  sh(`PATH="${dirname(undoProgram())}:$PATH" exec "${process.execPath}" "${CLI}" exec --mount "${mount}" -- "${undoProgram()}" ${args.join(' ')}`);
