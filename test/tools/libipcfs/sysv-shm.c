@@ -18,6 +18,7 @@
 #endif
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,6 +61,19 @@ static void ctl(const char *label, int id, int cmd, struct shmid_ds *ds) {
 static unsigned long nattch(int id) {
     struct shmid_ds ds;
     return SHMCTL(id, IPC_STAT, &ds) == 0 ? (unsigned long)ds.shm_nattch : 999;
+}
+
+/* threads attaching and detaching at once: the attach table must not lose or mix entries */
+static int shared_id;
+static void *churn(void *arg) {
+    long failed = 0;
+    for (int i = 0; i < 50; i++) {
+        char *p = SHMAT(shared_id, NULL, 0);
+        if (p == (void *)-1) { failed++; continue; }
+        p[(long)arg] = 'x';
+        if (SHMDT(p) != 0) failed++;
+    }
+    return (void *)failed;
 }
 
 int main(void) {
@@ -148,6 +162,18 @@ int main(void) {
     dt("late", late);
     ctl("IPC_STAT after the last detach", id, IPC_STAT, &ds);
     ctl("IPC_RMID again", id, IPC_RMID, NULL);
+
+    shared_id = get("for threads", IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    pthread_t th[4];
+    long failures = 0;
+    for (long i = 0; i < 4; i++) pthread_create(&th[i], NULL, churn, (void *)i);
+    for (int i = 0; i < 4; i++) {
+        void *f;
+        pthread_join(th[i], &f);
+        failures += (long)f;
+    }
+    printf("4 threads x 50 shmat+shmdt: %ld failed, nattch %lu\n", failures, nattch(shared_id));
+    ctl("IPC_RMID for threads", shared_id, IPC_RMID, NULL);
 
     int other = get("private", IPC_PRIVATE, 100, IPC_CREAT | 0600);
     ctl("IPC_STAT private", other, IPC_STAT, &ds);
