@@ -29,7 +29,9 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-struct attach { uintptr_t addr; size_t len; int fd; };
+/* dev and ino: the program may have closed the descriptor and reused its number (dup2 onto a
+ * fixed number, a close of every descriptor): shmdt closes it only while it is still ours. */
+struct attach { uintptr_t addr; size_t len; int fd; dev_t dev; ino_t ino; };
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct attach *table;
@@ -45,11 +47,17 @@ static void register_atfork(void) { pthread_atfork(lock_table, unlock_table, chi
 
 /* Records an attach (replacing a stale entry at the same address: a mapping the program
  * munmap'ed itself). 0, or -1 with ENOMEM. */
-static int remember(uintptr_t addr, size_t len, int fd) {
-    int r = 0, stale = -1;
+static void close_if_ours(const struct attach *a) {
+    struct stat st;
+    if (a->fd >= 0 && fstat(a->fd, &st) == 0 && st.st_dev == a->dev && st.st_ino == a->ino) close(a->fd);
+}
+
+static int remember(const struct attach *a) {
+    int r = 0;
+    struct attach stale = {.fd = -1};
     lock_table();
     size_t i;
-    for (i = 0; i < table_len && table[i].addr != addr; i++) {}
+    for (i = 0; i < table_len && table[i].addr != a->addr; i++) {}
     if (i == table_len) {
         if (table_len == table_cap) {
             size_t cap = table_cap ? table_cap * 2 : 16;
@@ -59,28 +67,29 @@ static int remember(uintptr_t addr, size_t len, int fd) {
         }
         table_len++;
     } else {
-        stale = table[i].fd;
+        stale = table[i];
     }
-    table[i].addr = addr, table[i].len = len, table[i].fd = fd;
+    table[i] = *a;
 out:
     unlock_table();
-    if (stale >= 0) close(stale);
+    close_if_ours(&stale);
     if (r < 0) errno = ENOMEM;
     return r;
 }
 
-/* Takes the entry at addr out of the table; its length (and *fd), or 0 when there is none. */
-static size_t forget(uintptr_t addr, int *fd) {
-    size_t len = 0;
+/* Takes the entry at addr out of the table into *out; 0, or -1 when there is none. */
+static int forget(uintptr_t addr, struct attach *out) {
+    int r = -1;
     lock_table();
     for (size_t i = 0; i < table_len; i++)
         if (table[i].addr == addr) {
-            len = table[i].len, *fd = table[i].fd;
+            *out = table[i];
             table[i] = table[--table_len];
+            r = 0;
             break;
         }
     unlock_table();
-    return len;
+    return r;
 }
 
 int ipcfs_shmget(key_t key, size_t size, int shmflg) {
@@ -135,8 +144,9 @@ void *ipcfs_shmat(int shmid, const void *shmaddr, int shmflg) {
         errno = e == EEXIST ? EINVAL : e;
         return (void *)-1;
     }
+    struct attach a = {(uintptr_t)p, len, fd, st.st_dev, st.st_ino};
     if ((addr && (uintptr_t)p != addr) /* a kernel without NOREPLACE */
-        || remember((uintptr_t)p, len, fd) < 0) {
+        || remember(&a) < 0) {
         int e = (addr && (uintptr_t)p != addr) ? EINVAL : errno;
         munmap(p, len);
         close(fd);
@@ -150,11 +160,10 @@ einval:
 }
 
 int ipcfs_shmdt(const void *shmaddr) {
-    int fd = -1;
-    size_t len = forget((uintptr_t)shmaddr, &fd);
-    if (!len) { errno = EINVAL; return -1; }
-    int r = munmap((void *)shmaddr, len);
-    close(fd);
+    struct attach a;
+    if (forget((uintptr_t)shmaddr, &a) < 0) { errno = EINVAL; return -1; }
+    int r = munmap((void *)shmaddr, a.len);
+    close_if_ours(&a);
     return r;
 }
 

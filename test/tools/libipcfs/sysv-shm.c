@@ -17,6 +17,7 @@
 #define SHMCTL shmctl
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -181,5 +182,17 @@ int main(void) {
     ctl("IPC_RMID unattached", other, IPC_RMID, NULL);
     ctl("IPC_STAT after IPC_RMID", other, IPC_STAT, &ds);
     at("after IPC_RMID", other, NULL, 0);
+
+    /* a program that closes every descriptor after shmat (a daemon's habit) and opens others:
+     * shmdt must not close them */
+    int last = get("last", IPC_PRIVATE, 100, IPC_CREAT | 0600);
+    char *c = at("before closing every descriptor", last, NULL, 0);
+    for (int fd = 3; fd < 256; fd++) close(fd);
+    int fds[8], alive = 0;
+    for (int i = 0; i < 8; i++) fds[i] = open("/dev/null", O_RDONLY);
+    dt("after closing every descriptor", c);
+    for (int i = 0; i < 8; i++) alive += fcntl(fds[i], F_GETFD) >= 0;
+    printf("the program's descriptors still open after shmdt: %d of 8\n", alive);
+    ctl("IPC_RMID last", last, IPC_RMID, NULL);
     return 0;
 }
