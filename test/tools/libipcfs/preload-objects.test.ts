@@ -11,7 +11,7 @@ import { mountTest, withDaemon } from '../../helpers/mount.js';
 import { nativeRun } from './shm-oracle.js';
 
 const test = mountTest();
-const KINDS = ['shm', 'sysv-shm', 'mq', 'sysv-msg'];
+const KINDS = ['shm', 'sysv-shm', 'mq', 'sysv-msg', 'sem', 'sysv-sem'];
 
 /** After the program, in its namespace: the kernel's System V tables (without headers), its POSIX queues and /dev/shm. */
 const KERNEL_HOLDS = 'echo ---; for k in shm msg sem; do tail -n +2 /proc/sysvipc/$k; done; q=$(mktemp -d) && mount -t mqueue none $q && ls -A $q; umount $q; rmdir $q; ls -A /dev/shm;';
@@ -30,5 +30,7 @@ test('the objects an unmodified program makes are the mount\'s files; the kernel
     t.is(readFileSync(join(shm, 'sysv', id)).subarray(0, 9).toString(), 'preloaded');
     t.regex(readFileSync(join(d.dir, 'mqueue', 'named', name!), 'utf8'), /^name: \//m);
     t.regex(readlinkSync(join(d.dir, 'mqueue', 'sysv', 'by-key', key!)), /^\.\.\/\d+$/);
+    t.regex(readFileSync(join(d.dir, 'semaphores', 'named', name!), 'utf8'), /^value: 1$/m);
+    t.regex(readlinkSync(join(d.dir, 'semaphores', 'sysv', 'by-key', key!)), /^\.\.\/\d+$/);
   });
 });
