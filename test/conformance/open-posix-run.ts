@@ -14,7 +14,7 @@
  * call went to the kernel instead of the mount.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -175,6 +175,8 @@ let runDir: string | null = null;
 export async function runProgram(p: Program, limitMs: number, mount: string | null): Promise<Outcome> {
   if (!runDir) {
     runDir = mkdtempSync(join(tmpdir(), 'ipcfs-conformance-run-'));
+    // programs that seteuid to nobody must reach the spy log below it
+    chmodSync(runDir, 0o755);
     mkdirSync(join(runDir, 'mq'));
     mkdirSync(join(runDir, 'spy'));
   }
@@ -300,25 +302,71 @@ export async function finish(): Promise<void> {
   runDir = null;
 }
 
-/**
- * One program under the interposer on a mount of its own, started for it and stopped after: the
- * ipcfs twin of the native run's fresh namespace (ids, names and limits start from nothing, and a
- * failed program's leftovers cannot poison the next). A daemon that died under the program is
- * reported in its output.
- */
-export async function runOnFreshMount(p: Program, limitMs: number): Promise<Outcome> {
-  let m: Mount;
-  try {
-    m = await startMount();
-  } catch (err) {
-    return { verdict: 'NOMOUNT', ms: 0, out: (err as Error).message, kernelLeft: [], viaLibc: [] };
+/** The object directories of a mount: all empty after a program that removed what it made. */
+const OBJECT_DIRS = ['semaphores/named', 'semaphores/unnamed', 'semaphores/sysv', 'mqueue/named', 'mqueue/sysv', 'shared-memory/named', 'shared-memory/sysv', 'jobserver/named'];
+
+/** What a program left on the mount ("mqueue/named/q1"), [] when nothing. */
+export function leftOnMount(m: Mount): string[] {
+  const out: string[] = [];
+  for (const d of OBJECT_DIRS) {
+    try {
+      for (const f of readdirSync(join(m.dir, d))) out.push(`${d}/${f}`);
+    } catch (err) {
+      out.push(`${d} (${(err as NodeJS.ErrnoException).code})`);
+    }
   }
-  try {
-    const o = await runProgram(p, limitMs, m.dir);
-    if (!alive(m)) o.out += `\n[conformance: the ipcfs daemon died during the program: ${m.child.exitCode ?? m.child.signalCode}]\n${m.stderr().slice(-2000)}`;
-    return o;
-  } finally {
-    await stopMount(m);
+  return out;
+}
+
+/**
+ * The ipcfs side's mounts. 'program': a fresh mount for every program, the exact twin of the
+ * native side's fresh namespace. 'clean' (the default): a mount is used again by the next program
+ * only when the last one passed, the daemon is alive and every object directory is empty again;
+ * any other outcome (a failure, a hang, a leftover object) retires it and the next program gets a
+ * fresh one, so a failed test's leftovers never reach another program, at a fraction of the cost
+ * (a daemon start and stop is ~0.3 s; measured: 235 programs on 2 jobs, 54 s native, 91 s with a
+ * mount each). Mounts are never shared by two programs at once.
+ */
+export type MountPolicy = 'program' | 'clean';
+
+export class Mounts {
+  private readonly idle: Mount[] = [];
+  started = 0;
+
+  constructor(readonly policy: MountPolicy) {}
+
+  /**
+   * One program under the interposer on a mount of its own for its run. A daemon that died under
+   * the program is reported in its output, and so are the objects it left on the mount.
+   */
+  async run(p: Program, limitMs: number): Promise<Outcome> {
+    let m = this.idle.pop();
+    if (!m) {
+      try {
+        m = await startMount();
+        this.started++;
+      } catch (err) {
+        return { verdict: 'NOMOUNT', ms: 0, out: (err as Error).message, kernelLeft: [], viaLibc: [] };
+      }
+    }
+    let keep = false;
+    try {
+      const o = await runProgram(p, limitMs, m.dir);
+      if (!alive(m)) o.out += `\n[conformance: the ipcfs daemon died during the program: ${m.child.exitCode ?? m.child.signalCode}]\n${m.stderr().slice(-2000)}`;
+      else {
+        const left = leftOnMount(m);
+        if (left.length) o.out += `\n[conformance: left on the mount: ${left.slice(0, 8).join(' ')}${left.length > 8 ? ' ...' : ''}]`;
+        keep = this.policy === 'clean' && o.verdict === 'PASS' && left.length === 0;
+      }
+      return o;
+    } finally {
+      if (keep) this.idle.push(m);
+      else await stopMount(m);
+    }
+  }
+
+  async close(): Promise<void> {
+    while (this.idle.length) await stopMount(this.idle.pop()!);
   }
 }
 

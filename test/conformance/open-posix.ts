@@ -3,24 +3,25 @@
  * programs (../shared/oracles/open_posix_testsuite, 235 single-file C programs; see its README),
  * built with the system's gcc and run twice in one invocation: natively, and unmodified under the
  * interposer (LD_PRELOAD=tools/libipcfs/build/libipcfs-preload.so, IPCFS_MOUNT=<mount>) on a fresh
- * ipcfs mount of their own (`--allow-other --limits msg_max=40`, like the native side's
+ * ipcfs mount (see Mounts in open-posix-run.ts; `--allow-other --limits msg_max=40`, like the native side's
  * fs.mqueue.msg_max). Each run of each program is alone in fresh IPC and mount namespaces (see
  * open-posix-run.ts), with a time limit. Prints a table per interface with both sides, then the
  * programs whose verdicts differ, and exits 1 when a native PASS is not an ipcfs PASS unless
  * open-posix-explained.ts explains it.
  *
  * Usage: node dist/test/conformance/open-posix.js [--only-native | --only-ipcfs] [--limit-s N]
- *   [--jobs N] [--one-mount] [--json FILE] [FILTER...]
- * FILTER: a substring of "interface/N-M", e.g. sem_post or mq_open/3-1. --one-mount: one mount for
- * the whole ipcfs side instead of one per program (faster, but a program's leftovers stay for the
- * next; for measuring). Needs root (unshare, mounting, programs that seteuid to nobody), gcc.
+ *   [--jobs N] [--mounts clean|program|one] [--json FILE] [FILTER...]
+ * FILTER: a substring of "interface/N-M", e.g. sem_post or mq_open/3-1. --mounts: clean (default:
+ * a mount is used again only after a program that passed and left it empty), program (a fresh
+ * mount for every program), one (one mount for the whole side: leftovers stay; for measuring).
+ * Needs root (unshare, mounting, programs that seteuid to nobody), gcc.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { EXPLAINED } from './open-posix-explained.js';
 import {
-  abandonAll, build, buildSpy, COLUMNS, differences, finish, firstLines, pool, PRELOAD, programs, runOnFreshMount, runProgram, startMount, stopMount, suiteDir,
+  abandonAll, build, buildSpy, COLUMNS, differences, finish, firstLines, Mounts, pool, PRELOAD, programs, runProgram, startMount, stopMount, suiteDir,
   type Mount, type Outcome, type Program, type Verdict,
 } from './open-posix-run.js';
 
@@ -28,20 +29,24 @@ interface Options {
   sides: { native: boolean; ipcfs: boolean };
   limitS: number;
   jobs: number;
-  oneMount: boolean;
+  mounts: 'program' | 'clean' | 'one';
   json: string | null;
   filters: string[];
 }
 
 function parse(args: string[]): Options {
-  const o: Options = { sides: { native: true, ipcfs: true }, limitS: 20, jobs: Math.max(1, cpus().length), oneMount: false, json: null, filters: [] };
+  const o: Options = { sides: { native: true, ipcfs: true }, limitS: 20, jobs: Math.max(1, cpus().length), mounts: 'clean', json: null, filters: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--limit-s') o.limitS = Number(args[++i]);
     else if (a === '--jobs') o.jobs = Number(args[++i]);
     else if (a === '--only-native') o.sides = { native: true, ipcfs: false };
     else if (a === '--only-ipcfs') o.sides = { native: false, ipcfs: true };
-    else if (a === '--one-mount') o.oneMount = true;
+    else if (a === '--mounts') {
+      const v = args[++i];
+      if (v !== 'program' && v !== 'clean' && v !== 'one') throw new Error('--mounts takes program, clean or one');
+      o.mounts = v;
+    }
     else if (a === '--json') o.json = args[++i] ?? null;
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else o.filters.push(a);
@@ -71,23 +76,25 @@ function table(list: Program[], sides: [string, Map<string, Outcome>][]): void {
   }
 }
 
-async function runSide(list: Program[], built: Set<string>, o: Options, side: 'native' | 'ipcfs', stop: () => boolean): Promise<{ results: Map<string, Outcome>; seconds: number }> {
+async function runSide(list: Program[], built: Set<string>, o: Options, side: 'native' | 'ipcfs', stop: () => boolean): Promise<{ results: Map<string, Outcome>; seconds: number; mounts: number }> {
   const t0 = Date.now();
   const results = new Map<string, Outcome>();
   const limitMs = o.limitS * 1000;
   let shared: Mount | null = null;
-  if (side === 'ipcfs' && o.oneMount) shared = await startMount();
+  const mounts = new Mounts(o.mounts === 'program' ? 'program' : 'clean');
+  if (side === 'ipcfs' && o.mounts === 'one') shared = await startMount();
   try {
     await pool(list, o.jobs, async (p) => {
       if (!built.has(p.id)) results.set(p.id, { verdict: 'NOBUILD', ms: 0, out: '', kernelLeft: [], viaLibc: [] });
       else if (side === 'native') results.set(p.id, await runProgram(p, limitMs, null));
       else if (shared) results.set(p.id, await runProgram(p, limitMs, shared.dir));
-      else results.set(p.id, await runOnFreshMount(p, limitMs));
+      else results.set(p.id, await mounts.run(p, limitMs));
     }, stop);
   } finally {
     if (shared) await stopMount(shared);
+    await mounts.close();
   }
-  return { results, seconds: (Date.now() - t0) / 1000 };
+  return { results, seconds: (Date.now() - t0) / 1000, mounts: shared ? 1 : mounts.started };
 }
 
 async function main(): Promise<number> {
@@ -118,6 +125,7 @@ async function main(): Promise<number> {
   const stop = (): boolean => interrupted;
   const sides: [string, Map<string, Outcome>][] = [];
   const timing: Record<string, number> = { build: buildS };
+  let mountsStarted = 0;
   if (o.sides.native) {
     const r = await runSide(list, built, o, 'native', stop);
     sides.push(['native', r.results]);
@@ -127,13 +135,14 @@ async function main(): Promise<number> {
     const r = await runSide(list, built, o, 'ipcfs', stop);
     sides.push(['ipcfs', r.results]);
     timing.ipcfs = r.seconds;
+    mountsStarted = r.mounts;
   }
   await finish();
 
   const kernel = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
   console.log(`\nOpen POSIX Test Suite, ${list.length} programs, ${o.limitS} s each at most, ${o.jobs} at a time; build ${buildS.toFixed(0)} s` +
     (o.sides.native ? `, native (Linux ${kernel}) ${timing.native!.toFixed(0)} s` : '') +
-    (o.sides.ipcfs ? `, ipcfs (${o.oneMount ? 'one mount' : 'a fresh mount per program'}) ${timing.ipcfs!.toFixed(0)} s` : '') +
+    (o.sides.ipcfs ? `, ipcfs ${timing.ipcfs!.toFixed(0)} s (mounts: ${o.mounts}, ${mountsStarted} started)` : '') +
     '\n(n = native, i = ipcfs)\n');
   table(list, sides);
 
@@ -166,7 +175,7 @@ async function main(): Promise<number> {
   }
   if (o.json) {
     const doc = {
-      kernel, limitS: o.limitS, jobs: o.jobs, mounts: o.oneMount ? 'one' : 'per-program', seconds: timing,
+      kernel, limitS: o.limitS, jobs: o.jobs, mounts: o.mounts, mountsStarted, seconds: timing,
       programs: list.map((p) => ({ id: p.id, iface: p.iface, native: native?.get(p.id), ipcfs: ipcfs?.get(p.id) })),
       differences: native && ipcfs ? differences(list, native, ipcfs, EXPLAINED) : [],
     };
