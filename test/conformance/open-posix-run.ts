@@ -98,10 +98,10 @@ interface RunResult {
   notes: string;
 }
 
-function run(argv: string[], limitMs: number, env?: NodeJS.ProcessEnv): Promise<RunResult> {
+function run(argv: string[], limitMs: number): Promise<RunResult> {
   return new Promise((resolvePromise) => {
     // its own process group: a hung program and whatever it forked are killed together
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true, env: env ?? process.env });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true });
     runningGroups.add(child.pid!);
     let out = '';
     let notes = '';

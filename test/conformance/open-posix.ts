@@ -143,15 +143,16 @@ async function main(): Promise<number> {
   console.log(`\nOpen POSIX Test Suite, ${list.length} programs, ${o.limitS} s each at most, ${o.jobs} at a time; build ${buildS.toFixed(0)} s` +
     (o.sides.native ? `, native (Linux ${kernel}) ${timing.native!.toFixed(0)} s` : '') +
     (o.sides.ipcfs ? `, ipcfs ${timing.ipcfs!.toFixed(0)} s (mounts: ${o.mounts}, ${mountsStarted} started)` : '') +
-    '\n(n = native, i = ipcfs)\n');
+    `\n(${sides.map(([s]) => `${s[0]} = ${s}`).join(', ')})\n`);
   table(list, sides);
 
   const native = sides.find(([s]) => s === 'native')?.[1];
   const ipcfs = sides.find(([s]) => s === 'ipcfs')?.[1];
   let status = 0;
-  if (native && !ipcfs) {
-    const notPassing = list.filter((p) => native.get(p.id)!.verdict !== 'PASS');
-    if (notPassing.length) console.log(`\nnot passing natively: ${notPassing.map((p) => `${p.id} ${native.get(p.id)!.verdict}`).join(', ')}`);
+  if (sides.length === 1) {
+    const [side, m] = sides[0]!;
+    const notPassing = list.filter((p) => m.get(p.id)!.verdict !== 'PASS');
+    if (notPassing.length) console.log(`\nnot passing (${side}): ${notPassing.map((p) => `${p.id} ${m.get(p.id)!.verdict}`).join(', ')}`);
   }
   if (ipcfs) {
     const leaking = list.filter((p) => ipcfs.get(p.id)?.kernelLeft.length);
