@@ -22,6 +22,11 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BUILD = join(ROOT, 'bench', '.build', 'open-posix');
 export const PRELOAD = join(ROOT, 'tools', 'libipcfs', 'build', 'libipcfs-preload.so');
+/** The interposer the ipcfs side preloads: PRELOAD unless the script's --preload names another build. */
+let preload = PRELOAD;
+export function usePreload(path: string): void {
+  preload = resolve(path);
+}
 const CLI = join(ROOT, 'dist', 'tools', 'ipcfs.js');
 /** A change to our testfrmw shim rebuilds the programs that include it. */
 const FRAMEWORK_MTIME = Math.max(...['testfrmw.h', 'testfrmw.c'].map((f) => statSync(join(ROOT, 'test', 'conformance', 'testfrmw', f)).mtimeMs));
@@ -181,7 +186,7 @@ export async function runProgram(p: Program, limitMs: number, mount: string | nu
     mkdirSync(join(runDir, 'spy'));
   }
   const t0 = Date.now();
-  const r = await run(['unshare', '--ipc', '--mount', '--propagation', 'private', 'sh', '-c', WRAPPER, 'sh', p.binary, mount ? PRELOAD : '', mount ?? '', runDir, SPY], limitMs);
+  const r = await run(['unshare', '--ipc', '--mount', '--propagation', 'private', 'sh', '-c', WRAPPER, 'sh', p.binary, mount ? preload : '', mount ?? '', runDir, SPY], limitMs);
   const ms = Date.now() - t0;
   const rc = /^rc=(\d+)$/m.exec(r.notes);
   const kernelLeft = [...r.notes.matchAll(/^left (.*)$/gm)].map((m) => m[1]!);
@@ -310,7 +315,11 @@ export function leftOnMount(m: Mount): string[] {
   const out: string[] = [];
   for (const d of OBJECT_DIRS) {
     try {
-      for (const f of readdirSync(join(m.dir, d))) out.push(`${d}/${f}`);
+      // by-key/ (System V) is part of the tree; the objects' own key links are in it
+      for (const f of readdirSync(join(m.dir, d))) {
+        if (f === 'by-key') out.push(...readdirSync(join(m.dir, d, f)).map((k) => `${d}/by-key/${k}`));
+        else out.push(`${d}/${f}`);
+      }
     } catch (err) {
       out.push(`${d} (${(err as NodeJS.ErrnoException).code})`);
     }

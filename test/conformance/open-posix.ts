@@ -10,10 +10,11 @@
  * open-posix-explained.ts explains it.
  *
  * Usage: node dist/test/conformance/open-posix.js [--only-native | --only-ipcfs] [--limit-s N]
- *   [--jobs N] [--mounts clean|program|one] [--json FILE] [FILTER...]
+ *   [--jobs N] [--mounts clean|program|one] [--json FILE] [--preload SO] [FILTER...]
  * FILTER: a substring of "interface/N-M", e.g. sem_post or mq_open/3-1. --mounts: clean (default:
  * a mount is used again only after a program that passed and left it empty), program (a fresh
  * mount for every program), one (one mount for the whole side: leftovers stay; for measuring).
+ * --preload: another build of the interposer (default tools/libipcfs/build/libipcfs-preload.so).
  * Needs root (unshare, mounting, programs that seteuid to nobody), gcc.
  */
 import { spawnSync } from 'node:child_process';
@@ -21,7 +22,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { EXPLAINED } from './open-posix-explained.js';
 import {
-  abandonAll, build, buildSpy, COLUMNS, differences, finish, firstLines, Mounts, pool, PRELOAD, programs, runProgram, startMount, stopMount, suiteDir,
+  abandonAll, build, buildSpy, COLUMNS, differences, finish, firstLines, Mounts, pool, PRELOAD, programs, runProgram, startMount, stopMount, suiteDir, usePreload,
   type Mount, type Outcome, type Program, type Verdict,
 } from './open-posix-run.js';
 
@@ -31,11 +32,12 @@ interface Options {
   jobs: number;
   mounts: 'program' | 'clean' | 'one';
   json: string | null;
+  preload: string;
   filters: string[];
 }
 
 function parse(args: string[]): Options {
-  const o: Options = { sides: { native: true, ipcfs: true }, limitS: 20, jobs: Math.max(1, cpus().length), mounts: 'clean', json: null, filters: [] };
+  const o: Options = { sides: { native: true, ipcfs: true }, limitS: 20, jobs: Math.max(1, cpus().length), mounts: 'clean', json: null, preload: PRELOAD, filters: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--limit-s') o.limitS = Number(args[++i]);
@@ -48,6 +50,7 @@ function parse(args: string[]): Options {
       o.mounts = v;
     }
     else if (a === '--json') o.json = args[++i] ?? null;
+    else if (a === '--preload') o.preload = args[++i] ?? '';
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else o.filters.push(a);
   }
@@ -101,7 +104,8 @@ async function main(): Promise<number> {
   const o = parse(process.argv.slice(2));
   if (process.getuid?.() !== 0) throw new Error('run as root: unshare, mounting ipcfs, and programs that seteuid to nobody');
   if (spawnSync('gcc', ['--version']).status !== 0) throw new Error('gcc is not installed (Debian: build-essential)');
-  if (o.sides.ipcfs && !existsSync(PRELOAD)) throw new Error(`${PRELOAD} is missing: build it with \`make -C tools/libipcfs\` (npm install does)`);
+  if (o.sides.ipcfs && !existsSync(o.preload)) throw new Error(`${o.preload} is missing: build it with \`make -C tools/libipcfs\` (npm install does)`);
+  usePreload(o.preload);
   let interrupted = false;
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(sig, () => {
