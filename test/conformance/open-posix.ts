@@ -22,7 +22,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { EXPLAINED } from './open-posix-explained.js';
 import {
-  abandonAll, build, buildSpy, COLUMNS, differences, finish, firstLines, Mounts, pool, PRELOAD, programs, runProgram, startMount, stopMount, suiteDir, usePreload,
+  abandonAll, build, buildSpy, COLUMNS, differences, finish, firstLines, LONGER_LIMIT_S, Mounts, pool, PRELOAD, programs, runProgram, startMount, stopMount, suiteDir, usePreload,
   type Mount, type Outcome, type Program, type Verdict,
 } from './open-posix-run.js';
 
@@ -144,7 +144,7 @@ async function main(): Promise<number> {
   await finish();
 
   const kernel = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
-  console.log(`\nOpen POSIX Test Suite, ${list.length} programs, ${o.limitS} s each at most, ${o.jobs} at a time; build ${buildS.toFixed(0)} s` +
+  console.log(`\nOpen POSIX Test Suite, ${list.length} programs, ${o.limitS} s each at most (${Object.entries(LONGER_LIMIT_S).map(([id, l]) => `${id}: ${l} s`).join(', ')}), ${o.jobs} at a time; build ${buildS.toFixed(0)} s` +
     (o.sides.native ? `, native (Linux ${kernel}) ${timing.native!.toFixed(0)} s` : '') +
     (o.sides.ipcfs ? `, ipcfs ${timing.ipcfs!.toFixed(0)} s (mounts: ${o.mounts}, ${mountsStarted} started)` : '') +
     `\n(${sides.map(([s]) => `${s[0]} = ${s}`).join(', ')})\n`);
