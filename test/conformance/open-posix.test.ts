@@ -16,7 +16,7 @@ import test from 'ava';
 import { mountTest } from '../helpers/mount.js';
 import { EXPLAINED } from './open-posix-explained.js';
 import {
-  build, buildSpy, differences, finish, firstLines, Mounts, pool, programs, runProgram, suiteDir, type Outcome, type Program,
+  build, buildSpy, differences, finish, firstLines, Mounts, pool, programs, runProgram, suiteDir, usePreload, type Outcome, type Program,
 } from './open-posix-run.js';
 
 /** The 17 programs over 2 s natively (`npm run conformance -- --json F`: 2 to 11 s each, sleeping on purpose). */
@@ -59,6 +59,8 @@ if (reason) console.error(`open-posix subset: ${reason}${process.env.CI === 'tru
 t('every native PASS of the Open POSIX subset passes under the interposer on ipcfs (or is explained)', async (t) => {
   t.timeout(170_000);
   const suite = suiteDir();
+  // another interposer build to judge (as the script's --preload); default: tools/libipcfs/build's
+  if (process.env.IPCFS_CONFORMANCE_PRELOAD) usePreload(process.env.IPCFS_CONFORMANCE_PRELOAD);
   const list = subset(programs(suite));
   t.true(list.length >= 30, `the subset has ${list.length} programs`);
   t.deepEqual([...new Set(list.map((p) => p.iface))], [...new Set(programs(suite).map((p) => p.iface))], 'every interface is in the subset');
