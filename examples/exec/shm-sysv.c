@@ -1,6 +1,6 @@
 /* Run unchanged through `ipcfs exec`: two processes sharing a System V segment. The child
  * attaches it (shmat), writes, detaches; the parent, attached before the fork, sees the bytes in
- * its own mapping. IPC_STAT tells how many are attached.
+ * its own mapping. IPC_STAT gives the segment's size and its creator.
  * Build: cc -o shm-sysv shm-sysv.c
  * Usage: ipcfs exec [--mount MOUNT] -- ./shm-sysv */
 #include <stdio.h>
@@ -25,7 +25,8 @@ int main(void) {
     waitpid(child, &status, 0);
     struct shmid_ds ds;
     shmctl(id, IPC_STAT, &ds);
-    printf("parent reads: %s (child exited %d; attached now: %lu)\n", mine, WEXITSTATUS(status), (unsigned long)ds.shm_nattch);
+    printf("parent reads: %s (child exited %d)\n", mine, WEXITSTATUS(status));
+    printf("IPC_STAT: %zu bytes, created by this process: %s\n", ds.shm_segsz, ds.shm_cpid == getpid() ? "yes" : "no");
     shmdt(mine);
     return shmctl(id, IPC_RMID, NULL) < 0;
 }
