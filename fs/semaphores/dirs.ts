@@ -14,6 +14,7 @@ import { CreateFile } from '../kinds/clone-file.js';
 import { CLONE_FILE, KIND_DIR_MODE, dirStat, refuseCloneFile } from '../kinds/kind-dir.js';
 import { NamedKindDir, type NamedKind } from '../kinds/named-dir.js';
 import { SysvKindDir, type SysvKind } from '../kinds/sysv-dir.js';
+import { OpenCount } from '../kinds/open-count.js';
 import { countOption, modeOption, options, parseKey } from '../kinds/tokens.js';
 import { allocIno, type DirNode, type FsContext, type FsNode, type Stat } from '../tree/node.js';
 import { SemFile, SemObject } from './sem-file.js';
@@ -49,11 +50,20 @@ export class UnnamedDir implements DirNode {
   private mtime = Date.now();
   private readonly perm = { uid: 0, gid: 0, mode: KIND_DIR_MODE };
   constructor(private readonly quota: IpcQuota) {}
-  private readonly createFile = new CreateFile('create [value=N] [mode=OCTAL]', (ctx, words) => {
-    const { positional, opts } = options(words.slice(1), { value: 'value', mode: 'value' });
-    if (words[0] !== 'create' || positional.length) fail(Errno.EINVAL, 'usage: create [value=N] [mode=OCTAL]');
+  private readonly createFile = new CreateFile('create [value=N] [mode=OCTAL] [transient]', (ctx, words, keep) => {
+    const { positional, opts } = options(words.slice(1), { value: 'value', mode: 'value', transient: 'flag' });
+    if (words[0] !== 'create' || positional.length) fail(Errno.EINVAL, 'usage: create [value=N] [mode=OCTAL] [transient]');
     const id = newUnnamedId((x) => this.sems.has(x));
-    this.add(ctx, id, valueOption(opts.get('value')), modeOption(opts.get('mode'), 0o600));
+    const file = this.add(ctx, id, valueOption(opts.get('value')), modeOption(opts.get('mode'), 0o600));
+    if (opts.has('transient')) {
+      // sem_init's semaphore: gone (as by rmid) with its last open file; the creating .new counts
+      // as one until released, so the creator can open the ID first. A removal by rmid came first.
+      const { obj } = file;
+      obj.transient = new OpenCount(() => {
+        if (!obj.removed) obj.remove();
+      });
+      keep(obj.transient.retain());
+    }
     return id;
   });
 

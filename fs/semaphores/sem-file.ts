@@ -3,14 +3,15 @@
  * flagged undo belong to the open file handle: its UndoHolder is released, and its adjustments
  * applied, when the kernel releases the handle (last close, or the process's death).
  */
-import { Errno } from '../../ipc/errno.js';
+import { Errno, fail } from '../../ipc/errno.js';
 import { ALTER, READ, checkPerm, type IpcPerm } from '../../ipc/semaphores/perms.js';
 import type { SemOp, SemSet, Waiter } from '../../ipc/semaphores/sem-set.js';
 import { UndoHolder, type UndoBudget } from '../../ipc/semaphores/undo.js';
 import type { Completion } from '../fuse/completion.js';
 import type { EarlyReplies } from '../fuse/early-replies.js';
 import { commOf } from '../kinds/process.js';
-import { ObjectFile, ObjectHandle, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type FileObject } from '../kinds/object-file.js';
+import { ObjectFile, ObjectHandle, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type FileObject, type HandleState } from '../kinds/object-file.js';
+import type { OpenCount } from '../kinds/open-count.js';
 import { DONE_NOW, nonBlocking, waitCall, type WaitOptions } from '../kinds/wait-call.js';
 import { COMMAND_FILE_MODE } from '../tree/command-file.js';
 import type { FileHandle, FsContext, OpenMode } from '../tree/node.js';
@@ -20,6 +21,9 @@ import { semStatusPieces } from './status.js';
 
 /** One semaphore object (a System V set, or a POSIX semaphore: a set of one) as its files see it. */
 export class SemObject implements FileObject {
+  /** `create ... transient` (unnamed/.new): removed when its last open file is released */
+  transient: OpenCount | null = null;
+
   constructor(
     readonly set: SemSet,
     readonly perm: IpcPerm,
@@ -59,7 +63,12 @@ export class SemFile extends ObjectFile<SemObject> {
     rearmEarlyPost(this.obj);
   }
 
+  /**
+   * A transient semaphore that went with its last open file may still be reached by a node looked
+   * up before (LOOKUP, then OPEN): it is gone, and must not come back with a new reference.
+   */
   open(): FileHandle {
+    if (this.obj.transient && this.obj.removed) fail(Errno.ENOENT, 'the transient semaphore went with its last open file');
     return new SemHandle(this.obj);
   }
 }
@@ -75,9 +84,12 @@ export class SemHandle extends ObjectHandle<SemObject> {
   private early: { fh: number; replies: EarlyReplies; post: EarlyPost } | null = null;
   /** fh is bound to the object's early reply (framingChanged) */
   private bound = false;
+  /** this open file's reference to a transient semaphore */
+  private readonly reference: HandleState | null;
 
   constructor(obj: SemObject) {
     super(obj, (scope) => semStatusPieces(obj, scope));
+    this.reference = obj.transient?.retain() ?? null;
   }
 
   protected command(ctx: FsContext, bytes: Buffer, length: number, flags: number): number | Promise<number> {
@@ -177,5 +189,11 @@ export class SemHandle extends ObjectHandle<SemObject> {
       this.early.post.drop();
       this.early = null;
     }
+  }
+
+  /** The reference goes last: the undo adjustments are applied to a semaphore that still exists. */
+  override release(): void {
+    super.release();
+    this.reference?.release();
   }
 }

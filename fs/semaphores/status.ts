@@ -26,6 +26,8 @@ export interface StatusSubject {
   readonly set: SemSet;
   readonly perm: IpcPerm;
   readonly key?: number;
+  /** removed with its last open file (unnamed/.new `create ... transient`) */
+  readonly transient?: unknown;
 }
 
 /** Control characters (and backslash) in a name cannot end the line: escaped as in escapeWord. */
@@ -61,6 +63,7 @@ export function* semStatusPieces(o: StatusSubject, scope: ReadScope): Generator<
     }
   }
   yield* undoLines(set, scope);
+  if (o.transient) yield 'transient: yes\n';
   if (set.removed) yield 'removed: yes\n';
 }
 
