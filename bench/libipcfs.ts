@@ -8,7 +8,8 @@
  *    No goal: the ratio against glibc says what going through a daemon costs.
  *  - the interposer's cost on a program that makes no IPC call (bench/c/noipc.c), run with and
  *    without LD_PRELOAD in alternating pairs (bench/c/spawn_pairs.c). Goal: not measurable, i.e.
- *    the 95% confidence interval of the median of the pairs' differences includes 0.
+ *    the 95% confidence interval of the median of the pairs' differences includes 0. An empty
+ *    library preloaded the same way (bench/c/empty_preload.c) shows what any LD_PRELOAD costs.
  * The System V runs are in a private IPC namespace (unshare --ipc): no object on the host's.
  */
 import { join } from 'node:path';
@@ -65,26 +66,33 @@ function medianCi(xs: number[]): [number, number, number] {
   return [median(xs), percentile(meds, 0.025), percentile(meds, 0.975)];
 }
 
-async function interposer(bin: { pairs: string; noipc: string }): Promise<void> {
+async function interposer(bin: { pairs: string; noipc: string; emptyPreload: string }): Promise<void> {
   const ipcfs = await startIpcfs(false, DEFAULT_BUSY_POLL_US, 'ipcfs (interposer)');
   try {
-    const rows = runText([bin.pairs, PRELOAD, ipcfs.dir, String(PAIRS), bin.noipc]).split('\n').map((l) => l.split(' ').map(Number));
-    if (rows.length !== PAIRS) throw new BenchSetupError(`spawn_pairs printed ${rows.length} pairs, not ${PAIRS}`);
-    console.log(`  a program making no IPC call (bench/c/noipc.c), ${PAIRS} alternating pairs without / with LD_PRELOAD=libipcfs-preload.so; goal: not measurable (the 95% interval of the median difference includes 0)`);
-    for (const [what, k] of [['wall', 0], ['CPU', 2]] as const) {
-      const plain = rows.map((r) => r[k]!);
-      const pre = rows.map((r) => r[k + 1]!);
-      const [d, lo, hi] = medianCi(rows.map((r) => r[k + 1]! - r[k]!));
-      const ms = (ns: number): string => (ns / 1e6).toFixed(3);
-      const verdict = lo <= 0 && hi >= 0 ? 'not measurable: goal met' : 'MEASURABLE';
-      console.log(`  ${what.padEnd(4)} plain ${ms(median(plain))} ms (p10-p90 ${ms(percentile(plain, 0.1))}-${ms(percentile(plain, 0.9))})   preloaded ${ms(median(pre))} ms   difference median ${(d / 1000).toFixed(1)} us, 95% CI [${(lo / 1000).toFixed(1)}, ${(hi / 1000).toFixed(1)}] us (${((100 * d) / median(plain)).toFixed(1)}%)   ${verdict}`);
+    console.log(`  a program making no IPC call (bench/c/noipc.c), ${PAIRS} alternating pairs without / with LD_PRELOAD; goal: not measurable (the 95% interval of the median difference includes 0)`);
+    for (const [label, lib] of [['libipcfs-preload.so', PRELOAD], ['an empty library (context)', bin.emptyPreload]] as const) {
+      const rows = runText([bin.pairs, lib, ipcfs.dir, String(PAIRS), bin.noipc]).split('\n').map((l) => l.split(' ').map(Number));
+      if (rows.length !== PAIRS) throw new BenchSetupError(`spawn_pairs printed ${rows.length} pairs, not ${PAIRS}`);
+      console.log(`  LD_PRELOAD=${label}`);
+      printPairs(rows, lib === PRELOAD);
     }
   } finally {
     await ipcfs.stop();
   }
 }
 
-export async function libipcfsBench(bin: { semLib: string; pairs: string; noipc: string }): Promise<void> {
+function printPairs(rows: number[][], judged: boolean): void {
+  for (const [what, k] of [['wall', 0], ['CPU', 2]] as const) {
+    const plain = rows.map((r) => r[k]!);
+    const pre = rows.map((r) => r[k + 1]!);
+    const [d, lo, hi] = medianCi(rows.map((r) => r[k + 1]! - r[k]!));
+    const ms = (ns: number): string => (ns / 1e6).toFixed(3);
+    const verdict = !judged ? '' : lo <= 0 && hi >= 0 ? 'not measurable: goal met' : 'MEASURABLE';
+    console.log(`    ${what.padEnd(4)} plain ${ms(median(plain))} ms (p10-p90 ${ms(percentile(plain, 0.1))}-${ms(percentile(plain, 0.9))})   preloaded ${ms(median(pre))} ms   difference median ${(d / 1000).toFixed(1)} us, 95% CI [${(lo / 1000).toFixed(1)}, ${(hi / 1000).toFixed(1)}] us (${((100 * d) / median(plain)).toFixed(1)}%)   ${verdict}`);
+  }
+}
+
+export async function libipcfsBench(bin: { semLib: string; pairs: string; noipc: string; emptyPreload: string }): Promise<void> {
   await semaphores(bin.semLib);
   await interposer(bin);
 }

@@ -153,6 +153,7 @@ async function main(): Promise<void> {
     semLib: buildC('sem_lib', false, LIBIPCFS_LINK),
     pairs: buildC('spawn_pairs', false),
     noipc: buildC('noipc', false),
+    emptyPreload: buildC('empty_preload', false, ['-shared', '-fPIC']),
   };
   const flags = semaphoreOpenFlags();
   console.log(`# ${new Date().toISOString()}, C reference bench/c/ref_fs.c (libfuse3 low-level); FOPEN flags of semaphore files 0x${flags.toString(16)} on both sides`);
