@@ -18,15 +18,16 @@ int main(void) {
     if (id < 0 || semctl(id, 0, SETVAL, (union semun){ .val = 1 }) < 0) { perror("semget"); return 1; }
     struct sembuf take = { 0, -1, SEM_UNDO }, take_now = { 0, -1, SEM_UNDO | IPC_NOWAIT };
 
-    int ready[2];
-    if (pipe(ready) < 0) return 1;
+    int ready[2], hold[2];
+    char c;
+    if (pipe(ready) < 0 || pipe(hold) < 0) return 1;
     pid_t child = fork();
     if (child == 0) {
+        close(hold[1]);
         if (semop(id, &take, 1) < 0) _exit(1);
         if (write(ready[1], "", 1) != 1) _exit(1);      /* tell the parent it holds the resource */
-        pause();                                         /* ... until SIGKILLed, never releasing */
+        _exit(read(hold[0], &c, 1) != 0);                /* until SIGKILLed, never releasing (EOF: orphaned) */
     }
-    char c;
     if (read(ready[0], &c, 1) != 1) return 1;
     if (semop(id, &take_now, 1) < 0 && errno == EAGAIN)
         printf("held by the child: GETVAL=%d, GETPID is the child: %s\n",

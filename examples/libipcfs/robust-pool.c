@@ -20,13 +20,15 @@ int main(int argc, char **argv) {
     sem_t *pool = ipcfs_sem_open(name, O_CREAT | O_EXCL, 0600, TOKENS);
     if (pool == SEM_FAILED) { perror("ipcfs_sem_open"); return 1; }
 
-    int ready[2];
+    int ready[2], hold[2];
     pid_t workers[TOKENS];
-    if (pipe(ready) < 0) return 1;
+    if (pipe(ready) < 0 || pipe(hold) < 0) return 1;
     for (int w = 0; w < TOKENS; w++) {
         if ((workers[w] = fork()) != 0) continue;
+        char c;
+        close(hold[1]);
         if (sem_wait_robust(pool) < 0 || write(ready[1], "", 1) != 1) _exit(1);
-        pause();                                         /* "working" until SIGKILLed */
+        _exit(read(hold[0], &c, 1) != 0);                /* "working" until SIGKILLed (or orphaned: EOF) */
     }
     char c;
     for (int w = 0; w < TOKENS; w++)
