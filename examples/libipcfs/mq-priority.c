@@ -1,8 +1,8 @@
 /* libipcfs: a producer and a consumer over a POSIX message queue with priorities. The producer
  * queues three routine jobs, then an urgent one; the consumer, started after, gets the urgent job
  * first (higher priority first, FIFO within a priority), then the others in order.
- * Build: cc -o mq-priority mq-priority.c -I tools/libipcfs -L tools/libipcfs/build -lipcfs
- * Usage: ./mq-priority [MOUNT]   (default $IPCFS_MOUNT, else /mnt/ipc) */
+ * Build (in the package): cc -o mq-priority examples/libipcfs/mq-priority.c -I tools/libipcfs -L tools/libipcfs/build -lipcfs
+ * Usage: LD_LIBRARY_PATH=tools/libipcfs/build ./mq-priority [MOUNT]   (default $IPCFS_MOUNT, else /mnt/ipc) */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>

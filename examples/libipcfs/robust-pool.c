@@ -1,8 +1,8 @@
 /* libipcfs: a pool of 2 tokens whose tokens survive SIGKILL. Two workers take a token each with
  * sem_wait_robust and are killed while holding it (as a crashed worker would be); the mount
  * gives both back, so the parent can take them: with glibc's sem_wait they would be lost.
- * Build: cc -o robust-pool robust-pool.c -I tools/libipcfs -L tools/libipcfs/build -lipcfs
- * Usage: ./robust-pool [MOUNT]   (default $IPCFS_MOUNT, else /mnt/ipc) */
+ * Build (in the package): cc -o robust-pool examples/libipcfs/robust-pool.c -I tools/libipcfs -L tools/libipcfs/build -lipcfs
+ * Usage: LD_LIBRARY_PATH=tools/libipcfs/build ./robust-pool [MOUNT]   (default $IPCFS_MOUNT, else /mnt/ipc) */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

@@ -1,8 +1,8 @@
 /* libipcfs: two processes sharing memory by name, as unrelated programs would: the writer opens
  * the POSIX shared memory object and a named semaphore by their names, writes, and posts; the
  * reader, blocked on the semaphore, then reads the bytes through its own mapping.
- * Build: cc -o shm-share shm-share.c -I tools/libipcfs -L tools/libipcfs/build -lipcfs
- * Usage: ./shm-share [MOUNT]   (default $IPCFS_MOUNT, else /mnt/ipc) */
+ * Build (in the package): cc -o shm-share examples/libipcfs/shm-share.c -I tools/libipcfs -L tools/libipcfs/build -lipcfs
+ * Usage: LD_LIBRARY_PATH=tools/libipcfs/build ./shm-share [MOUNT]   (default $IPCFS_MOUNT, else /mnt/ipc) */
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/mman.h>

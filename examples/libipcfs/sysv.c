@@ -1,8 +1,8 @@
 /* libipcfs: the three System V kinds together, found by one key as unrelated programs would. A
  * worker fills a shared memory segment and says so on a semaphore; the parent, blocked in semop
  * until then, reads the segment and answers on a message queue.
- * Build: cc -o sysv sysv.c -I tools/libipcfs -L tools/libipcfs/build -lipcfs
- * Usage: ./sysv [MOUNT]   (default $IPCFS_MOUNT, else /mnt/ipc) */
+ * Build (in the package): cc -o sysv examples/libipcfs/sysv.c -I tools/libipcfs -L tools/libipcfs/build -lipcfs
+ * Usage: LD_LIBRARY_PATH=tools/libipcfs/build ./sysv [MOUNT]   (default $IPCFS_MOUNT, else /mnt/ipc) */
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
