@@ -110,8 +110,13 @@ int ipcfs__status_number(const char *text, const char *key, long long *out) {
     return -1;
 }
 
+/* Past this a deadline is "never" in practice (the daemon waits any length: tree/long-timer.ts);
+ * capping keeps sec * 1000 from overflowing for deadlines such as TIME_T_MAX. */
+#define LONGEST_WAIT_S 1000000000000LL /* about 31,700 years */
+
 static int format_seconds(long long sec, long nsec, char *out, size_t cap) {
     if (sec < 0) sec = 0, nsec = 0;
+    if (sec >= LONGEST_WAIT_S) sec = LONGEST_WAIT_S, nsec = 0;
     long long ms = sec * 1000 + (nsec + 999999) / 1000000; /* up: never before the deadline */
     int n = snprintf(out, cap, "%lld.%03lld", ms / 1000, ms % 1000);
     if (n < 0 || (size_t)n >= cap) { errno = EINVAL; return -1; }
@@ -122,6 +127,7 @@ int ipcfs__seconds_until(clockid_t clk, const struct timespec *abs, char *out, s
     if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000L) { errno = EINVAL; return -1; }
     struct timespec now;
     if (clock_gettime(clk, &now) < 0) return -1;
+    if (abs->tv_sec < now.tv_sec) return format_seconds(-1, 0, out, cap); /* passed (no underflow) */
     long long sec = (long long)abs->tv_sec - now.tv_sec;
     long nsec = abs->tv_nsec - now.tv_nsec;
     if (nsec < 0) nsec += 1000000000L, sec--;
