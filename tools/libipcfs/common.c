@@ -144,7 +144,8 @@ int ipcfs__reopen(int fd) {
     if (fl < 0 || fdfl < 0) return -1;
     char self[64];
     snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
-    int fresh = open(self, (fl & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_CLOEXEC);
+    /* O_NOFOLLOW stays in F_GETFL's flags but would refuse the /proc magic link (ELOOP). */
+    int fresh = open(self, (fl & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW)) | O_CLOEXEC);
     if (fresh < 0) return -1;
     if (dup3(fresh, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) { int e = errno; close(fresh); errno = e; return -1; }
     close(fresh);
