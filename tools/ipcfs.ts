@@ -45,6 +45,7 @@ const RAW_TOOLS: Record<string, RawTool> = {
   ipcmk: { summary: 'make IPC objects on the mount, as util-linux ipcmk', load: () => import('./ipcmk.js') },
   lsipc: { summary: 'list IPC objects and limits of the mount, as util-linux lsipc', load: () => import('./lsipc.js') },
   top: { summary: 'a live full-screen view of the mount\'s objects, waiters and holders', load: () => import('./top.js') },
+  exec: { summary: 'run a command with its IPC calls served by the mount (LD_PRELOAD of libipcfs)', load: () => import('./exec.js') },
 };
 
 /** Where the subcommand is on the command line (after the global options), or -1. */

@@ -34,6 +34,8 @@ const STATUS_TTL_MS = 1000;
 const MAX_CACHED = 4096;
 interface ThreadStatus {
   tgid: number;
+  /** the real uid (Uid:'s first field), -1 when unknown */
+  ruid: number;
   groups: readonly number[] | null;
   at: number;
 }
@@ -64,17 +66,29 @@ export function groupsOf(tid: number): readonly number[] | null {
   return tid <= 0 ? null : statusOf(tid).groups;
 }
 
+/**
+ * A process's real uid (what Linux's mq_notify signal names as si_uid: current_uid()), read fresh:
+ * a setuid(2) just before the send counts. -1 when /proc cannot tell (the process is gone).
+ */
+export function realUidOf(pid: number): number {
+  if (pid <= 0) return -1;
+  const s = readStatus(pid, Date.now());
+  return s.ruid;
+}
+
 function readStatus(tid: number, at: number): ThreadStatus {
   try {
     const status = readFileSync(`/proc/${tid}/status`, 'latin1');
     const tgid = /^Tgid:\s*(\d+)/m.exec(status);
     const groups = /^Groups:[ \t]*([\d \t]*)$/m.exec(status);
+    const uid = /^Uid:\s*(\d+)/m.exec(status);
     return {
       tgid: tgid ? Number(tgid[1]) : tid,
+      ruid: uid ? Number(uid[1]) : -1,
       groups: groups ? groups[1]!.split(/\s+/).filter(Boolean).map(Number) : null,
       at,
     };
   } catch {
-    return { tgid: tid, groups: null, at };
+    return { tgid: tid, ruid: -1, groups: null, at };
   }
 }

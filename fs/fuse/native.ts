@@ -17,8 +17,11 @@ export interface Native {
   earlyTable(): unknown;
   /** a pidfd for pid (close it with fs.closeSync), or -errno */
   pidfdOpen(pid: number): number;
-  /** 0, or -errno (ESRCH: that process is gone) */
-  pidfdSignal(fd: number, sig: number): number;
+  /**
+   * 0, or -errno (ESRCH: that process is gone). With code (negative, not SI_TKILL), value, pid and
+   * uid the signal carries them as its siginfo; without, it is kill(2)'s (SI_USER).
+   */
+  pidfdSignal(fd: number, sig: number, code?: number, value?: bigint, pid?: number, uid?: number): number;
   /** calls onExit once, on the main loop, when pidfd's process has ended; exitUnwatch stops it */
   exitWatch(pidfd: number, onExit: () => void): unknown;
   /** stops a watch that has not fired (no-op once fired or stopped) */

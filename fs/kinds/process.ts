@@ -11,6 +11,17 @@ export function commOf(pid: number): string {
   }
 }
 
+/** si_code of an mq_notify signal (asm-generic/siginfo.h) */
+export const SI_MESGQ = -3;
+
+/** What a signal tells its receiver: si_code (negative, not SI_TKILL), si_value, si_pid, si_uid. */
+export interface SigInfo {
+  code: number;
+  value: bigint;
+  pid: number;
+  uid: number;
+}
+
 /**
  * One process for good, through a pidfd: a signal sent through it reaches that process or nobody,
  * never a later process that reuses its pid (a pid and its start time are not enough: two processes
@@ -26,9 +37,10 @@ export class ProcessRef {
     return fd < 0 ? null : new ProcessRef(fd);
   }
 
-  /** 0, or -errno (ESRCH: the process is gone) */
-  signal(sig: number): number {
-    return this.fd < 0 ? -3 /* ESRCH */ : native.pidfdSignal(this.fd, sig);
+  /** 0, or -errno (ESRCH: the process is gone). With info, the siginfo it receives (else SI_USER's). */
+  signal(sig: number, info?: SigInfo): number {
+    if (this.fd < 0) return -3; /* ESRCH */
+    return info ? native.pidfdSignal(this.fd, sig, info.code, info.value, info.pid, info.uid) : native.pidfdSignal(this.fd, sig);
   }
 
   /**

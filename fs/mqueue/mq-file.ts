@@ -6,7 +6,7 @@
  *   send [prio=N] [timeout=S]\n<payload>   mq_send: the rest of the write is the message (any bytes)
  *   receive [undo] [timeout=S]            mq_receive: the message is the answer, read next
  *   ack ID                                a message received with undo is done
- *   notify [signal=N | none] | unnotify   mq_notify
+ *   notify [signal=N] [value=V] | notify none | unnotify   mq_notify
  *   ipc_set [uid=N] [gid=N] [mode=OCTAL]  as chmod/chown; rmid: mq_unlink
  *
  * Open modes are mq_open's: a send needs write access (the kernel refuses a write on a read-only
@@ -23,7 +23,8 @@ import { MqHolder, ReceiveWaiter, SIGEV_NONE, SIGEV_SIGNAL, qsizeLine, type Mess
 import type { MqRegistry, PosixQueue } from '../../ipc/mqueue/registry.js';
 import { DEFAULT_MAX_WRITE } from '../fuse/session.js';
 import { ObjectFile, ObjectHandle, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type FileObject } from '../kinds/object-file.js';
-import { ProcessRef, commOf } from '../kinds/process.js';
+import { ProcessRef, SI_MESGQ, commOf } from '../kinds/process.js';
+import { realUidOf } from '../fuse/caller.js';
 import { countOption, options, words, statusTime } from '../kinds/tokens.js';
 import { DONE_NOW, nonBlocking, waitCall } from '../kinds/wait-call.js';
 import type { FileHandle, FsContext } from '../tree/node.js';
@@ -77,6 +78,7 @@ function* status(o: MqObject, _scope: ReadScope): Generator<string, void, undefi
   yield `maxmsg: ${s.maxmsg}\nmsgsize: ${s.msgsize}\ncurmsgs: ${s.curmsgs}\n`;
   yield `senders: ${s.senders.join(' ')}\n`.replace(' \n', '\n');
   yield `receivers: ${s.receivers.join(' ')}\n`.replace(' \n', '\n');
+  if (s.notifyValue !== null) yield `notify_value: ${s.notifyValue}\n`;
   for (const h of s.held) yield `held: id=${h.id} prio=${h.priority} size=${h.size} pid=${h.pid} comm=${escapeWord(h.comm)}\n`;
   yield `mtime: ${time(o.queue.mtime)}\nctime: ${time(o.queue.ctime)}\n`;
   if (o.entry.unlinked) yield 'unlinked: yes\n';
@@ -108,6 +110,18 @@ export class MqFile extends ObjectFile<MqObject> {
   open(_ctx: FsContext, flags: number): FileHandle {
     return new MqHandle(this.obj, this.registry, (flags & O_ACCMODE) !== O_WRONLY);
   }
+}
+
+/** /proc/sys/kernel/overflowuid's default: the uid Linux shows for one it cannot map */
+const OVERFLOW_UID = 65534;
+
+/** value=V: sigev_value as the C library passes it, a signed 64-bit decimal (sival_ptr's width) */
+function sigevValue(v: string | undefined): bigint {
+  if (v === undefined) return 0n;
+  if (!/^-?\d{1,20}$/.test(v)) fail(Errno.EINVAL, `value=${v}: a signed decimal expected`);
+  const n = BigInt(v);
+  if (BigInt.asIntN(64, n) !== n) fail(Errno.EINVAL, `value=${v}: not a 64-bit signed value`);
+  return n;
 }
 
 const seconds = (v: string | undefined): number | null => {
@@ -190,9 +204,10 @@ export class MqHandle extends ObjectHandle<MqObject> {
         return length;
       }
       case 'notify': {
-        const { positional, opts } = options(rest, { signal: 'value', none: 'flag' });
-        if (positional.length) fail(Errno.EINVAL, 'usage: notify [signal=N | none]');
+        const { positional, opts } = options(rest, { signal: 'value', value: 'value', none: 'flag' });
+        if (positional.length) fail(Errno.EINVAL, 'usage: notify [signal=N] [value=V] | notify none');
         const signo = countOption('signal', opts.get('signal'), 10 /* SIGUSR1, as a script expects */, 64);
+        const value = sigevValue(opts.get('value'));
         const pid = who.tgid;
         const how = opts.has('none') ? SIGEV_NONE : SIGEV_SIGNAL;
         // Linux keeps a reference to the registrant's struct pid: a process that later gets the same
@@ -201,10 +216,14 @@ export class MqHandle extends ObjectHandle<MqObject> {
         const target = how === SIGEV_SIGNAL && signo ? ProcessRef.of(pid) : null;
         try {
           q.registerNotify({
-            owner: this, pid, how, signo,
-            fire: () => {
+            owner: this, pid, how, signo, value,
+            fire: (by) => {
               if (!target) return;
-              const rc = target.signal(signo);
+              // __do_notify's siginfo: SI_MESGQ, the registration's value, and the process whose
+              // operation fired it, as the daemon sees it (its pid and real uid; a process gone
+              // already is overflowuid, what Linux shows for a uid it cannot map)
+              const uid = realUidOf(by);
+              const rc = target.signal(signo, { code: SI_MESGQ, value, pid: by, uid: uid < 0 ? OVERFLOW_UID : uid });
               this.dropNotifyTarget(target);
               if (rc < 0) ctx.log.info({ pid, signo, errno: -rc }, 'mq notification: the registrant is gone; no signal sent');
             },

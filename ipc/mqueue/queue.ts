@@ -114,8 +114,14 @@ export interface Notification {
   readonly how: number;
   /** SIGEV_SIGNAL's signal (0..64) */
   readonly signo: number;
-  /** called once, after the change that fires it; the registration is gone by then */
-  readonly fire: () => void;
+  /** sigev_value, an intptr-sized word as the C library passes it (0n when not given) */
+  readonly value?: bigint;
+  /**
+   * called once, after the change that fires it; the registration is gone by then. by: the
+   * process whose operation fired it (the sender; for held messages coming back, their holder),
+   * which Linux's signal names as si_pid
+   */
+  readonly fire: (by: number) => void;
 }
 
 /**
@@ -152,6 +158,8 @@ export interface MqStatus {
   notify: number;
   signo: number;
   notifyPid: number;
+  /** the registration's sigev_value; null when no SIGEV_SIGNAL registration */
+  notifyValue: bigint | null;
   maxmsg: number;
   msgsize: number;
   /** mq_curmsgs: queued messages */
@@ -259,7 +267,7 @@ export class MessageQueue {
     this.insert({ data: copy, priority, seq: this.seq++ });
     this.touch();
     if (receiverWaits) this.pump();
-    else if (this.queued === 1) this.fireNotification();
+    else if (this.queued === 1) this.fireNotification(pid);
     this.endChange();
     return 'done';
   }
@@ -318,7 +326,7 @@ export class MessageQueue {
       this.insert(h.message);
     }
     this.pump();
-    if (wasEmpty && this.queued > 0 && this.receivers.length === 0) this.fireNotification();
+    if (wasEmpty && this.queued > 0 && this.receivers.length === 0) this.fireNotification(holder.pid);
     this.endChange();
   }
 
@@ -334,6 +342,7 @@ export class MessageQueue {
   registerNotify(n: Notification): void {
     if (n.how !== SIGEV_NONE && n.how !== SIGEV_SIGNAL) fail(Errno.EINVAL, `sigev_notify ${n.how}: only SIGEV_NONE and SIGEV_SIGNAL`);
     if (n.how === SIGEV_SIGNAL && (!Number.isInteger(n.signo) || n.signo < 0 || n.signo > NSIG)) fail(Errno.EINVAL, `signal ${n.signo} not in 0..${NSIG}`);
+    if (n.value !== undefined && BigInt.asIntN(64, n.value) !== n.value) fail(Errno.EINVAL, `sigev_value ${n.value} is not a 64-bit word`);
     if (this.notification) fail(Errno.EBUSY, `pid ${this.notification.pid} is registered`);
     this.notification = n;
     this.atime = this.ctime = this.now();
@@ -355,6 +364,7 @@ export class MessageQueue {
       notify: n ? n.how : 0,
       signo: n && n.how === SIGEV_SIGNAL ? n.signo : 0,
       notifyPid: n ? n.pid : 0,
+      notifyValue: n && n.how === SIGEV_SIGNAL ? (n.value ?? 0n) : null,
       maxmsg: this.maxmsg,
       msgsize: this.msgsize,
       curmsgs: this.queued,
@@ -449,11 +459,11 @@ export class MessageQueue {
   }
 
   /** __do_notify's firing: the registration goes, then its callback runs with the other completions. */
-  private fireNotification(): void {
+  private fireNotification(by: number): void {
     const n = this.notification;
     if (!n) return;
     this.notification = null;
-    this.woken.push(n.fire);
+    this.woken.push(() => n.fire(by));
   }
 
   private touch(): void {

@@ -394,7 +394,12 @@ int ipcfs_mq_getattr(mqd_t mqd, struct mq_attr *attr) { return ipcfs_mq_setattr(
  * disposition is the default when the first SIGEV_THREAD registration is made. Its handler writes a
  * byte to a pipe; a notifier thread reads it, finds which of this process's SIGEV_THREAD
  * registrations have fired (the queue's status no longer shows this process with that signal) and
- * starts a detached thread running sigev_notify_function(sigev_value) for each, as glibc does. */
+ * starts a detached thread running sigev_notify_function(sigev_value) for each, as glibc does.
+ * The signal carries sigev_value (SI_MESGQ), but a token in it naming the registration would not
+ * make this simpler: a wake-up byte may be dropped when the pipe is full, a token must not be, so
+ * the status would still be the fallback; the byte plus the status look is the one path. A
+ * registration that fired before the notifier looked is started by the mq_notify that replaces
+ * or removes it. */
 static int notify_sig;
 
 static void on_notify_signal(int sig) {
@@ -422,6 +427,20 @@ static int still_registered(int mqd) {
     return p && q && atoi(p + 6) == notify_sig && atoi(q + 11) == (int)getpid();
 }
 
+/* sigev_notify_function(sigev_value) of a fired registration, on a detached thread */
+static void start_call(const struct thread_reg *r) {
+    struct thread_call *c = malloc(sizeof *c);
+    if (!c) return;
+    c->fn = r->fn, c->value = r->value;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    if (r->stacksize) pthread_attr_setstacksize(&a, r->stacksize);
+    pthread_t t;
+    if (pthread_create(&t, &a, run_notification, c) != 0) free(c);
+    pthread_attr_destroy(&a);
+}
+
 static void dispatch(void) {
     for (int i = 0;; i++) {
         pthread_mutex_lock(&lock);
@@ -431,16 +450,7 @@ static void dispatch(void) {
         int fired = !still_registered(i);
         if (fired) table[i].treg.active = 0;
         pthread_mutex_unlock(&lock);
-        struct thread_call *c;
-        if (!fired || !(c = malloc(sizeof *c))) continue;
-        c->fn = r.fn, c->value = r.value;
-        pthread_attr_t a;
-        pthread_attr_init(&a);
-        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-        if (r.stacksize) pthread_attr_setstacksize(&a, r.stacksize);
-        pthread_t t;
-        if (pthread_create(&t, &a, run_notification, c) != 0) free(c);
-        pthread_attr_destroy(&a);
+        if (fired) start_call(&r);
     }
 }
 
@@ -499,6 +509,12 @@ int ipcfs_mq_notify(mqd_t mqd, const struct sigevent *sev) {
     int r;
     if (!sev) {
         /* Linux: only the registrant's mq_notify(NULL) removes it; anyone else's does nothing */
+        /* a SIGEV_THREAD registration that fired unseen by the notifier still runs, as glibc's
+         * (a fire between this look and the unnotify is still lost: the answer cannot tell) */
+        if (e->treg.active && !still_registered(mqd)) {
+            start_call(&e->treg);
+            e->treg.active = 0;
+        }
         r = e->notify_fd >= 0 ? ipcfs__command(e->notify_fd, "unnotify", 8) : 0;
         if (r == 0) e->treg.active = 0;
     } else {
@@ -508,10 +524,15 @@ int ipcfs_mq_notify(mqd_t mqd, const struct sigevent *sev) {
             sig = notify_sig;
         }
         if (e->notify_fd < 0 && (e->notify_fd = reopen_private(mqd, O_WRONLY)) < 0) { pthread_mutex_unlock(&lock); return -1; }
-        char cmd[32];
+        char cmd[64];
+        /* the whole sigval word, as the kernel copies it: sival_int or sival_ptr, whichever was set */
         if (sev->sigev_notify == SIGEV_NONE) strcpy(cmd, "notify none");
-        else snprintf(cmd, sizeof cmd, "notify signal=%d", sig);
+        else snprintf(cmd, sizeof cmd, "notify signal=%d value=%lld", sig, (long long)(intptr_t)sev->sigev_value.sival_ptr);
         r = ipcfs__command(e->notify_fd, cmd, strlen(cmd));
+        /* Accepted while a SIGEV_THREAD registration of ours looked active: it has fired (only
+         * firing ends one behind our back) and the notifier has not seen it yet, and now it never
+         * would (the status shows the new one): its function starts here, as glibc's would. */
+        if (r == 0 && e->treg.active) start_call(&e->treg);
         if (r == 0) e->treg.active = 0;
         if (r == 0 && sev->sigev_notify == SIGEV_THREAD) {
             size_t stack = 0;

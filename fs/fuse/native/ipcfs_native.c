@@ -37,6 +37,9 @@
 #include <sys/uio.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
@@ -595,8 +598,9 @@ struct ipcfs_backing_map {
 #define IPCFS_DEV_IOC_BACKING_CLOSE _IOW(IPCFS_DEV_IOC_MAGIC, 2, uint32_t)
 
 /*
- * pidfdOpen(pid) -> a pidfd (close-on-exec) or -errno; pidfdSignal(fd, sig) -> 0 or -errno (ESRCH
- * once that process is gone). A pidfd names one process for good, as the kernel's struct pid
+ * pidfdOpen(pid) -> a pidfd (close-on-exec) or -errno; pidfdSignal(fd, sig[, code, value, pid, uid])
+ * -> 0 or -errno (ESRCH once that process is gone): with the four more arguments the signal carries
+ * that siginfo (si_code, si_value as a 64-bit BigInt, si_pid, si_uid), as mq_notify's does. A pidfd names one process for good, as the kernel's struct pid
  * reference does: a notification (mq_notify) must never reach a later process that reuses the pid.
  */
 static napi_value js_pidfd_open(napi_env env, napi_callback_info info) {
@@ -613,15 +617,30 @@ static napi_value js_pidfd_open(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_pidfd_signal(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 6;
+  napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t fd, sig;
-  if (argc < 2 || !arg_int(env, argv[0], &fd) || !arg_int(env, argv[1], &sig)) {
-    napi_throw_type_error(env, NULL, "pidfdSignal(fd, sig)");
+  int32_t fd, sig, code = 0, pid = 0, uid = 0;
+  int64_t value = 0;
+  bool lossless = true;
+  int with_info = argc >= 6;
+  if (argc < 2 || !arg_int(env, argv[0], &fd) || !arg_int(env, argv[1], &sig) ||
+      (with_info && (!arg_int(env, argv[2], &code) || code >= 0 || code == SI_TKILL ||
+                     napi_get_value_bigint_int64(env, argv[3], &value, &lossless) != napi_ok || !lossless ||
+                     !arg_int(env, argv[4], &pid) || !arg_int(env, argv[5], &uid)))) {
+    napi_throw_type_error(env, NULL, "pidfdSignal(fd, sig[, code < 0 (not SI_TKILL), value: bigint, pid, uid])");
     return NULL;
   }
-  long rc = syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+  /* The kernel takes a caller's siginfo for another process only with a negative si_code other
+   * than SI_TKILL (kill(2)'s SI_USER cannot be forged); SI_MESGQ is one, as __do_notify sends. */
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  si.si_signo = sig;
+  si.si_code = code;
+  si.si_pid = pid;
+  si.si_uid = (uid_t)uid;
+  si.si_value.sival_ptr = (void *)(intptr_t)value;
+  long rc = syscall(SYS_pidfd_send_signal, fd, sig, with_info ? &si : NULL, 0);
   return make_int(env, rc < 0 ? -errno : 0);
 }
 

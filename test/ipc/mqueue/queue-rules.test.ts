@@ -443,3 +443,24 @@ test('times: a send, a receive, an ack and a returned hold stamp atime, mtime an
   t.is(r!.data.toString(), 'b');
   t.deepEqual(times(), [800, 800, 800], 'a hand-off too');
 });
+
+test('mq_notify keeps sigev_value (status notifyValue, 64-bit signed, EINVAL beyond) and names who fired it: the sender, or the holder whose messages came back', (t) => {
+  const q = mk(3);
+  const by: number[] = [];
+  const withValue = (value: bigint, how = SIGEV_SIGNAL): Notification => ({ owner: 'a', pid: 77, how, signo: 10, value, fire: (p) => by.push(p) });
+  t.is(thrown(() => q.registerNotify(withValue(2n ** 63n))).code, 'EINVAL');
+  t.is(thrown(() => q.registerNotify(withValue(-(2n ** 63n) - 1n))).code, 'EINVAL');
+  t.is(q.status().notifyValue, null, 'a refusal registers nothing');
+  q.registerNotify(withValue(-(2n ** 63n)));
+  t.is(q.status().notifyValue, -(2n ** 63n));
+  q.send(Buffer.from('x'), 0, 1234, false, noop);
+  t.deepEqual(by, [1234], 'the sender');
+  t.is(q.status().notifyValue, null, 'gone once fired');
+  const h = new MqHolder(4321, 'w');
+  q.receive(8, 5, false, h, noop);
+  q.registerNotify(withValue(7n));
+  h.release();
+  t.deepEqual(by, [1234, 4321], 'the holder whose message came back onto the empty queue');
+  q.registerNotify(withValue(9n, SIGEV_NONE));
+  t.is(q.status().notifyValue, null, 'SIGEV_NONE carries no value');
+});
