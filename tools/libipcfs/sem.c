@@ -82,6 +82,10 @@ static struct named *named_list;
 #define TOMB UINT64_MAX
 static _Atomic uint64_t slots[SLOTS];
 static _Atomic int slot_undo[SLOTS];
+/* The sem_t of a pshared=0 semaphore sem_init made in this process, by its slot (under named_lock),
+ * and its value read just before a fork: the fork child gives that sem_t a copy of its own. */
+static sem_t *slot_private[SLOTS];
+static long long slot_fork_value[SLOTS];
 
 static unsigned slot_home(uint32_t id) { return (id * 2654435761u) & (SLOTS - 1); }
 static int slot_is(uint64_t w, uint32_t id) { return w != 0 && w != TOMB && (uint32_t)(w >> 32) == id; }
@@ -309,7 +313,11 @@ int ipcfs_sem_init(sem_t *sem, int pshared, unsigned int value) {
     char *end;
     unsigned long id = strtoul(answer, &end, 16);
     if (*end || end == answer || id > UINT32_MAX) { close(fd); errno = EIO; return -1; }
-    if (slot_insert((uint32_t)id, fd) < 0) return -1;
+    pthread_mutex_lock(&named_lock);
+    int s = slot_insert((uint32_t)id, fd);
+    if (s >= 0 && !pshared) slot_private[s] = sem;
+    pthread_mutex_unlock(&named_lock);
+    if (s < 0) return -1;
     struct unnamed u = { UNNAMED_MAGIC, (uint32_t)id, pshared != 0 };
     memset(sem, 0, sizeof *sem);
     memcpy(sem, &u, sizeof u);
@@ -323,12 +331,15 @@ int ipcfs_sem_destroy(sem_t *sem) {
     if (s < 0) return -1;
     if (ipcfs__command(slot_fd(s), "rmid", 4) < 0 && errno != EIDRM) return -1;
     u->magic = 0;
+    pthread_mutex_lock(&named_lock);
     for (unsigned i = 0, h = slot_home(u->id); i < SLOTS && slots[h] != 0; i++, h = (h + 1) & (SLOTS - 1)) {
         uint64_t w = slots[h];
         if (!slot_is(w, u->id)) continue;
         slot_undo[h] = MARK_CLEAN; /* before the tombstone: the next insert here starts clean */
+        slot_private[h] = NULL;
         if (__atomic_compare_exchange_n(&slots[h], &w, TOMB, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) close((int)(uint32_t)w - 1);
     }
+    pthread_mutex_unlock(&named_lock);
     return 0;
 }
 
@@ -375,10 +386,134 @@ int ipcfs_sem_getvalue(sem_t *sem, int *sval) {
     return 0;
 }
 
+/* pshared=0 semaphores across fork. glibc's child has its own copy of the sem_t, and so an
+ * independent semaphore with the value it had at the fork; here the sem_t names a daemon object,
+ * so the child makes itself a new one. The value is read in the parent just before the fork (the
+ * prepare handler: the closest to "the value at the fork"; other threads may still move it until
+ * the fork itself), the copy made in the child handler. Both run under named_lock, which sem_init
+ * and sem_destroy take to change the registry, so it does not change in between.
+ *
+ * The child handler must be async-signal-safe (fork from a signal handler): it uses open, read,
+ * write, close, dup3 and glibc's snprintf/strtoul with integer conversions only (which do not
+ * allocate), and static buffers. */
+static int private_list[SLOTS]; /* slots of pshared=0 semaphores, gathered in prepare */
+static int private_count;
+
+static void fork_prepare(void) {
+    pthread_mutex_lock(&named_lock);
+    private_count = 0;
+    for (int s = 0; s < SLOTS; s++) {
+        uint64_t w = slots[s];
+        if (!slot_private[s] || w == 0 || w == TOMB) continue;
+        char path[PATH_MAX], text[4096];
+        slot_fork_value[s] = -1;
+        if (ipcfs__path(path, sizeof path, "semaphores/unnamed/%08X", (unsigned)(w >> 32)) == 0 &&
+            ipcfs__read_status(path, text, sizeof text) >= 0)
+            ipcfs__status_number(text, "value", &slot_fork_value[s]);
+        private_list[private_count++] = s;
+    }
+}
+
+/* Which of the gathered sem_t are in private writable memory (the child's own copy-on-write
+ * copy), from /proc/self/maps: 1 private, 0 shared (a pshared=0 semaphore used across processes
+ * is undefined in POSIX; it is left shared rather than the child rewriting the parent's sem_t),
+ * -1 not mapped (memory freed without sem_destroy). Read with a static buffer: no allocation. */
+static signed char private_kind[SLOTS];
+static char maps_buf[8192];
+
+static unsigned long hex_at(const char **p) {
+    unsigned long v = 0;
+    for (;; (*p)++) {
+        char c = **p;
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0) return v;
+        v = v * 16 + (unsigned long)d;
+    }
+}
+
+static void maps_line(const char *line) {
+    const char *p = line;
+    unsigned long start = hex_at(&p);
+    if (*p++ != '-') return;
+    unsigned long end = hex_at(&p);
+    if (*p++ != ' ' || p[0] != 'r' || p[1] != 'w') return;
+    int shared = p[3] == 's';
+    for (int i = 0; i < private_count; i++) {
+        unsigned long a = (unsigned long)slot_private[private_list[i]];
+        if (a >= start && a + sizeof(struct unnamed) <= end) private_kind[i] = shared ? 0 : 1;
+    }
+}
+
+static void classify_private(void) {
+    for (int i = 0; i < private_count; i++) private_kind[i] = -1;
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { /* cannot tell: trust the addresses (the memory is the child's own copy) */
+        for (int i = 0; i < private_count; i++) private_kind[i] = 1;
+        return;
+    }
+    size_t have = 0;
+    for (;;) {
+        ssize_t n = read(fd, maps_buf + have, sizeof maps_buf - 1 - have);
+        if (n <= 0) break;
+        have += (size_t)n;
+        maps_buf[have] = 0;
+        char *line = maps_buf, *nl;
+        while ((nl = strchr(line, '\n'))) { *nl = 0; maps_line(line); line = nl + 1; }
+        have = strlen(line);
+        memmove(maps_buf, line, have);
+        if (have == sizeof maps_buf - 1) have = 0; /* a line longer than the buffer: its start was seen */
+    }
+    close(fd);
+}
+
+static void copy_failed(uint32_t id) {
+    char msg[128];
+    int n = snprintf(msg, sizeof msg, "libipcfs: fork child: no copy of unnamed semaphore %08X: %s\n", id,
+                     strerrorname_np(errno) ? strerrorname_np(errno) : "?");
+    if (n > 0) (void)!write(2, msg, (size_t)n);
+}
+
+/* The child's own copy of each pshared=0 semaphore. When one cannot be made (EMFILE, the daemon's
+ * limits, the mount gone), its sem_t is made invalid (EINVAL from then on, as a destroyed one)
+ * rather than left naming the parent's semaphore, and a line goes to stderr. */
+static void copy_private(void) {
+    classify_private();
+    for (int i = 0; i < private_count; i++) {
+        int s = private_list[i];
+        sem_t *sem = slot_private[s];
+        uint64_t w = slots[s];
+        uint32_t id = (uint32_t)(w >> 32);
+        struct unnamed *u = (struct unnamed *)sem;
+        slot_private[s] = NULL;
+        if (private_kind[i] == 0) continue;
+        /* The handle on the parent's semaphore: this process no longer names it. */
+        slots[s] = TOMB;
+        slot_undo[s] = MARK_CLEAN;
+        close((int)(uint32_t)w - 1);
+        if (private_kind[i] < 0 || u->magic != UNNAMED_MAGIC || u->id != id || u->pshared) continue;
+        char answer[64];
+        int fd, e = EIO;
+        long long v = slot_fork_value[s];
+        if (v < 0 || create_unnamed((unsigned)v, answer, sizeof answer, &fd) < 0) { e = v < 0 ? EIO : errno; goto failed; }
+        char *end;
+        unsigned long nid = strtoul(answer, &end, 16);
+        if (*end || end == answer || nid > UINT32_MAX) { close(fd); goto failed; }
+        int ns = slot_insert((uint32_t)nid, fd);
+        if (ns < 0) { e = errno; goto failed; }
+        slot_private[ns] = sem;
+        u->id = (uint32_t)nid;
+        continue;
+    failed:
+        u->magic = 0;
+        errno = e;
+        copy_failed(id);
+    }
+}
+
 /* A fork child must not keep its parent's adjustments alive through a shared handle. */
-static void lock_named(void) { pthread_mutex_lock(&named_lock); }
-static void unlock_named(void) { pthread_mutex_unlock(&named_lock); }
+static void fork_parent(void) { pthread_mutex_unlock(&named_lock); }
 static void fork_child(void) {
+    copy_private();
     for (struct named *n = named_list; n; n = n->next)
         mark_fork_child(&n->undo, n->fd);
     for (int s = 0; s < SLOTS; s++) {
@@ -388,7 +523,7 @@ static void fork_child(void) {
     pthread_mutex_unlock(&named_lock);
 }
 
-__attribute__((constructor)) static void register_fork(void) { pthread_atfork(lock_named, unlock_named, fork_child); }
+__attribute__((constructor)) static void register_fork(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
 
 void ipcfs__sem_keep_across_exec(int keep) {
     for (struct named *n = named_list; n; n = n->next)
