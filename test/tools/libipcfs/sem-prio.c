@@ -4,7 +4,10 @@
  * Children of different policies (SCHED_FIFO, SCHED_RR, SCHED_OTHER at several nice values) queue
  * one by one, each only once the one before sleeps in its wait; then the parent posts (or sends)
  * once per child and waits for that child to end before the next, printing who woke.
- * Usage: sem-prio sem|mq NAME   (root: real-time policies and negative nice) */
+ * With `change`, two waiters change priority while they wait (fifo10 to SCHED_FIFO 40, other5 to
+ * nice -10): Linux sorts its futex (non-PI) and mqueue lists once, when a task queues, so they
+ * keep their places.
+ * Usage: sem-prio sem|mq NAME [change]   (root: real-time policies and negative nice) */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,18 +45,31 @@ static void die(const char *what) {
     exit(1);
 }
 
-/* the handshake: the child has said it is about to wait, and now sleeps (state S) */
-static void wait_sleeping(pid_t pid) {
+/* the handshake: the child has said it is about to wait, and now sleeps (state S) in the call that
+ * waits (futex or mq_timedreceive natively, the write of the command on ipcfs), not in an earlier
+ * step of the library's (an fstat of the mount's file sleeps in FUSE too) */
+static int in_wait(pid_t pid) {
     char path[64], buf[512];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) die("stat");
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    if (!p || p[2] != 'S') return 0;
+    snprintf(path, sizeof path, "/proc/%d/syscall", pid);
+    f = fopen(path, "r");
+    if (!f) die("syscall");
+    long nr = -1;
+    if (fscanf(f, "%ld", &nr) != 1) nr = -1;
+    fclose(f);
+    return nr == SYS_futex || nr == SYS_mq_timedreceive || nr == SYS_write;
+}
+
+static void wait_sleeping(pid_t pid) {
     for (int i = 0; i < 20000; i++) {
-        FILE *f = fopen(path, "r");
-        if (!f) die("stat");
-        size_t n = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[n] = 0;
-        char *p = strrchr(buf, ')');
-        if (p && p[2] == 'S') return;
+        if (in_wait(pid)) return;
         usleep(500);
     }
     printf("child %d never slept\n", pid);
@@ -108,6 +125,12 @@ int main(int argc, char **argv) {
         char c;
         if (read(ready[0], &c, 1) != 1) die("read");
         wait_sleeping(pid);
+    }
+    if (argc > 3 && strcmp(argv[3], "change") == 0) {
+        struct sched_param sp = { .sched_priority = 40 };
+        if (sched_setscheduler(pids[1], SCHED_FIFO, &sp) < 0) die("sched_setscheduler fifo10");
+        if (setpriority(PRIO_PROCESS, pids[7], -10) < 0) die("setpriority other5");
+        printf("changed, ");
     }
     printf("%s woke:", argv[1]);
     for (int i = 0; i < N; i++) {

@@ -5,7 +5,9 @@
  * time tasks by priority, every other task equal, FIFO among equals) and for a POSIX message queue
  * (wq_add: task->prio, so the other tasks by nice too) is the oracle, taken at run time in a private
  * IPC namespace; libipcfs on a fresh mount must print the same. The native output is also checked
- * to show the priorities at work (a machine where they would not would prove nothing).
+ * to show the priorities at work (a machine where they would not would prove nothing). A waiter
+ * whose priority changes while it waits keeps its place in both (Linux sorts non-PI futex waiters
+ * and mqueue waiters once, when they queue).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -21,16 +23,18 @@ function run(argv: string[], env: Record<string, string> = {}): string {
   return r.stdout;
 }
 
-for (const kind of ['sem', 'mq'] as const) {
-  test(`${kind}: waiters are woken in the kernel's priority order`, async (t) => {
+for (const [kind, change] of [['sem', ''], ['mq', ''], ['sem', 'change'], ['mq', 'change']] as const) {
+  const title = change ? ': a waiter whose priority changes while it waits keeps its place' : ': waiters are woken in the priority order';
+  test(`${kind}${title}, as in the kernel`, async (t) => {
     const native = builtOnce(SOURCE);
     const ipcfs = builtOnce(SOURCE, ['-DUSE_IPCFS', '-I', LIBIPCFS_DIR, join(LIBIPCFS_BUILD, 'libipcfs.a'), '-pthread']);
     const name = `/ipcfs-prio-${process.pid}`;
-    const expected = run(['unshare', '--ipc', native, kind, name]);
-    t.regex(expected, /^\w+ woke: fifo30a fifo30b fifo20 rr20 fifo10 /, 'real-time waiters first, by priority, FIFO among equals');
+    const args = [kind, name, ...(change ? [change] : [])];
+    const expected = run(['unshare', '--ipc', native, ...args]);
+    t.regex(expected, /\w+ woke: fifo30a fifo30b fifo20 rr20 fifo10 /, 'real-time waiters first, by priority, FIFO among equals');
     await withDaemon(
       async (d) => {
-        t.is(run([ipcfs, kind, name], { IPCFS_MOUNT: d.dir }), expected);
+        t.is(run([ipcfs, ...args], { IPCFS_MOUNT: d.dir }), expected);
       },
       { args: ['--allow-other'] },
     );
