@@ -67,9 +67,36 @@ static int in_wait(pid_t pid) {
     return nr == SYS_futex || nr == SYS_mq_timedreceive || nr == SYS_write;
 }
 
-static void wait_sleeping(pid_t pid) {
+#ifdef USE_IPCFS
+/* On ipcfs a call is queued when the daemon has read it, a moment after the caller went to sleep
+ * in its write: the object's status says how many wait (ncnt, or the pids after receivers:). */
+static int daemon_queued(int sem, const char *name) {
+    char path[512], buf[4096];
+    snprintf(path, sizeof path, "%s/%s/named%s", getenv("IPCFS_MOUNT"), sem ? "semaphores" : "mqueue", name);
+    FILE *f = fopen(path, "r");
+    if (!f) die("status");
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    if (sem) {
+        char *p = strstr(buf, "\nncnt: ");
+        return p ? atoi(p + 7) : -1;
+    }
+    char *p = strstr(buf, "\nreceivers:");
+    if (!p) return -1;
+    int count = 0;
+    for (p += 11; *p && *p != '\n'; p++)
+        if (*p != ' ' && p[-1] == ' ') count++;
+    return count;
+}
+#else
+static int daemon_queued(int sem, const char *name) { (void)sem; (void)name; return -1; }
+#endif
+
+static void wait_sleeping(pid_t pid, int sem, const char *name, int queued) {
     for (int i = 0; i < 20000; i++) {
-        if (in_wait(pid)) return;
+        int q = daemon_queued(sem, name);
+        if (in_wait(pid) && (q < 0 || q == queued)) return;
         usleep(500);
     }
     printf("child %d never slept\n", pid);
@@ -124,7 +151,7 @@ int main(int argc, char **argv) {
         pids[i] = pid;
         char c;
         if (read(ready[0], &c, 1) != 1) die("read");
-        wait_sleeping(pid);
+        wait_sleeping(pid, sem, argv[2], i + 1);
     }
     if (argc > 3 && strcmp(argv[3], "change") == 0) {
         struct sched_param sp = { .sched_priority = 40 };
