@@ -7,8 +7,10 @@
  * With `change`, two waiters change priority while they wait (fifo10 to SCHED_FIFO 40, other5 to
  * nice -10): Linux sorts its futex (non-PI) and mqueue lists once, when a task queues, so they
  * keep their places.
- * Usage: sem-prio sem|mq NAME [change]   (root: real-time policies and negative nice) */
+ * `unnamed` is `sem` on a process-shared unnamed semaphore (sem_init in a shared mapping).
+ * Usage: sem-prio sem|unnamed|mq NAME [change]   (root: real-time policies and negative nice) */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -70,9 +73,21 @@ static int in_wait(pid_t pid) {
 #ifdef USE_IPCFS
 /* On ipcfs a call is queued when the daemon has read it, a moment after the caller went to sleep
  * in its write: the object's status says how many wait (ncnt, or the pids after receivers:). */
+static int unnamed;
+
 static int daemon_queued(int sem, const char *name) {
     char path[512], buf[4096];
     snprintf(path, sizeof path, "%s/%s/named%s", getenv("IPCFS_MOUNT"), sem ? "semaphores" : "mqueue", name);
+    if (unnamed) { /* the mount is fresh: the one file of unnamed/ is ours */
+        snprintf(path, sizeof path, "%s/semaphores/unnamed", getenv("IPCFS_MOUNT"));
+        DIR *d = opendir(path);
+        if (!d) die("opendir");
+        struct dirent *e;
+        while ((e = readdir(d)) && e->d_name[0] == '.') {}
+        if (!e) die("unnamed");
+        snprintf(path + strlen(path), sizeof path - strlen(path), "/%s", e->d_name);
+        closedir(d);
+    }
     FILE *f = fopen(path, "r");
     if (!f) die("status");
     size_t n = fread(buf, 1, sizeof buf - 1, f);
@@ -90,6 +105,7 @@ static int daemon_queued(int sem, const char *name) {
     return count;
 }
 #else
+static int unnamed;
 static int daemon_queued(int sem, const char *name) { (void)sem; (void)name; return -1; }
 #endif
 
@@ -114,10 +130,14 @@ static void become(const struct who *w) {
 
 int main(int argc, char **argv) {
     if (argc < 3) return 2;
-    int sem = strcmp(argv[1], "sem") == 0;
+    unnamed = strcmp(argv[1], "unnamed") == 0;
+    int sem = unnamed || strcmp(argv[1], "sem") == 0;
     sem_t *s = SEM_FAILED;
     mqd_t q = (mqd_t)-1;
-    if (sem) {
+    if (unnamed) {
+        s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (s == MAP_FAILED || S(init)(s, 1, 0) < 0) die("sem_init");
+    } else if (sem) {
         S(unlink)(argv[2]);
         s = S(open)(argv[2], O_CREAT | O_EXCL, 0600, 0);
         if (s == SEM_FAILED) die("sem_open");
@@ -169,7 +189,8 @@ int main(int argc, char **argv) {
             if (pids[j] == pid) printf(" %s%s", WAITERS[j].name, WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "" : "(failed)");
     }
     printf("\n");
-    if (sem) S(unlink)(argv[2]);
+    if (unnamed) S(destroy)(s);
+    else if (sem) S(unlink)(argv[2]);
     else MQ(mq_unlink)(argv[2]);
     return 0;
 }

@@ -3,7 +3,8 @@
  * of SCHED_FIFO, SCHED_RR and SCHED_OTHER (several nice values) one by one and wakes them one at a
  * time, as Open POSIX sem_post/8-1 does. The kernel's order for a glibc semaphore (the futex: real-
  * time tasks by priority, every other task equal, FIFO among equals) and for a POSIX message queue
- * (wq_add: task->prio, so the other tasks by nice too) is the oracle, taken at run time in a private
+ * (wq_add: task->prio, so the other tasks by nice too), for a named and a process-shared unnamed
+ * semaphore is the oracle, taken at run time in a private
  * IPC namespace; libipcfs on a fresh mount must print the same. The native output is also checked
  * to show the priorities at work (a machine where they would not would prove nothing). A waiter
  * whose priority changes while it waits keeps its place in both (Linux sorts non-PI futex waiters
@@ -23,7 +24,7 @@ function run(argv: string[], env: Record<string, string> = {}): string {
   return r.stdout;
 }
 
-for (const [kind, change] of [['sem', ''], ['mq', ''], ['sem', 'change'], ['mq', 'change']] as const) {
+for (const [kind, change] of [['sem', ''], ['unnamed', ''], ['mq', ''], ['sem', 'change'], ['mq', 'change']] as const) {
   const title = change ? ': a waiter whose priority changes while it waits keeps its place' : ': waiters are woken in the priority order';
   test(`${kind}${title}, as in the kernel`, async (t) => {
     const native = builtOnce(SOURCE);
