@@ -15,10 +15,10 @@
  * scale: smaller first; ipc/sched-order.ts), given by the caller only when the call has to wait, and
  * keeps its place if its task's priority changes meanwhile, as in Linux (the list is sorted once,
  * at wq_add).
-
+ *
  * Hand-off (pipelined_send/pipelined_receive): a message sent while a receiver waits goes to the
- * longest-waiting receiver, never through the queue (no notification); a slot that frees (a
- * receive without holder, an ack) moves the longest-waiting sender's message into the queue.
+ * first waiting receiver, never through the queue (no notification); a slot that frees (a
+ * receive without holder, an ack) moves the first waiting sender's message into the queue.
  *
  * Robust receive: a receive given an MqHolder (one per open handle) does not consume the message:
  * it is held by that holder under an id until ack(holder, id). Releasing the holder (close, crash,
