@@ -15,6 +15,8 @@
  * Message queues (bench/mq.ts): 1 KiB send + receive round trips against the kernel's POSIX mq; >= 20,000/s pinned.
  * Jobserver (bench/jobserver.ts): a clean 200-job build by `ipcfs jobserver -j4 -- make` against
  * `make -j4`, overhead < 5%; a token's take + return against a pipe (no goal).
+ * libipcfs (bench/libipcfs.ts): sem_post + sem_wait against glibc and System V (no goal); the
+ * interposer's cost on a program making no IPC call, goal: not measurable.
  */
 import { openFlagsOf } from '../fs/operations.js';
 import { SEM_OPEN_MODE } from '../fs/semaphores/sem-file.js';
@@ -23,6 +25,7 @@ import { createUnnamed, semaphoreBench } from './semaphores.js';
 import { shmBench } from './shm.js';
 import { mqBench } from './mq.js';
 import { jobserverBench } from './jobserver.js';
+import { LIBIPCFS_LINK, libipcfsBench } from './libipcfs.js';
 
 const WRITE_TARGET = 1.5;
 const WAKE_TARGET = 2;
@@ -147,6 +150,10 @@ async function main(): Promise<void> {
     shm: buildC('shm_client', false),
     mq: buildC('mq_client', false, ['-lrt']),
     jobserverRt: buildC('jobserver_rt', false),
+    semLib: buildC('sem_lib', false, LIBIPCFS_LINK),
+    pairs: buildC('spawn_pairs', false),
+    noipc: buildC('noipc', false),
+    emptyPreload: buildC('empty_preload', false, ['-shared', '-fPIC']),
   };
   const flags = semaphoreOpenFlags();
   console.log(`# ${new Date().toISOString()}, C reference bench/c/ref_fs.c (libfuse3 low-level); FOPEN flags of semaphore files 0x${flags.toString(16)} on both sides`);
@@ -159,6 +166,8 @@ async function main(): Promise<void> {
   await shmBench({ shm: bin.shm });
   console.log('## jobserver');
   await jobserverBench({ rt: bin.jobserverRt });
+  console.log('## libipcfs');
+  await libipcfsBench(bin);
 }
 
 main().catch((err: unknown) => {

@@ -1,7 +1,8 @@
 /* System V shared memory from C with plain open/read/write/mmap: shmget(KEY, 65536, IPC_CREAT |
- * IPC_EXCL) through .new; shmat is open + mmap(MAP_SHARED) (the descriptor may be closed at once);
- * a forked child stores into the segment, the parent sees it at once. A segment's size is fixed
- * (ftruncate is EPERM). shmdt is munmap; IPC_RMID is unlink.
+ * IPC_EXCL) through .new; shmat is open + mmap(MAP_SHARED), and the descriptor stays open while
+ * attached (nattch counts open files); a forked child stores into the segment, the parent sees it
+ * at once. A segment's size is fixed (ftruncate is EPERM). shmdt is munmap + close; IPC_RMID is
+ * unlink.
  * Build: cc -o shm-sysv shm-sysv.c    Usage: ./shm-sysv [MOUNT]   (default /mnt/ipc) */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +27,6 @@ int main(int argc, char **argv) {
     char *p = fd < 0 ? MAP_FAILED : mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) { perror(path); return 1; }
     if (ftruncate(fd, 131072) < 0 && errno == EPERM) printf("ftruncate: EPERM, the size is fixed\n");
-    close(fd);                                                 /* the mapping stays attached */
 
     pid_t child = fork();
     if (child == 0) {
@@ -37,5 +37,6 @@ int main(int argc, char **argv) {
     waitpid(child, &status, 0);
     printf("shmid %s: %s\n", id, p);
     munmap(p, 65536);                                          /* shmdt */
+    close(fd);
     return unlink(path) < 0 || status != 0;                    /* shmctl(IPC_RMID) */
 }

@@ -4,15 +4,18 @@
  * shows each of them verbatim, once, under a marker line `<!-- example: examples/NAME -->`, so the
  * docs and the programs cannot drift apart.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import avaTest from 'ava';
+import { gcc, leftovers } from './helpers/examples.js';
 import { PACKAGE_ROOT, eventually, mountTest, startDaemon, stopDaemon, type Daemon } from './helpers/mount.js';
 
 const EXAMPLES = join(PACKAGE_ROOT, 'examples');
-const files = readdirSync(EXAMPLES).sort(); // every file: each must run here and appear in the docs
+// Every program at the top: each must run here and appear in the docs. The C programs of
+// examples/libipcfs and examples/exec, and the README, are test/examples-c.test.ts's.
+const files = readdirSync(EXAMPLES, { withFileTypes: true }).filter((e) => e.isFile() && e.name !== 'README.md').map((e) => e.name).sort();
 
 // One daemon for every example; they run one after another, so each is checked for leftovers.
 const mounted = mountTest() === avaTest;
@@ -28,16 +31,6 @@ if (mounted) {
   avaTest.after.always(async () => {
     if (daemon) await stopDaemon(daemon);
     if (build) rmSync(build, { recursive: true, force: true });
-  });
-}
-
-function gcc(src: string, out: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const cc = spawn('gcc', ['-std=gnu11', '-Wall', '-Wextra', '-Werror', '-o', out, src], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    cc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    cc.on('error', reject);
-    cc.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`gcc ${src}: ${err}`))));
   });
 }
 
@@ -61,17 +54,6 @@ const expected: Record<string, RegExp> = {
   'jobserver.sh': /^size: 2\nfree: 2\nheld: 0\n +\+ +\+\n$/,
   'jobserver.py': /^running a job with token '\+'; free: 0 holder: pid=PID tokens=1 comm=python3\n\['free: 1', 'taken: 1', 'returned: 1'\]\n$/,
 };
-
-/** The kind directories, with what stays in them when no object exists. */
-const KIND_DIRS = ['semaphores/named', 'semaphores/unnamed', 'semaphores/sysv', 'mqueue/named', 'mqueue/sysv', 'shared-memory/named', 'shared-memory/sysv', 'jobserver/named'];
-function leftovers(dir: string): string[] {
-  const left: string[] = [];
-  for (const kind of KIND_DIRS) {
-    for (const e of readdirSync(join(dir, kind))) if (e !== 'by-key') left.push(`${kind}/${e}`);
-    if (kind.endsWith('sysv')) for (const e of readdirSync(join(dir, kind, 'by-key'))) left.push(`${kind}/by-key/${e}`);
-  }
-  return left;
-}
 
 function command(file: string): string[] {
   switch (extname(file)) {
@@ -115,8 +97,12 @@ function docBlocks(): { name: string; text: string | null }[] {
 
 avaTest('docs/protocol.md shows every example once, byte for byte, each under its marker', (t) => {
   const blocks = docBlocks();
-  t.deepEqual(blocks.map((b) => b.name).sort(), files, 'each file in examples/ exactly once, and no marker for a missing file');
+  // The programs of examples/libipcfs and examples/exec may be shown too (then as they are).
+  const names = blocks.map((b) => b.name);
+  t.deepEqual(names.filter((n) => !n.includes('/')).sort(), files, 'each file at the top of examples/ exactly once');
+  t.deepEqual([...new Set(names)].sort(), [...names].sort(), 'no example twice');
   for (const { name, text } of blocks) {
+    t.true(existsSync(join(EXAMPLES, name)), `the marker of ${name} names a file of examples/`);
     t.not(text, null, `the marker of ${name} is followed by a fenced block`);
     t.is(text, readFileSync(join(EXAMPLES, name), 'utf8'), `the block of ${name} is the file`);
   }

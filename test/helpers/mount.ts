@@ -61,12 +61,15 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<Daemon> {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const daemon: Daemon = { dir, child, stderr: () => err, exited };
   const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
+  // checked once more after the deadline: another test's spawnSync may have held this worker's
+  // event loop past it while the daemon was mounting
+  for (;;) {
     if (child.exitCode !== null) {
       ensureUnmounted(dir);
       throw new Error(`daemon exited ${child.exitCode}: ${err}`);
     }
     if ((o.ready ?? isServed)(dir)) return daemon;
+    if (Date.now() >= deadline) break;
     await sleep(50);
   }
   await stopDaemon(daemon);

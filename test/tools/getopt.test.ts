@@ -76,6 +76,10 @@ function normalize(o: Outcome): Outcome {
     }
     const long = w.startsWith('--') ? LONG.find((l) => `--${l.name}` === w) : undefined;
     words.push(long ? (long.key.length === 1 ? `-${long.key}` : `--${long.key}`) : w);
+    // an option's argument follows it as one word ('' for an absent optional one), whatever it
+    // looks like: `--id --` is the argument "--", not the end of the options
+    const key = long ? long.key : /^-[^-]$/.test(w) ? w[1]! : undefined;
+    if (key !== undefined && hasArg(key) !== 'none' && i + 1 < o.words.length) words.push(o.words[++i]!);
   }
   return { ...o, words };
 }
@@ -102,6 +106,7 @@ const cases: [string, string[]][] = [
   ['a missing short argument', ['-s', '-i']],
   ['a missing long argument', ['--id']],
   ['a missing long argument through a prefix', ['--i']],
+  ['-- as an option\'s argument does not end the options', ['--id', '--', '--color', '-i', '--', '-s']],
 ];
 
 for (const [title, args] of cases) {

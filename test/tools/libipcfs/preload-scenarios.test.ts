@@ -34,13 +34,16 @@ const SCENARIOS: [string, string[]][] = [
 ];
 
 for (const [name, args] of SCENARIOS) {
-  test(`${name} ${args.join(' ')}: through the interposer as through libipcfs`, async (t) => {
+  // serial, and built before the mount: spawnSync blocks this worker's event loop, and a
+  // daemon started meanwhile by a concurrent test would wait for its readiness check in vain
+  test.serial(`${name} ${args.join(' ')}: through the interposer as through libipcfs`, async (t) => {
     const source = `test/tools/libipcfs/${name}.c`;
+    const [withLib, plain] = [linked(source), unmodified(source)];
     // one after the other on one mount: each scenario removes what it makes
     await withDaemon(async (d) => {
-      const want = onMount(d.dir, linked(source), args, {});
+      const want = onMount(d.dir, withLib, args, {});
       t.is(want.status, 0, want.err);
-      const got = onMount(d.dir, unmodified(source), args, { LD_PRELOAD: LIBIPCFS_PRELOAD });
+      const got = onMount(d.dir, plain, args, { LD_PRELOAD: LIBIPCFS_PRELOAD });
       t.is(got.status, 0, got.err);
       t.is(got.out, want.out);
     });
