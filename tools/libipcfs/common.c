@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static char mount_dir[PATH_MAX] = "/mnt/ipc";
@@ -150,4 +152,26 @@ int ipcfs__reopen(int fd) {
     if (dup3(fresh, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) { int e = errno; close(fresh); errno = e; return -1; }
     close(fresh);
     return 0;
+}
+
+int ipcfs__identify(int fd, dev_t *dev, ino_t *ino) {
+    struct statx sx;
+    if (fd < 0) { errno = EBADF; return -1; }
+    if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &sx) < 0) return -1;
+    *dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+    *ino = (ino_t)sx.stx_ino;
+    return 0;
+}
+
+int ipcfs__is_file(int fd, dev_t dev, ino_t ino) {
+    int saved = errno;
+    dev_t d;
+    ino_t i;
+    int same = ipcfs__identify(fd, &d, &i) == 0 && d == dev && i == ino;
+    errno = saved;
+    return same;
+}
+
+void ipcfs__close_if(int fd, dev_t dev, ino_t ino) {
+    if (ipcfs__is_file(fd, dev, ino)) close(fd);
 }

@@ -53,6 +53,18 @@ IPCFS_HIDDEN int ipcfs__seconds(const struct timespec *rel, char *out, size_t ca
  * so its parent's adjustments) alive. 0, or -1 with errno (fd is then left as it was). */
 IPCFS_HIDDEN int ipcfs__reopen(int fd);
 
+/* Whether the library's descriptor fd is still open on the file (dev, ino) it was opened on. A
+ * program may close descriptors it did not open (closefrom, close 3..1024) and reuse the numbers:
+ * the library must then neither write a command into the program's file nor close it. Cached
+ * attributes only (AT_STATX_DONT_SYNC: no request reaches the daemon). Async-signal-safe. */
+IPCFS_HIDDEN int ipcfs__is_file(int fd, dev_t dev, ino_t ino);
+
+/* fd's device and inode as ipcfs__is_file compares them. 0, or -1 with errno. */
+IPCFS_HIDDEN int ipcfs__identify(int fd, dev_t *dev, ino_t *ino);
+
+/* close(fd) when it is still open on (dev, ino); otherwise the number is someone else's now. */
+IPCFS_HIDDEN void ipcfs__close_if(int fd, dev_t dev, ino_t ino);
+
 /* Undo handles across execve (the interposer's exec-family wrappers): keep != 0 clears FD_CLOEXEC
  * on every handle of this process that has carried an undo operation, keep == 0 sets it back
  * (after a failed exec). Async-signal-safe: no locks, best-effort reads of the tables. */

@@ -75,10 +75,10 @@ static void child_after_fork(void) {
         struct mq_ent *e = &table[i];
         if (!e->used) continue;
         for (int j = 0; j < POOL; j++) {
-            if (e->pool[j].fd >= 0) close(e->pool[j].fd);
+            if (e->pool[j].fd >= 0) ipcfs__close_if(e->pool[j].fd, e->dev, e->ino);
             e->pool[j].fd = -1, e->pool[j].busy = 0;
         }
-        if (e->notify_fd >= 0) close(e->notify_fd);
+        if (e->notify_fd >= 0) ipcfs__close_if(e->notify_fd, e->dev, e->ino);
         e->notify_fd = -1;
         e->treg.active = 0;
     }
@@ -90,10 +90,10 @@ static void init_once(void) { pthread_atfork(prepare_fork, parent_after_fork, ch
 /* Closes everything private to the entry (lock held). */
 static void drop_locked(struct mq_ent *e) {
     for (int j = 0; j < POOL; j++)
-        if (e->pool[j].fd >= 0 && !e->pool[j].busy) close(e->pool[j].fd);
+        if (e->pool[j].fd >= 0 && !e->pool[j].busy) ipcfs__close_if(e->pool[j].fd, e->dev, e->ino);
     /* a busy one is closed by its receiver when it sees the entry gone (fd recorded -2) */
     for (int j = 0; j < POOL; j++) e->pool[j].fd = e->pool[j].busy ? -2 - e->pool[j].fd : -1, e->pool[j].busy = 0;
-    if (e->notify_fd >= 0) close(e->notify_fd);
+    if (e->notify_fd >= 0) ipcfs__close_if(e->notify_fd, e->dev, e->ino);
     e->notify_fd = -1;
     e->treg.active = 0;
     e->used = 0;
@@ -123,12 +123,17 @@ static int record(int mqd, const struct stat *st) {
 /* The entry of mqd, with the lock held; NULL with EBADF (lock released) when mqd is not a queue
  * this process opened, or its number now belongs to another file (closed with close(2)). */
 static struct mq_ent *entry_locked(mqd_t mqd) {
-    struct stat st;
-    int ok = mqd >= 0 && fstat(mqd, &st) == 0;
     pthread_mutex_lock(&lock);
     if (mqd >= 0 && mqd < table_len && table[mqd].used) {
         struct mq_ent *e = &table[mqd];
-        if (ok && e->dev == st.st_dev && e->ino == st.st_ino) return e;
+        if (ipcfs__is_file(mqd, e->dev, e->ino)) {
+            /* The private descriptors too: the program may have closed them (closefrom) and
+             * reused their numbers; they are then not ours to write into or close. */
+            for (int j = 0; j < POOL; j++)
+                if (e->pool[j].fd >= 0 && !e->pool[j].busy && !ipcfs__is_file(e->pool[j].fd, e->dev, e->ino)) e->pool[j].fd = -1;
+            if (e->notify_fd >= 0 && !ipcfs__is_file(e->notify_fd, e->dev, e->ino)) e->notify_fd = -1;
+            return e;
+        }
         drop_locked(e);
     }
     pthread_mutex_unlock(&lock);
@@ -244,7 +249,7 @@ mqd_t ipcfs_mq_open(const char *name, int oflag, ...) {
         return (mqd_t)-1;
     }
     struct stat st;
-    if (fstat(fd, &st) < 0 || record(fd, &st) < 0) {
+    if (ipcfs__identify(fd, &st.st_dev, &st.st_ino) < 0 || record(fd, &st) < 0) {
         int e = errno;
         close(fd);
         errno = e;

@@ -31,6 +31,8 @@ struct msg_ent {
     int fd[POOL];
     int busy[POOL];
     int rdwr[POOL];
+    dev_t dev[POOL]; /* each descriptor's file: the program may close the number and reuse it */
+    ino_t ino[POOL];
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -40,7 +42,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void close_all_locked(struct msg_ent *e) {
     for (int j = 0; j < POOL; j++) {
-        if (e->fd[j] >= 0 && !e->busy[j]) close(e->fd[j]);
+        if (e->fd[j] >= 0 && !e->busy[j]) ipcfs__close_if(e->fd[j], e->dev[j], e->ino[j]);
         e->fd[j] = e->busy[j] ? -2 - e->fd[j] : -1; /* a busy one is closed by its user */
         e->busy[j] = 0;
     }
@@ -52,7 +54,7 @@ static void child_after_fork(void) {
     pthread_mutex_init(&lock, NULL);
     for (int i = 0; i < table_len; i++) {
         for (int j = 0; j < POOL; j++) {
-            if (table[i].fd[j] >= 0) close(table[i].fd[j]);
+            if (table[i].fd[j] >= 0) ipcfs__close_if(table[i].fd[j], table[i].dev[j], table[i].ino[j]);
             table[i].fd[j] = -1, table[i].busy[j] = 0;
         }
         table[i].id = -1;
@@ -90,6 +92,9 @@ static int take(int id, int need_read, int *slot) {
     struct msg_ent *e = find_locked(id, 1);
     if (!e) { pthread_mutex_unlock(&lock); errno = ENOMEM; return -1; }
     for (int j = 0; j < POOL; j++)
+        if (e->fd[j] >= 0 && !e->busy[j] && !ipcfs__is_file(e->fd[j], e->dev[j], e->ino[j]))
+            e->fd[j] = -1; /* the program closed it (closefrom): the number is not ours any more */
+    for (int j = 0; j < POOL; j++)
         if (e->fd[j] >= 0 && !e->busy[j] && (e->rdwr[j] || !need_read)) {
             e->busy[j] = 1, *slot = j;
             pthread_mutex_unlock(&lock);
@@ -105,7 +110,10 @@ static int take(int id, int need_read, int *slot) {
     *slot = -1;
     if (fd >= 0)
         for (int j = 0; j < POOL; j++)
-            if (e->fd[j] == -1) { e->fd[j] = fd, e->busy[j] = 1, e->rdwr[j] = rdwr, *slot = j; break; }
+            if (e->fd[j] == -1 && ipcfs__identify(fd, &e->dev[j], &e->ino[j]) == 0) {
+                e->fd[j] = fd, e->busy[j] = 1, e->rdwr[j] = rdwr, *slot = j;
+                break;
+            }
     int saved = errno;
     pthread_mutex_unlock(&lock);
     errno = saved;

@@ -31,6 +31,8 @@ union semun {
 struct handle {
     int semid;
     int fd;
+    dev_t dev;         /* fd's file: the program may close the number and reuse it (closefrom) */
+    ino_t ino;
     volatile int mark; /* MARK_*: whether fd carries SEM_UNDO, or is shared with the parent process */
     struct handle *volatile next;
 };
@@ -47,8 +49,16 @@ static int set_path(char *buf, size_t cap, int semid) { return ipcfs__path(buf, 
 
 /* This process's handle of semid (opened on first use), under lock. NULL with Linux's errno. */
 static struct handle *handle_of(int semid) {
-    for (struct handle *h = handles; h; h = h->next)
-        if (h->semid == semid) return h;
+    for (struct handle *volatile *p = &handles; *p; p = &(*p)->next) {
+        struct handle *h = *p;
+        if (h->semid != semid) continue;
+        if (ipcfs__is_file(h->fd, h->dev, h->ino)) return h;
+        /* The program closed our descriptor: the number is not ours to use or close. Opened
+         * afresh below (the adjustments went with the closed description). */
+        *p = h->next;
+        free(h);
+        break;
+    }
     char path[PATH_MAX];
     if (semid < 0) { errno = EINVAL; return NULL; }
     if (set_path(path, sizeof path, semid) < 0) return NULL;
@@ -59,7 +69,7 @@ static struct handle *handle_of(int semid) {
         return NULL;
     }
     struct handle *h = calloc(1, sizeof *h);
-    if (!h) { close(fd); errno = ENOMEM; return NULL; }
+    if (!h || ipcfs__identify(fd, &h->dev, &h->ino) < 0) { free(h); close(fd); errno = ENOMEM; return NULL; }
     h->semid = semid;
     h->fd = fd;
     h->next = handles;
@@ -73,7 +83,7 @@ static void forget(int semid) {
         if ((*p)->semid != semid) continue;
         struct handle *h = *p;
         *p = h->next;
-        close(h->fd);
+        ipcfs__close_if(h->fd, h->dev, h->ino);
         free(h);
         return;
     }
@@ -382,7 +392,8 @@ static void lock_all(void) { pthread_mutex_lock(&lock); }
 static void unlock_all(void) { pthread_mutex_unlock(&lock); }
 static void fork_child(void) {
     for (struct handle *h = handles; h; h = h->next)
-        if (h->mark == MARK_UNDO) h->mark = ipcfs__reopen(h->fd) == 0 ? MARK_CLEAN : MARK_INHERITED;
+        if (!ipcfs__is_file(h->fd, h->dev, h->ino)) continue; /* not ours any more: handle_of drops it */
+        else if (h->mark == MARK_UNDO) h->mark = ipcfs__reopen(h->fd) == 0 ? MARK_CLEAN : MARK_INHERITED;
         else if (h->mark == MARK_CLEAN) h->mark = MARK_INHERITED;
     pthread_mutex_unlock(&lock);
 }
@@ -391,5 +402,5 @@ __attribute__((constructor)) static void register_fork(void) { pthread_atfork(lo
 
 void ipcfs__sysv_sem_keep_across_exec(int keep) {
     for (struct handle *h = handles; h; h = h->next)
-        if (h->mark == MARK_UNDO) fcntl(h->fd, F_SETFD, keep ? 0 : FD_CLOEXEC);
+        if (h->mark == MARK_UNDO && ipcfs__is_file(h->fd, h->dev, h->ino)) fcntl(h->fd, F_SETFD, keep ? 0 : FD_CLOEXEC);
 }
