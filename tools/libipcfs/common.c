@@ -175,3 +175,17 @@ int ipcfs__is_file(int fd, dev_t dev, ino_t ino) {
 void ipcfs__close_if(int fd, dev_t dev, ino_t ino) {
     if (ipcfs__is_file(fd, dev, ino)) close(fd);
 }
+
+int ipcfs__one_word(const char *name) {
+    static const char *const spaces[] = { /* JavaScript's \s beyond ASCII, in UTF-8 */
+        "\xc2\xa0", "\xe1\x9a\x80", "\xe2\x80\xa8", "\xe2\x80\xa9", "\xe2\x80\xaf", "\xe2\x81\x9f",
+        "\xe3\x80\x80", "\xef\xbb\xbf",
+    };
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if (*p == ' ' || (*p >= '\t' && *p <= '\r')) return 0;
+        if (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0x80 && p[2] <= 0x8a) return 0; /* U+2000..U+200A */
+        for (size_t i = 0; i < sizeof spaces / sizeof *spaces; i++)
+            if (!strncmp((const char *)p, spaces[i], strlen(spaces[i]))) return 0;
+    }
+    return 1;
+}

@@ -24,6 +24,12 @@ IPCFS_HIDDEN int ipcfs__path(char *buf, size_t cap, const char *fmt, ...)
  * wait: nothing was taken). Async-signal-safe. */
 IPCFS_HIDDEN int ipcfs__command(int fd, const char *cmd, size_t len);
 
+/* Whether name stays one word of a command: the daemon splits commands at JavaScript's \s (ASCII
+ * blanks and the Unicode spaces, as UTF-8). A name that would not (a space, a tab, a newline, a
+ * no-break space...) must not go into a `create NAME ...` command: it would name another object
+ * ("/ lead" would create "lead") or carry options ("/x excl"). */
+IPCFS_HIDDEN int ipcfs__one_word(const char *name);
+
 /* Reads until end of file or cap bytes; the length, or -1 with errno. */
 IPCFS_HIDDEN ssize_t ipcfs__read_to_end(int fd, char *buf, size_t cap);
 

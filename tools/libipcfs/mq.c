@@ -227,7 +227,17 @@ mqd_t ipcfs_mq_open(const char *name, int oflag, ...) {
     char path[PATH_MAX];
     if (ipcfs__path(path, sizeof path, "mqueue/named/%s", name + 1) < 0) return (mqd_t)-1;
     int flags = (oflag & (O_ACCMODE | O_NONBLOCK | O_CREAT | O_EXCL)) | O_CLOEXEC;
-    if (attr) {
+    if (attr && !ipcfs__one_word(name + 1)) {
+        /* .new's command cannot carry this name (a blank in it), and open(O_CREAT) cannot give
+         * the attributes: an existing queue is opened (Linux ignores attr then); a new one is
+         * refused with EINVAL, never made under another name. */
+        int fd = open(path, flags & ~(O_CREAT | O_EXCL));
+        if (fd >= 0 && (oflag & O_EXCL)) { close(fd); errno = EEXIST; return (mqd_t)-1; }
+        if (fd < 0 && errno == ENOENT) errno = EINVAL;
+        if (fd < 0) return (mqd_t)-1;
+        close(fd);
+        flags &= ~(O_CREAT | O_EXCL);
+    } else if (attr) {
         /* .new takes the mode as given: apply the umask as the kernel does for open(O_CREAT).
          * Out-of-range sizes go as 0, which the daemon refuses (EINVAL) only when it creates: an
          * existing queue ignores them, as Linux's mq_open does. */

@@ -282,6 +282,32 @@ static sem_t *named_handle(int fd, const char *path) {
     return (sem_t *)n;
 }
 
+/* A name .new's command cannot carry (a blank in it): made by open(O_CREAT), which gives value 0
+ * and applies the umask itself. A value is set before anyone else can use it: the semaphore is
+ * made with no permission bits, set, then given its mode (meanwhile another user's open is
+ * EACCES, and root's sees value 0, where glibc's creation is atomic). */
+static sem_t *create_by_open(const char *path, int oflag, mode_t mode, unsigned value) {
+    int flags = O_NOFOLLOW | O_RDWR | O_CLOEXEC;
+    int fd = open(path, flags | O_CREAT | O_EXCL, value ? 0 : mode & 0777);
+    if (fd < 0) {
+        if (errno != EEXIST || (oflag & O_EXCL)) return SEM_FAILED;
+        fd = open(path, flags); /* made since our first open: returned unchanged, as glibc's retry */
+        return fd < 0 ? SEM_FAILED : named_handle(fd, path);
+    }
+    if (value) {
+        char cmd[32];
+        int n = snprintf(cmd, sizeof cmd, "set %u", value);
+        if (ipcfs__command(fd, cmd, (size_t)n) < 0 || fchmod(fd, mode & ~current_umask() & 0777) < 0) {
+            int e = errno;
+            unlink(path);
+            close(fd);
+            errno = e;
+            return SEM_FAILED;
+        }
+    }
+    return named_handle(fd, path);
+}
+
 sem_t *ipcfs_sem_open(const char *name, int oflag, ...) {
     char path[PATH_MAX];
     if (sem_name(name, path, sizeof path) < 0) return SEM_FAILED;
@@ -300,6 +326,7 @@ sem_t *ipcfs_sem_open(const char *name, int oflag, ...) {
     if (value > SEM_VALUE_MAX) { errno = EINVAL; return SEM_FAILED; }
     const char *base = name;
     while (*base == '/') base++;
+    if (!ipcfs__one_word(base)) return create_by_open(path, oflag, mode, value);
     char cmd[PATH_MAX + 64], answer[PATH_MAX];
     /* .new takes the mode as given; glibc's open(O_CREAT) applies the umask. Without excl, an
      * existing semaphore (made since our open failed) is returned unchanged, as glibc's retry. */
