@@ -8,10 +8,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -189,3 +191,47 @@ int ipcfs__one_word(const char *name) {
     }
     return 1;
 }
+
+/* -1: the call is refused here (seccomp, ENOSYS): no checks. */
+static int vm_usable(ssize_t r) { return !(r < 0 && (errno == ENOSYS || errno == EPERM)); }
+
+int ipcfs__copy_in(void *dst, const void *user, size_t n) {
+    if (n == 0) return 0;
+    int saved = errno;
+    struct iovec local = { dst, n }, remote = { (void *)user, n };
+    ssize_t r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+    if (r == (ssize_t)n) { errno = saved; return 0; }
+    if (!vm_usable(r)) { memcpy(dst, user, n); errno = saved; return 0; }
+    errno = EFAULT;
+    return -1;
+}
+
+/* One byte of each page of [user, user + n): read, and if write, written back as it was. */
+static int probe(void *user, size_t n, int write) {
+    if (n == 0) return 0;
+    int saved = errno;
+    enum { BATCH = 64 };
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t start = (uintptr_t)user, end = start + n;
+    if (end < start) { errno = EFAULT; return -1; }
+    uintptr_t at = start;
+    while (at < end) {
+        char bytes[BATCH];
+        struct iovec local[BATCH], remote[BATCH];
+        int k = 0;
+        for (; k < BATCH && at < end; k++) {
+            local[k] = (struct iovec){ &bytes[k], 1 };
+            remote[k] = (struct iovec){ (void *)at, 1 };
+            at = (at | (uintptr_t)(page - 1)) + 1; /* the next page's first byte */
+        }
+        ssize_t r = process_vm_readv(getpid(), local, (unsigned long)k, remote, (unsigned long)k, 0);
+        if (r >= 0 && r == k && write) r = process_vm_writev(getpid(), local, (unsigned long)k, remote, (unsigned long)k, 0);
+        if (r < 0 && !vm_usable(r)) break;
+        if (r != k) { errno = EFAULT; return -1; }
+    }
+    errno = saved;
+    return 0;
+}
+
+int ipcfs__readable(const void *user, size_t n) { return probe((void *)user, n, 0); }
+int ipcfs__writable(void *user, size_t n) { return probe(user, n, 1); }

@@ -30,6 +30,14 @@ IPCFS_HIDDEN int ipcfs__command(int fd, const char *cmd, size_t len);
  * ("/ lead" would create "lead") or carry options ("/x excl"). */
 IPCFS_HIDDEN int ipcfs__one_word(const char *name);
 
+/* The caller's pointers, checked as the kernel's copy_from_user/copy_to_user would (EFAULT rather
+ * than a SIGSEGV inside the library, perhaps with a lock held), through process_vm_readv/writev on
+ * this process. ipcfs__readable/writable look at one byte of each page; copy_in copies n bytes.
+ * 0, or -1 with EFAULT. Where the system refuses those calls (seccomp), nothing is checked. */
+IPCFS_HIDDEN int ipcfs__readable(const void *user, size_t n);
+IPCFS_HIDDEN int ipcfs__writable(void *user, size_t n);
+IPCFS_HIDDEN int ipcfs__copy_in(void *dst, const void *user, size_t n);
+
 /* Reads until end of file or cap bytes; the length, or -1 with errno. */
 IPCFS_HIDDEN ssize_t ipcfs__read_to_end(int fd, char *buf, size_t cap);
 

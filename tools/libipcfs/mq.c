@@ -285,21 +285,39 @@ int ipcfs_mq_unlink(const char *name) {
     return -1;
 }
 
-/* Linux's prepare_timeout: EINVAL for a negative second or nanoseconds out of range. */
-static int check_abstime(const struct timespec *t) {
-    if (t && (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= 1000000000L)) { errno = EINVAL; return -1; }
+/* Linux's prepare_timeout: EFAULT for a pointer it cannot read, EINVAL for a negative second or
+ * nanoseconds out of range. *t then points at a copy (in copy). */
+static int check_abstime(const struct timespec **t, struct timespec *copy) {
+    if (!*t) return 0;
+    if (ipcfs__copy_in(copy, *t, sizeof *copy) < 0) return -1;
+    *t = copy;
+    if (copy->tv_sec < 0 || copy->tv_nsec < 0 || copy->tv_nsec >= 1000000000L) { errno = EINVAL; return -1; }
     return 0;
 }
 
 int ipcfs_mq_timedsend(mqd_t mqd, const char *msg, size_t len, unsigned int prio, const struct timespec *abstime) {
     /* the kernel's order: the timeout, the priority, then the descriptor */
-    if (check_abstime(abstime) < 0) return -1;
+    struct timespec tcopy;
+    if (check_abstime(&abstime, &tcopy) < 0) return -1;
     if (prio >= MQ_PRIO_MAX_LINUX) { errno = EINVAL; return -1; }
     struct mq_ent *e = entry_locked(mqd);
     if (!e) return -1;
+    long msgsize = e->msgsize;
     pthread_mutex_unlock(&lock);
     char small[8192], *buf = small;
-    if (len + 96 > sizeof small && !(buf = malloc(len + 96))) { errno = ENOMEM; return -1; }
+    if (len > sizeof small - 96) {
+        /* Linux's order: EBADF for a queue not open for writing, then EMSGSIZE, before the message
+         * is read (len may be anything: SIZE_MAX wrapped len + 96 and sent an empty message). */
+        int fl = fcntl(mqd, F_GETFL);
+        if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY) { errno = EBADF; return -1; }
+        if (msgsize < 0) {
+            struct mq_attr a;
+            if (read_attr(mqd, &a) < 0) return -1;
+            msgsize = a.mq_msgsize;
+        }
+        if (len > (size_t)msgsize) { errno = EMSGSIZE; return -1; }
+        if (!(buf = malloc(len + 96))) { errno = ENOMEM; return -1; }
+    }
     int r;
     do {
         char tmo[48] = "";
@@ -310,7 +328,7 @@ int ipcfs_mq_timedsend(mqd_t mqd, const char *msg, size_t len, unsigned int prio
         }
         /* command line and message in one write (Framing, rule 7) */
         int hl = snprintf(buf, 96, "send prio=%u%s\n", prio, tmo);
-        if (len) memmove(buf + hl, msg, len);
+        if ((r = ipcfs__copy_in(buf + hl, msg, len)) < 0) break; /* EFAULT, as the kernel's copy */
         r = ipcfs__command(mqd, buf, hl + len);
     } while (0);
     int saved = errno;
@@ -335,6 +353,7 @@ static ssize_t read_answer(int fd, char *msg, size_t len, unsigned int *prio) {
     if (!nl || sscanf(first, "prio=%u size=%lu", &p, &size) != 2 || size > len) { errno = EIO; return -1; }
     size_t have = (size_t)(first + n - (nl + 1));
     if (have > size) have = size;
+    if (ipcfs__writable(msg, size) < 0) return -1; /* EFAULT: taken and lost, as Linux's */
     memcpy(msg, nl + 1, have);
     if (have < size && ipcfs__read_to_end(fd, msg + have, size - have) != (ssize_t)(size - have)) { errno = EIO; return -1; }
     if (prio) *prio = p;
@@ -342,7 +361,8 @@ static ssize_t read_answer(int fd, char *msg, size_t len, unsigned int *prio) {
 }
 
 ssize_t ipcfs_mq_timedreceive(mqd_t mqd, char *msg, size_t len, unsigned int *prio, const struct timespec *abstime) {
-    if (check_abstime(abstime) < 0) return -1;
+    struct timespec tcopy;
+    if (check_abstime(&abstime, &tcopy) < 0) return -1;
     struct mq_ent *e = entry_locked(mqd);
     if (!e) return -1;
     int fl = fcntl(mqd, F_GETFL);
@@ -385,6 +405,9 @@ ssize_t ipcfs_mq_receive(mqd_t mqd, char *msg, size_t len, unsigned int *prio) {
 }
 
 int ipcfs_mq_setattr(mqd_t mqd, const struct mq_attr *attr, struct mq_attr *old) {
+    struct mq_attr acopy; /* the kernel's order: EFAULT for attr, then its flags */
+    if (attr && ipcfs__copy_in(&acopy, attr, sizeof acopy) < 0) return -1;
+    if (attr) attr = &acopy;
     if (attr && (attr->mq_flags & ~(long)O_NONBLOCK)) { errno = EINVAL; return -1; }
     struct mq_ent *e = entry_locked(mqd);
     if (!e) return -1;
@@ -392,7 +415,7 @@ int ipcfs_mq_setattr(mqd_t mqd, const struct mq_attr *attr, struct mq_attr *old)
     int fl = fcntl(mqd, F_GETFL);
     if (fl < 0) return -1;
     if (old) {
-        if (read_attr(mqd, old) < 0) return -1;
+        if (ipcfs__writable(old, sizeof *old) < 0 || read_attr(mqd, old) < 0) return -1;
         old->mq_flags = fl & O_NONBLOCK;
         pthread_mutex_lock(&lock);
         if (mqd < table_len && table[mqd].used) table[mqd].msgsize = old->mq_msgsize;

@@ -106,6 +106,13 @@ int ipcfs_semtimedop(int semid, struct sembuf *sops, size_t nsops, const struct 
     /* Linux's order: nsops, the timeout, then the set. */
     if (nsops < 1 || semid < 0) { errno = EINVAL; return -1; }
     if (nsops > 32000) { errno = E2BIG; return -1; } /* above any SEMOPM the daemon takes */
+    /* As the kernel's copy_from_user: EFAULT, not a crash in here (the lock may be taken below). */
+    if (ipcfs__readable(sops, nsops * sizeof *sops) < 0) return -1;
+    struct timespec tcopy;
+    if (timeout) {
+        if (ipcfs__copy_in(&tcopy, timeout, sizeof tcopy) < 0) return -1;
+        timeout = &tcopy;
+    }
     char secs[48] = "";
     if (timeout && ipcfs__seconds(timeout, secs, sizeof secs) < 0) return -1;
     size_t cap = 8 + nsops * 32 + 64;
@@ -303,6 +310,7 @@ static int from_status(const char *text, int semid, int semnum, int cmd, union s
         if (ipcfs__status_number(text, "nsems", &nsems) < 0) { errno = EIO; return -1; }
         const char *p = strstr(text, "\nvalue:");
         if (!p) { errno = EIO; return -1; }
+        if (ipcfs__writable(arg.array, (size_t)nsems * sizeof *arg.array) < 0) return -1;
         p += 7;
         for (int i = 0; i < nsems; i++) { /* one pass: the line has one value per semaphore */
             char *end;
@@ -314,7 +322,7 @@ static int from_status(const char *text, int semid, int semnum, int cmd, union s
         return 0;
     }
     default: /* IPC_STAT, SEM_STAT, SEM_STAT_ANY */
-        if (fill_stat(text, arg.buf) < 0) return -1;
+        if (ipcfs__writable(arg.buf, sizeof *arg.buf) < 0 || fill_stat(text, arg.buf) < 0) return -1;
         return cmd == IPC_STAT ? 0 : semid;
     }
 }
@@ -352,6 +360,7 @@ int ipcfs_semctl(int semid, int semnum, int cmd, ...) {
         int bad = ipcfs__status_number(text, "nsems", &nsems);
         free(text);
         if (bad) { errno = EIO; return -1; }
+        if (ipcfs__readable(arg.array, (size_t)nsems * sizeof *arg.array) < 0) return -1;
         char *c = malloc((size_t)nsems * 8 + 16);
         if (!c) { errno = ENOMEM; return -1; }
         size_t n = (size_t)sprintf(c, "setall");
@@ -364,6 +373,7 @@ int ipcfs_semctl(int semid, int semnum, int cmd, ...) {
         return r;
     }
     case IPC_SET: {
+        if (ipcfs__readable(arg.buf, sizeof *arg.buf) < 0) return -1;
         char c[128];
         int n = snprintf(c, sizeof c, "ipc_set uid=%u gid=%u mode=%o", (unsigned)arg.buf->sem_perm.uid,
                          (unsigned)arg.buf->sem_perm.gid, arg.buf->sem_perm.mode & 0777);
@@ -379,6 +389,7 @@ int ipcfs_semctl(int semid, int semnum, int cmd, ...) {
         return r;
     }
     case IPC_INFO: case SEM_INFO:
+        if (ipcfs__writable(arg.__buf, sizeof *arg.__buf) < 0) return -1;
         return sem_info(cmd, arg.__buf);
     default:
         errno = EINVAL;
