@@ -87,6 +87,9 @@ static _Atomic int slot_undo[SLOTS];
  * CAS (0: not yet; trusted): a lookup checks the descriptor is still that file. */
 static _Atomic ino_t slot_ino[SLOTS];
 static _Atomic dev_t slot_dev[SLOTS];
+/* sem_init's pshared == 0: the semaphore is this process's own. A fork child gets a copy of it
+ * (as it gets a copy of the memory holding glibc's sem_t), not its parent's. */
+static _Atomic unsigned char slot_private[SLOTS];
 
 static unsigned slot_home(uint32_t id) { return (id * 2654435761u) & (SLOTS - 1); }
 static int slot_is(uint64_t w, uint32_t id) { return w != 0 && w != TOMB && (uint32_t)(w >> 32) == id; }
@@ -392,6 +395,21 @@ static int create_unnamed(unsigned value, char *answer, size_t cap, int *fd_out)
     return 0;
 }
 
+/* Every slot of id becomes a tombstone, its descriptor closed. */
+static void slot_forget(uint32_t id) {
+    for (unsigned i = 0, h = slot_home(id); i < SLOTS && slots[h] != 0; i++, h = (h + 1) & (SLOTS - 1)) {
+        uint64_t w = slots[h];
+        if (!slot_is(w, id)) continue;
+        slot_undo[h] = MARK_CLEAN; /* before the tombstone: the next insert here starts clean */
+        slot_private[h] = 0;
+        dev_t dev = slot_dev[h];
+        ino_t ino = slot_ino[h];
+        slot_ino[h] = 0;
+        if (__atomic_compare_exchange_n(&slots[h], &w, TOMB, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            ipcfs__close_if((int)(uint32_t)w - 1, dev, ino);
+    }
+}
+
 int ipcfs_sem_init(sem_t *sem, int pshared, unsigned int value) {
     if (!sem || value > SEM_VALUE_MAX) { errno = EINVAL; return -1; }
     char answer[64];
@@ -400,7 +418,10 @@ int ipcfs_sem_init(sem_t *sem, int pshared, unsigned int value) {
     char *end;
     unsigned long id = strtoul(answer, &end, 16);
     if (*end || end == answer || id > UINT32_MAX) { close(fd); errno = EIO; return -1; }
-    if (slot_insert((uint32_t)id, fd) < 0) return -1;
+    slot_forget((uint32_t)id); /* the ID is new: a slot still holding it is a fork child's copy of a gone one */
+    int s = slot_insert((uint32_t)id, fd);
+    if (s < 0) return -1;
+    slot_private[s] = pshared == 0;
     struct unnamed u = { UNNAMED_MAGIC, (uint32_t)id, pshared != 0 };
     memset(sem, 0, sizeof *sem);
     memcpy(sem, &u, sizeof u);
@@ -414,16 +435,7 @@ int ipcfs_sem_destroy(sem_t *sem) {
     if (s < 0) return -1;
     if (ipcfs__command(slot_fd(s), "rmid", 4) < 0 && errno != EIDRM) return -1;
     u->magic = 0;
-    for (unsigned i = 0, h = slot_home(u->id); i < SLOTS && slots[h] != 0; i++, h = (h + 1) & (SLOTS - 1)) {
-        uint64_t w = slots[h];
-        if (!slot_is(w, u->id)) continue;
-        slot_undo[h] = MARK_CLEAN; /* before the tombstone: the next insert here starts clean */
-        dev_t dev = slot_dev[h];
-        ino_t ino = slot_ino[h];
-        slot_ino[h] = 0;
-        if (__atomic_compare_exchange_n(&slots[h], &w, TOMB, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-            ipcfs__close_if((int)(uint32_t)w - 1, dev, ino);
-    }
+    slot_forget(u->id);
     return 0;
 }
 
@@ -470,6 +482,30 @@ int ipcfs_sem_getvalue(sem_t *sem, int *sval) {
     return 0;
 }
 
+/* In a fork child: a semaphore of the parent's own (pshared == 0) becomes the child's own copy,
+ * with the value it has now, under the same ID in this process's table (the child's sem_t holds
+ * that ID). Python's thread locks are such semaphores: a child that released or destroyed its
+ * copy of a lock acted on its parent's. Best effort: if the copy cannot be made, the child shares
+ * the parent's semaphore. */
+static void copy_private(int s, uint64_t w) {
+    uint32_t id = (uint32_t)(w >> 32);
+    char path[PATH_MAX], text[4096], answer[64];
+    long long v;
+    int fd;
+    dev_t dev;
+    ino_t ino;
+    if (ipcfs__path(path, sizeof path, "semaphores/unnamed/%08X", id) < 0 || ipcfs__read_status(path, text, sizeof text) < 0 ||
+        ipcfs__status_number(text, "value", &v) < 0 || v < 0 || create_unnamed((unsigned)v, answer, sizeof answer, &fd) < 0)
+        return;
+    if (ipcfs__identify(fd, &dev, &ino) < 0) { close(fd); return; }
+    ipcfs__close_if((int)(uint32_t)w - 1, slot_dev[s], slot_ino[s]);
+    slot_ino[s] = 0;
+    slots[s] = ((uint64_t)id << 32) | (uint32_t)(fd + 1);
+    slot_dev[s] = dev;
+    slot_ino[s] = ino;
+    slot_undo[s] = MARK_CLEAN;
+}
+
 /* A fork child must not keep its parent's adjustments alive through a shared handle. */
 static void lock_named(void) { pthread_mutex_lock(&named_lock); }
 static void unlock_named(void) { pthread_mutex_unlock(&named_lock); }
@@ -478,7 +514,9 @@ static void fork_child(void) {
         if (ipcfs__is_file(n->fd, n->dev, n->ino)) mark_fork_child(&n->undo, n->fd);
     for (int s = 0; s < SLOTS; s++) {
         uint64_t w = slots[s];
-        if (w && w != TOMB && slot_intact(s, slot_fd(s))) mark_fork_child(&slot_undo[s], slot_fd(s));
+        if (!w || w == TOMB || !slot_intact(s, slot_fd(s))) continue;
+        if (slot_private[s]) copy_private(s, w);
+        else mark_fork_child(&slot_undo[s], slot_fd(s));
     }
     pthread_mutex_unlock(&named_lock);
 }
