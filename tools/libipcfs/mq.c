@@ -353,7 +353,18 @@ static ssize_t read_answer(int fd, char *msg, size_t len, unsigned int *prio) {
     if (!nl || sscanf(first, "prio=%u size=%lu", &p, &size) != 2 || size > len) { errno = EIO; return -1; }
     size_t have = (size_t)(first + n - (nl + 1));
     if (have > size) have = size;
-    if (ipcfs__writable(msg, size) < 0) return -1; /* EFAULT: taken and lost, as Linux's */
+    if (ipcfs__writable(msg, size) < 0) { /* EFAULT: taken and lost, as Linux's */
+        /* The answer is read to its end all the same: unread, it would make this descriptor's
+         * next receive EBUSY. */
+        char rest[4096];
+        for (size_t left = size - have; left > 0;) {
+            ssize_t k = read(fd, rest, left < sizeof rest ? left : sizeof rest);
+            if (k <= 0 && !(k < 0 && errno == EINTR)) break;
+            if (k > 0) left -= (size_t)k;
+        }
+        errno = EFAULT;
+        return -1;
+    }
     memcpy(msg, nl + 1, have);
     if (have < size && ipcfs__read_to_end(fd, msg + have, size - have) != (ssize_t)(size - have)) { errno = EIO; return -1; }
     if (prio) *prio = p;

@@ -55,6 +55,15 @@ int main(void) {
     TRY("mq_send NULL", mq_send(q, NULL, 4, 0));
     TRY("mq_send ok", mq_send(q, "abcd", 4, 0));
     TRY("mq_receive NULL", mq_receive(q, NULL, 16, NULL));
+    /* The same process receives again after an EFAULT (its descriptor's answer was read to the end). */
+    static struct { long type; char text[8000]; } big = { 1, "big" };
+    struct mq_attr a8k = {.mq_maxmsg = 2, .mq_msgsize = 8000};
+    char name8k[80];
+    snprintf(name8k, sizeof name8k, "%s-8k", name);
+    mqd_t q8k = mq_open(name8k, O_CREAT | O_RDWR, 0600, &a8k);
+    TRY("mq_receive NULL, then again", (mq_send(q8k, big.text, 8000, 0), mq_receive(q8k, NULL, 8000, NULL), mq_send(q8k, big.text, 8000, 0), mq_receive(q8k, big.text, 8000, NULL)));
+    TRY("msgrcv NULL, then again", (msgsnd(msqid, &big, 8000, 0), msgrcv(msqid, NULL, 8000, 0, 0), msgsnd(msqid, &big, 8000, 0), msgrcv(msqid, &big, 8000, 0, 0)));
+    mq_unlink(name8k);
     TRY("mq_getattr NULL", mq_getattr(q, NULL));
     TRY("mq_timedsend NULL abs", mq_timedsend(q, "x", 1, 0, NULL));
     TRY("mq_timedreceive bad abs", mq_timedreceive(q, (char[16]){0}, 16, NULL, (struct timespec *)8));
