@@ -287,11 +287,11 @@ static sem_t *named_handle(int fd, const char *path) {
 
 /* A name .new's command cannot carry (a blank in it): made by open(O_CREAT), which gives value 0
  * and applies the umask itself. A value is set before anyone else can use it: the semaphore is
- * made with no permission bits, set, then given its mode (meanwhile another user's open is
- * EACCES, and root's sees value 0, where glibc's creation is atomic). */
+ * made with only its owner's write bit (which `set` needs), set, then given its mode (meanwhile
+ * another user's open is EACCES, and root's sees value 0, where glibc's creation is atomic). */
 static sem_t *create_by_open(const char *path, int oflag, mode_t mode, unsigned value) {
     int flags = O_NOFOLLOW | O_RDWR | O_CLOEXEC;
-    int fd = open(path, flags | O_CREAT | O_EXCL, value ? 0 : mode & 0777);
+    int fd = open(path, flags | O_CREAT | O_EXCL, value ? S_IWUSR : mode & 0777);
     if (fd < 0) {
         if (errno != EEXIST || (oflag & O_EXCL)) return SEM_FAILED;
         fd = open(path, flags); /* made since our first open: returned unchanged, as glibc's retry */
