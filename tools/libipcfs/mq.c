@@ -371,6 +371,29 @@ static ssize_t read_answer(int fd, char *msg, size_t len, unsigned int *prio) {
     return (ssize_t)size;
 }
 
+/* A receiving thread cancelled (pthread_cancel: write and read are cancellation points): its
+ * private descriptor is closed, not given back to the pool (an answer may be left unread on it,
+ * and a pooled descriptor never given back was lost for good, one per cancelled receive). */
+struct receiving { mqd_t mqd; int fd; int slot; };
+static void cancelled(void *arg) {
+    const struct receiving *c = arg;
+    pthread_mutex_lock(&lock);
+    struct mq_ent *e = c->mqd < table_len ? &table[c->mqd] : NULL;
+    if (c->slot >= 0 && e && (e->pool[c->slot].fd == c->fd || e->pool[c->slot].fd == -2 - c->fd))
+        e->pool[c->slot].fd = -1, e->pool[c->slot].busy = 0;
+    pthread_mutex_unlock(&lock);
+    close(c->fd);
+}
+
+/* The receive itself, where a cancellation may come. */
+__attribute__((noinline)) static ssize_t receive_on(struct receiving *c, const char *cmd, char *msg, size_t len, unsigned int *prio) {
+    volatile ssize_t r = -1;
+    pthread_cleanup_push(cancelled, c);
+    if (ipcfs__command(c->fd, cmd, strlen(cmd)) == 0) r = read_answer(c->fd, msg, len, prio);
+    pthread_cleanup_pop(0);
+    return r;
+}
+
 ssize_t ipcfs_mq_timedreceive(mqd_t mqd, char *msg, size_t len, unsigned int *prio, const struct timespec *abstime) {
     struct timespec tcopy;
     if (check_abstime(&abstime, &tcopy) < 0) return -1;
@@ -401,9 +424,7 @@ ssize_t ipcfs_mq_timedreceive(mqd_t mqd, char *msg, size_t len, unsigned int *pr
         if (ipcfs__seconds_until(CLOCK_REALTIME, abstime, s, sizeof s) < 0) goto out;
         snprintf(cmd, sizeof cmd, "receive timeout=%s", s);
     }
-    int rc = ipcfs__command(fd, cmd, strlen(cmd));
-    if (rc < 0) goto out;
-    r = read_answer(fd, msg, len, prio);
+    r = receive_on(&(struct receiving){ mqd, fd, slot }, cmd, msg, len, prio);
 out:;
     int saved = errno;
     give_back(mqd, fd, slot);

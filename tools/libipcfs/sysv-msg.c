@@ -200,6 +200,19 @@ int ipcfs_msgsnd(int msqid, const void *msgp, size_t msgsz, int msgflg) {
     return r;
 }
 
+/* A receiving thread cancelled (pthread_cancel: write and read are cancellation points): its
+ * descriptor is closed, not given back to the pool (an answer may be left unread on it, and a
+ * pooled descriptor never given back was lost for good, one per cancelled receive). */
+struct receiving { int id; int fd; int slot; };
+static void cancelled(void *arg) {
+    const struct receiving *c = arg;
+    pthread_mutex_lock(&lock);
+    struct msg_ent *e = find_locked(c->id, 0);
+    if (c->slot >= 0 && e && (e->fd[c->slot] == c->fd || e->fd[c->slot] == -2 - c->fd)) e->fd[c->slot] = -1, e->busy[c->slot] = 0;
+    pthread_mutex_unlock(&lock);
+    close(c->fd);
+}
+
 ssize_t ipcfs_msgrcv(int msqid, void *msgp, size_t msgsz, long msgtyp, int msgflg) {
     if (msqid < 0 || (long)msgsz < 0) { errno = EINVAL; return -1; }
     if (msgflg & MSG_COPY) {
@@ -215,6 +228,8 @@ ssize_t ipcfs_msgrcv(int msqid, void *msgp, size_t msgsz, long msgtyp, int msgfl
     int slot, fd = take(msqid, 1, &slot);
     if (fd < 0) return -1;
     ssize_t r = -1;
+    struct receiving c = { msqid, fd, slot };
+    pthread_cleanup_push(cancelled, &c);
     if (ipcfs__command(fd, cmd, strlen(cmd)) == 0) {
         char first[4096 + 64];
         ssize_t n;
@@ -244,6 +259,7 @@ ssize_t ipcfs_msgrcv(int msqid, void *msgp, size_t msgsz, long msgtyp, int msgfl
             } else errno = EIO;
         }
     }
+    pthread_cleanup_pop(0);
     int saved = errno;
     give_back(msqid, fd, slot);
     errno = saved;
