@@ -27,6 +27,7 @@ import { ProcessRef, SI_MESGQ, commOf } from '../kinds/process.js';
 import { realUidOf } from '../fuse/caller.js';
 import { countOption, options, words, statusTime } from '../kinds/tokens.js';
 import { DONE_NOW, nonBlocking, waitCall } from '../kinds/wait-call.js';
+import { taskPrioOf } from '../kinds/sched-prio.js';
 import type { FileHandle, FsContext } from '../tree/node.js';
 import { escapeWord, type ReadScope } from '../tree/text-file.js';
 
@@ -155,7 +156,7 @@ export class MqHandle extends ObjectHandle<MqObject> {
         const r = waitCall<MqWaiter, void>(
           ctx,
           (done) => {
-            const w = q.send(data, prio, who.tgid, nonBlocking(flags), (errno) => done(errno, undefined));
+            const w = q.send(data, prio, who.tgid, nonBlocking(flags), (errno) => done(errno, undefined), null, () => taskPrioOf(who.pid));
             return w === 'done' ? DONE_NOW : w;
           },
           (w, errno) => q.cancel(w, errno),
@@ -183,7 +184,7 @@ export class MqHandle extends ObjectHandle<MqObject> {
               const got = q.receive(q.msgsize, who.tgid, nonBlocking(flags), holder, (errno, m) => {
                 if (errno) this.receiving = false; // a cancelled receive answers nothing
                 done(errno, m);
-              });
+              }, null, () => taskPrioOf(who.pid));
               if (got instanceof ReceiveWaiter) return got;
               answerWith(got);
               return DONE_NOW;

@@ -10,6 +10,7 @@ import { UndoHolder, type UndoBudget } from '../../ipc/semaphores/undo.js';
 import type { Completion } from '../fuse/completion.js';
 import type { EarlyReplies } from '../fuse/early-replies.js';
 import { commOf } from '../kinds/process.js';
+import { futexPrioOf } from '../kinds/sched-prio.js';
 import { ObjectFile, ObjectHandle, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, type FileObject, type HandleState } from '../kinds/object-file.js';
 import type { OpenCount } from '../kinds/open-count.js';
 import { DONE_NOW, nonBlocking, waitCall, type WaitOptions } from '../kinds/wait-call.js';
@@ -168,7 +169,9 @@ export class SemHandle extends ObjectHandle<SemObject> {
     const r = waitCall<Waiter, void>(
       ctx,
       (done) => {
-        const w = set.semop(ops, ctx.caller.tgid, holder, (errno) => done(errno, undefined), tag);
+        // a POSIX semaphore is a futex to glibc: its waiters are served in the futex's order
+        const prio = this.obj.kind === 'posix' ? () => futexPrioOf(ctx.caller.pid) : undefined;
+        const w = set.semop(ops, ctx.caller.tgid, holder, (errno) => done(errno, undefined), tag, prio);
         return w === 'done' ? DONE_NOW : w;
       },
       (w, errno) => set.cancel(w, errno),

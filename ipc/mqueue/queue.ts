@@ -10,15 +10,15 @@
  * as pipelined_receive's msg_insert), and each priority's messages are always kept in that order.
  *
  * Waiters: Linux serves the waiting task of highest scheduling priority first, and the longest
- * waiting among equals (wq_add inserts before the first waiter of lower or equal priority;
- * wq_get_first_waiter takes the list's tail). The daemon does not know its callers' scheduling
- * priorities (reading /proc/PID/stat per request would be racy and slow), so every caller counts as
- * equal and both senders and receivers are served in arrival order: Linux's order among tasks of
- * one priority, which is the common case.
+ * waiting among equals (wq_add inserts before the first waiter whose task->prio is lower or equal;
+ * wq_get_first_waiter takes the list's tail). Each waiter carries that number (`prio`, the kernel's
+ * scale: smaller first; ipc/sched-order.ts), given by the caller only when the call has to wait, and
+ * keeps its place if its task's priority changes meanwhile, as in Linux (the list is sorted once,
+ * at wq_add).
  *
  * Hand-off (pipelined_send/pipelined_receive): a message sent while a receiver waits goes to the
- * longest-waiting receiver, never through the queue (no notification); a slot that frees (a
- * receive without holder, an ack) moves the longest-waiting sender's message into the queue.
+ * first waiting receiver, never through the queue (no notification); a slot that frees (a
+ * receive without holder, an ack) moves the first waiting sender's message into the queue.
  *
  * Robust receive: a receive given an MqHolder (one per open handle) does not consume the message:
  * it is held by that holder under an id until ack(holder, id). Releasing the holder (close, crash,
@@ -44,6 +44,7 @@
  * queue after a receive do not notify, as in Linux.
  */
 import { Errno, fail } from '../errno.js';
+import { NORMAL_TASK_PRIO, insertByPrio } from '../sched-order.js';
 import { MQ_PRIO_MAX, type MqAttr } from './limits.js';
 
 /** sigev_notify values (asm-generic/siginfo.h) */
@@ -88,6 +89,8 @@ export class SendWaiter {
     readonly done: (errno: number) => void,
     /** the caller's, opaque here */
     readonly tag: unknown = null,
+    /** the sending task's scheduling priority (ipc/sched-order.ts) */
+    readonly prio = NORMAL_TASK_PRIO,
   ) {}
 }
 
@@ -99,6 +102,8 @@ export class ReceiveWaiter {
     /** errno 0 with the message, or an errno (ETIMEDOUT, EINTR ...) with null */
     readonly done: (errno: number, got: Received | null) => void,
     readonly tag: unknown = null,
+    /** the receiving task's scheduling priority (ipc/sched-order.ts) */
+    readonly prio = NORMAL_TASK_PRIO,
   ) {}
 }
 
@@ -250,14 +255,14 @@ export class MessageQueue {
    * then a full queue: EAGAIN when nonblocking, else a SendWaiter completed by done(0) once its
    * message is in, or by cancel(). The data is copied.
    */
-  send(data: Uint8Array, priority: number, pid: number, nonblocking: boolean, done: (errno: number) => void, tag: unknown = null): 'done' | SendWaiter {
+  send(data: Uint8Array, priority: number, pid: number, nonblocking: boolean, done: (errno: number) => void, tag: unknown = null, prio?: () => number): 'done' | SendWaiter {
     checkPriority(priority);
     if (data.length > this.msgsize) fail(Errno.EMSGSIZE, `message of ${data.length} bytes, msgsize is ${this.msgsize}`);
     const copy = Buffer.from(data);
     if (!this.writable) {
       if (nonblocking) fail(Errno.EAGAIN, 'queue full');
-      const w = new SendWaiter(copy, priority, pid, done, tag);
-      this.senders.push(w);
+      const w = new SendWaiter(copy, priority, pid, done, tag, prio ? prio() : NORMAL_TASK_PRIO);
+      insertByPrio(this.senders, w);
       this.endChange();
       return w;
     }
@@ -277,14 +282,14 @@ export class MessageQueue {
    * empty queue: EAGAIN when nonblocking, else a ReceiveWaiter completed by done(0, message) or by
    * cancel(). With a holder the message stays held by it until ack (robust receive).
    */
-  receive(bufferSize: number, pid: number, nonblocking: boolean, holder: MqHolder | null, done: (errno: number, got: Received | null) => void, tag: unknown = null): Received | ReceiveWaiter {
+  receive(bufferSize: number, pid: number, nonblocking: boolean, holder: MqHolder | null, done: (errno: number, got: Received | null) => void, tag: unknown = null, prio?: () => number): Received | ReceiveWaiter {
     // a released holder is a closed handle: the descriptor check, first as in Linux
     if (holder?.released) fail(Errno.EBADF, 'holder released');
     if (!(bufferSize >= this.msgsize)) fail(Errno.EMSGSIZE, `buffer of ${bufferSize} bytes, msgsize is ${this.msgsize}`);
     if (this.queued === 0) {
       if (nonblocking) fail(Errno.EAGAIN, 'queue empty');
-      const w = new ReceiveWaiter(pid, holder, done, tag);
-      this.receivers.push(w);
+      const w = new ReceiveWaiter(pid, holder, done, tag, prio ? prio() : NORMAL_TASK_PRIO);
+      insertByPrio(this.receivers, w);
       this.endChange();
       return w;
     }

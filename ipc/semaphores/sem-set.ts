@@ -20,6 +20,7 @@
  */
 import { Errno, ErrnoError, fail } from '../errno.js';
 import type { UndoHolder } from './undo.js';
+import { NORMAL_PRIO } from '../sched-order.js';
 import { WaitQueues } from './wait-queues.js';
 
 export interface SemOp {
@@ -59,6 +60,8 @@ export class Waiter {
     readonly done: (errno: number) => void,
     /** the caller's, opaque here: what it needs to answer this waiter */
     readonly tag: unknown = null,
+    /** its place among waiters (ipc/sched-order.ts): smaller first, FIFO among equals */
+    readonly prio = NORMAL_PRIO,
   ) {
     this.alter = ops.some((o) => o.op !== 0);
   }
@@ -122,7 +125,7 @@ export class SemSet {
    * do_semtimedop's order: EINVAL (no ops), E2BIG, EIDRM, EFBIG, then EAGAIN (nowait) or
    * ERANGE/EOVERFLOW from the attempt.
    */
-  semop(ops: readonly SemOp[], pid: number, holder: UndoHolder | null, done: (errno: number) => void, tag: unknown = null): 'done' | Waiter {
+  semop(ops: readonly SemOp[], pid: number, holder: UndoHolder | null, done: (errno: number) => void, tag: unknown = null, prio?: () => number): 'done' | Waiter {
     if (ops.length < 1) fail(Errno.EINVAL, 'no operations');
     if (ops.length > this.opts.maxOps) fail(Errno.E2BIG, `more than ${this.opts.maxOps} operations`);
     if (this.removed) fail(Errno.EIDRM, 'semaphore removed');
@@ -142,7 +145,8 @@ export class SemSet {
       return 'done';
     }
     if (ops[a.blocking]!.nowait) fail(Errno.EAGAIN, 'would block');
-    const w = new Waiter(ops, pid, holder, done, tag);
+    // asked only now: a call that does not wait costs nothing more
+    const w = new Waiter(ops, pid, holder, done, tag, prio ? prio() : NORMAL_PRIO);
     w.blocking = a.blocking;
     this.queues.add(w);
     this.endChange();

@@ -14,7 +14,12 @@
  *   is at the end of every operation that can change complex_count: callers call settle() then.
  *
  * Per-semaphore lists exist only while not empty, so a set of 32000 semaphores costs nothing here.
+ *
+ * Each list is kept in its waiters' `prio` order, FIFO among equals (ipc/sched-order.ts). System V
+ * waiters all have the same prio, so their lists are sem.c's arrival order; a POSIX semaphore gives
+ * its waiters the futex's order (its waits are single operations on semaphore 0, never complex).
  */
+import { insertByPrio } from '../sched-order.js';
 import type { Waiter } from './sem-set.js';
 
 const NONE: readonly Waiter[] = Object.freeze([]);
@@ -128,7 +133,7 @@ export class WaitQueues {
   }
 
   private push(w: Waiter, list: Waiter[]): void {
-    list.push(w);
+    insertByPrio(list, w);
     w.list = list;
     this.count++;
   }

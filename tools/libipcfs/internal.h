@@ -24,6 +24,20 @@ IPCFS_HIDDEN int ipcfs__path(char *buf, size_t cap, const char *fmt, ...)
  * wait: nothing was taken). Async-signal-safe. */
 IPCFS_HIDDEN int ipcfs__command(int fd, const char *cmd, size_t len);
 
+/* Whether name stays one word of a command: the daemon splits commands at JavaScript's \s (ASCII
+ * blanks and the Unicode spaces, as UTF-8). A name that would not (a space, a tab, a newline, a
+ * no-break space...) must not go into a `create NAME ...` command: it would name another object
+ * ("/ lead" would create "lead") or carry options ("/x excl"). */
+IPCFS_HIDDEN int ipcfs__one_word(const char *name);
+
+/* The caller's pointers, checked as the kernel's copy_from_user/copy_to_user would (EFAULT rather
+ * than a SIGSEGV inside the library, perhaps with a lock held), through process_vm_readv/writev on
+ * this process. ipcfs__readable/writable look at one byte of each page; copy_in copies n bytes.
+ * 0, or -1 with EFAULT. Where the system refuses those calls (seccomp), nothing is checked. */
+IPCFS_HIDDEN int ipcfs__readable(const void *user, size_t n);
+IPCFS_HIDDEN int ipcfs__writable(void *user, size_t n);
+IPCFS_HIDDEN int ipcfs__copy_in(void *dst, const void *user, size_t n);
+
 /* Reads until end of file or cap bytes; the length, or -1 with errno. */
 IPCFS_HIDDEN ssize_t ipcfs__read_to_end(int fd, char *buf, size_t cap);
 
@@ -52,6 +66,18 @@ IPCFS_HIDDEN int ipcfs__seconds(const struct timespec *rel, char *out, size_t ca
  * child for handles holding undo adjustments: the child must not keep its parent's handle (and
  * so its parent's adjustments) alive. 0, or -1 with errno (fd is then left as it was). */
 IPCFS_HIDDEN int ipcfs__reopen(int fd);
+
+/* Whether the library's descriptor fd is still open on the file (dev, ino) it was opened on. A
+ * program may close descriptors it did not open (closefrom, close 3..1024) and reuse the numbers:
+ * the library must then neither write a command into the program's file nor close it. Cached
+ * attributes only (AT_STATX_DONT_SYNC: no request reaches the daemon). Async-signal-safe. */
+IPCFS_HIDDEN int ipcfs__is_file(int fd, dev_t dev, ino_t ino);
+
+/* fd's device and inode as ipcfs__is_file compares them. 0, or -1 with errno. */
+IPCFS_HIDDEN int ipcfs__identify(int fd, dev_t *dev, ino_t *ino);
+
+/* close(fd) when it is still open on (dev, ino); otherwise the number is someone else's now. */
+IPCFS_HIDDEN void ipcfs__close_if(int fd, dev_t dev, ino_t ino);
 
 /* Undo handles across execve (the interposer's exec-family wrappers): keep != 0 clears FD_CLOEXEC
  * on every handle of this process that has carried an undo operation, keep == 0 sets it back

@@ -75,10 +75,10 @@ static void child_after_fork(void) {
         struct mq_ent *e = &table[i];
         if (!e->used) continue;
         for (int j = 0; j < POOL; j++) {
-            if (e->pool[j].fd >= 0) close(e->pool[j].fd);
+            if (e->pool[j].fd >= 0) ipcfs__close_if(e->pool[j].fd, e->dev, e->ino);
             e->pool[j].fd = -1, e->pool[j].busy = 0;
         }
-        if (e->notify_fd >= 0) close(e->notify_fd);
+        if (e->notify_fd >= 0) ipcfs__close_if(e->notify_fd, e->dev, e->ino);
         e->notify_fd = -1;
         e->treg.active = 0;
     }
@@ -90,10 +90,10 @@ static void init_once(void) { pthread_atfork(prepare_fork, parent_after_fork, ch
 /* Closes everything private to the entry (lock held). */
 static void drop_locked(struct mq_ent *e) {
     for (int j = 0; j < POOL; j++)
-        if (e->pool[j].fd >= 0 && !e->pool[j].busy) close(e->pool[j].fd);
+        if (e->pool[j].fd >= 0 && !e->pool[j].busy) ipcfs__close_if(e->pool[j].fd, e->dev, e->ino);
     /* a busy one is closed by its receiver when it sees the entry gone (fd recorded -2) */
     for (int j = 0; j < POOL; j++) e->pool[j].fd = e->pool[j].busy ? -2 - e->pool[j].fd : -1, e->pool[j].busy = 0;
-    if (e->notify_fd >= 0) close(e->notify_fd);
+    if (e->notify_fd >= 0) ipcfs__close_if(e->notify_fd, e->dev, e->ino);
     e->notify_fd = -1;
     e->treg.active = 0;
     e->used = 0;
@@ -123,12 +123,17 @@ static int record(int mqd, const struct stat *st) {
 /* The entry of mqd, with the lock held; NULL with EBADF (lock released) when mqd is not a queue
  * this process opened, or its number now belongs to another file (closed with close(2)). */
 static struct mq_ent *entry_locked(mqd_t mqd) {
-    struct stat st;
-    int ok = mqd >= 0 && fstat(mqd, &st) == 0;
     pthread_mutex_lock(&lock);
     if (mqd >= 0 && mqd < table_len && table[mqd].used) {
         struct mq_ent *e = &table[mqd];
-        if (ok && e->dev == st.st_dev && e->ino == st.st_ino) return e;
+        if (ipcfs__is_file(mqd, e->dev, e->ino)) {
+            /* The private descriptors too: the program may have closed them (closefrom) and
+             * reused their numbers; they are then not ours to write into or close. */
+            for (int j = 0; j < POOL; j++)
+                if (e->pool[j].fd >= 0 && !e->pool[j].busy && !ipcfs__is_file(e->pool[j].fd, e->dev, e->ino)) e->pool[j].fd = -1;
+            if (e->notify_fd >= 0 && !ipcfs__is_file(e->notify_fd, e->dev, e->ino)) e->notify_fd = -1;
+            return e;
+        }
         drop_locked(e);
     }
     pthread_mutex_unlock(&lock);
@@ -222,7 +227,17 @@ mqd_t ipcfs_mq_open(const char *name, int oflag, ...) {
     char path[PATH_MAX];
     if (ipcfs__path(path, sizeof path, "mqueue/named/%s", name + 1) < 0) return (mqd_t)-1;
     int flags = (oflag & (O_ACCMODE | O_NONBLOCK | O_CREAT | O_EXCL)) | O_CLOEXEC;
-    if (attr) {
+    if (attr && !ipcfs__one_word(name + 1)) {
+        /* .new's command cannot carry this name (a blank in it), and open(O_CREAT) cannot give
+         * the attributes: an existing queue is opened (Linux ignores attr then); a new one is
+         * refused with EINVAL, never made under another name. */
+        int fd = open(path, flags & ~(O_CREAT | O_EXCL));
+        if (fd >= 0 && (oflag & O_EXCL)) { close(fd); errno = EEXIST; return (mqd_t)-1; }
+        if (fd < 0 && errno == ENOENT) errno = EINVAL;
+        if (fd < 0) return (mqd_t)-1;
+        close(fd);
+        flags &= ~(O_CREAT | O_EXCL);
+    } else if (attr) {
         /* .new takes the mode as given: apply the umask as the kernel does for open(O_CREAT).
          * Out-of-range sizes go as 0, which the daemon refuses (EINVAL) only when it creates: an
          * existing queue ignores them, as Linux's mq_open does. */
@@ -244,7 +259,7 @@ mqd_t ipcfs_mq_open(const char *name, int oflag, ...) {
         return (mqd_t)-1;
     }
     struct stat st;
-    if (fstat(fd, &st) < 0 || record(fd, &st) < 0) {
+    if (ipcfs__identify(fd, &st.st_dev, &st.st_ino) < 0 || record(fd, &st) < 0) {
         int e = errno;
         close(fd);
         errno = e;
@@ -270,21 +285,39 @@ int ipcfs_mq_unlink(const char *name) {
     return -1;
 }
 
-/* Linux's prepare_timeout: EINVAL for a negative second or nanoseconds out of range. */
-static int check_abstime(const struct timespec *t) {
-    if (t && (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= 1000000000L)) { errno = EINVAL; return -1; }
+/* Linux's prepare_timeout: EFAULT for a pointer it cannot read, EINVAL for a negative second or
+ * nanoseconds out of range. *t then points at a copy (in copy). */
+static int check_abstime(const struct timespec **t, struct timespec *copy) {
+    if (!*t) return 0;
+    if (ipcfs__copy_in(copy, *t, sizeof *copy) < 0) return -1;
+    *t = copy;
+    if (copy->tv_sec < 0 || copy->tv_nsec < 0 || copy->tv_nsec >= 1000000000L) { errno = EINVAL; return -1; }
     return 0;
 }
 
 int ipcfs_mq_timedsend(mqd_t mqd, const char *msg, size_t len, unsigned int prio, const struct timespec *abstime) {
     /* the kernel's order: the timeout, the priority, then the descriptor */
-    if (check_abstime(abstime) < 0) return -1;
+    struct timespec tcopy;
+    if (check_abstime(&abstime, &tcopy) < 0) return -1;
     if (prio >= MQ_PRIO_MAX_LINUX) { errno = EINVAL; return -1; }
     struct mq_ent *e = entry_locked(mqd);
     if (!e) return -1;
+    long msgsize = e->msgsize;
     pthread_mutex_unlock(&lock);
     char small[8192], *buf = small;
-    if (len + 96 > sizeof small && !(buf = malloc(len + 96))) { errno = ENOMEM; return -1; }
+    if (len > sizeof small - 96) {
+        /* Linux's order: EBADF for a queue not open for writing, then EMSGSIZE, before the message
+         * is read (len may be anything: SIZE_MAX wrapped len + 96 and sent an empty message). */
+        int fl = fcntl(mqd, F_GETFL);
+        if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY) { errno = EBADF; return -1; }
+        if (msgsize < 0) {
+            struct mq_attr a;
+            if (read_attr(mqd, &a) < 0) return -1;
+            msgsize = a.mq_msgsize;
+        }
+        if (len > (size_t)msgsize) { errno = EMSGSIZE; return -1; }
+        if (!(buf = malloc(len + 96))) { errno = ENOMEM; return -1; }
+    }
     int r;
     do {
         char tmo[48] = "";
@@ -295,7 +328,7 @@ int ipcfs_mq_timedsend(mqd_t mqd, const char *msg, size_t len, unsigned int prio
         }
         /* command line and message in one write (Framing, rule 7) */
         int hl = snprintf(buf, 96, "send prio=%u%s\n", prio, tmo);
-        if (len) memmove(buf + hl, msg, len);
+        if ((r = ipcfs__copy_in(buf + hl, msg, len)) < 0) break; /* EFAULT, as the kernel's copy */
         r = ipcfs__command(mqd, buf, hl + len);
     } while (0);
     int saved = errno;
@@ -320,14 +353,50 @@ static ssize_t read_answer(int fd, char *msg, size_t len, unsigned int *prio) {
     if (!nl || sscanf(first, "prio=%u size=%lu", &p, &size) != 2 || size > len) { errno = EIO; return -1; }
     size_t have = (size_t)(first + n - (nl + 1));
     if (have > size) have = size;
+    if (ipcfs__writable(msg, size) < 0) { /* EFAULT: taken and lost, as Linux's */
+        /* The answer is read to its end all the same: unread, it would make this descriptor's
+         * next receive EBUSY. */
+        char rest[4096];
+        for (size_t left = size - have; left > 0;) {
+            ssize_t k = read(fd, rest, left < sizeof rest ? left : sizeof rest);
+            if (k <= 0 && !(k < 0 && errno == EINTR)) break;
+            if (k > 0) left -= (size_t)k;
+        }
+        errno = EFAULT;
+        return -1;
+    }
     memcpy(msg, nl + 1, have);
     if (have < size && ipcfs__read_to_end(fd, msg + have, size - have) != (ssize_t)(size - have)) { errno = EIO; return -1; }
     if (prio) *prio = p;
     return (ssize_t)size;
 }
 
+/* A receiving thread cancelled (pthread_cancel: write and read are cancellation points): its
+ * private descriptor is closed, not given back to the pool (an answer may be left unread on it,
+ * and a pooled descriptor never given back was lost for good, one per cancelled receive). */
+struct receiving { mqd_t mqd; int fd; int slot; };
+static void cancelled(void *arg) {
+    const struct receiving *c = arg;
+    pthread_mutex_lock(&lock);
+    struct mq_ent *e = c->mqd < table_len ? &table[c->mqd] : NULL;
+    if (c->slot >= 0 && e && (e->pool[c->slot].fd == c->fd || e->pool[c->slot].fd == -2 - c->fd))
+        e->pool[c->slot].fd = -1, e->pool[c->slot].busy = 0;
+    pthread_mutex_unlock(&lock);
+    close(c->fd);
+}
+
+/* The receive itself, where a cancellation may come. */
+__attribute__((noinline)) static ssize_t receive_on(struct receiving *c, const char *cmd, char *msg, size_t len, unsigned int *prio) {
+    volatile ssize_t r = -1;
+    pthread_cleanup_push(cancelled, c);
+    if (ipcfs__command(c->fd, cmd, strlen(cmd)) == 0) r = read_answer(c->fd, msg, len, prio);
+    pthread_cleanup_pop(0);
+    return r;
+}
+
 ssize_t ipcfs_mq_timedreceive(mqd_t mqd, char *msg, size_t len, unsigned int *prio, const struct timespec *abstime) {
-    if (check_abstime(abstime) < 0) return -1;
+    struct timespec tcopy;
+    if (check_abstime(&abstime, &tcopy) < 0) return -1;
     struct mq_ent *e = entry_locked(mqd);
     if (!e) return -1;
     int fl = fcntl(mqd, F_GETFL);
@@ -355,9 +424,7 @@ ssize_t ipcfs_mq_timedreceive(mqd_t mqd, char *msg, size_t len, unsigned int *pr
         if (ipcfs__seconds_until(CLOCK_REALTIME, abstime, s, sizeof s) < 0) goto out;
         snprintf(cmd, sizeof cmd, "receive timeout=%s", s);
     }
-    int rc = ipcfs__command(fd, cmd, strlen(cmd));
-    if (rc < 0) goto out;
-    r = read_answer(fd, msg, len, prio);
+    r = receive_on(&(struct receiving){ mqd, fd, slot }, cmd, msg, len, prio);
 out:;
     int saved = errno;
     give_back(mqd, fd, slot);
@@ -370,6 +437,9 @@ ssize_t ipcfs_mq_receive(mqd_t mqd, char *msg, size_t len, unsigned int *prio) {
 }
 
 int ipcfs_mq_setattr(mqd_t mqd, const struct mq_attr *attr, struct mq_attr *old) {
+    struct mq_attr acopy; /* the kernel's order: EFAULT for attr, then its flags */
+    if (attr && ipcfs__copy_in(&acopy, attr, sizeof acopy) < 0) return -1;
+    if (attr) attr = &acopy;
     if (attr && (attr->mq_flags & ~(long)O_NONBLOCK)) { errno = EINVAL; return -1; }
     struct mq_ent *e = entry_locked(mqd);
     if (!e) return -1;
@@ -377,7 +447,7 @@ int ipcfs_mq_setattr(mqd_t mqd, const struct mq_attr *attr, struct mq_attr *old)
     int fl = fcntl(mqd, F_GETFL);
     if (fl < 0) return -1;
     if (old) {
-        if (read_attr(mqd, old) < 0) return -1;
+        if (ipcfs__writable(old, sizeof *old) < 0 || read_attr(mqd, old) < 0) return -1;
         old->mq_flags = fl & O_NONBLOCK;
         pthread_mutex_lock(&lock);
         if (mqd < table_len && table[mqd].used) table[mqd].msgsize = old->mq_msgsize;

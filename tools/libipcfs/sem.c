@@ -28,11 +28,12 @@
 
 struct named {
     uint32_t magic;
-    int fd;
+    _Atomic int fd;     /* replaced (never closed) when the program closed the number: sem_fd */
     int refs;           /* sem_open calls not yet closed; under named_lock */
     _Atomic int undo;   /* MARK_*: whether fd carries undo, or is shared with the parent process */
     dev_t dev;
     ino_t ino;
+    char *path;         /* to find the same semaphore again after the program closed fd */
     struct named *next;
 };
 
@@ -82,10 +83,13 @@ static struct named *named_list;
 #define TOMB UINT64_MAX
 static _Atomic uint64_t slots[SLOTS];
 static _Atomic int slot_undo[SLOTS];
-/* The sem_t of a pshared=0 semaphore sem_init made in this process, by its slot (under named_lock),
- * and its value read just before a fork: the fork child gives that sem_t a copy of its own. */
-static sem_t *slot_private[SLOTS];
-static long long slot_fork_value[SLOTS];
+/* The device and inode of each slot's file, written by the insert that filled it just after its
+ * CAS (0: not yet; trusted): a lookup checks the descriptor is still that file. */
+static _Atomic ino_t slot_ino[SLOTS];
+static _Atomic dev_t slot_dev[SLOTS];
+/* sem_init's pshared == 0: the semaphore is this process's own. A fork child gets a copy of it
+ * (as it gets a copy of the memory holding glibc's sem_t), not its parent's. */
+static _Atomic unsigned char slot_private[SLOTS];
 
 static unsigned slot_home(uint32_t id) { return (id * 2654435761u) & (SLOTS - 1); }
 static int slot_is(uint64_t w, uint32_t id) { return w != 0 && w != TOMB && (uint32_t)(w >> 32) == id; }
@@ -103,12 +107,19 @@ static int slot_find(uint32_t id) {
 /* The slot of id holding fd, or the slot someone else filled first for id (fd is then closed). */
 static int slot_insert(uint32_t id, int fd) {
     uint64_t mine = ((uint64_t)id << 32) | (uint32_t)(fd + 1);
+    dev_t dev;
+    ino_t ino;
+    if (ipcfs__identify(fd, &dev, &ino) < 0) { int e = errno; close(fd); errno = e; return -1; }
     unsigned h = slot_home(id);
     for (unsigned i = 0; i < SLOTS; i++, h = (h + 1) & (SLOTS - 1)) {
         uint64_t w = slots[h];
         if (w == 0 || w == TOMB) {
             uint64_t expected = w;
-            if (__atomic_compare_exchange_n(&slots[h], &expected, mine, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) return (int)h;
+            if (__atomic_compare_exchange_n(&slots[h], &expected, mine, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+                slot_dev[h] = dev;
+                slot_ino[h] = ino;
+                return (int)h;
+            }
             w = expected;
         }
         if (slot_is(w, id)) { close(fd); return (int)h; }
@@ -120,10 +131,41 @@ static int slot_insert(uint32_t id, int fd) {
 
 static int slot_fd(int slot) { return (int)(uint32_t)slots[slot] - 1; }
 
+/* Whether slot's descriptor is still its file (an insert that has not yet written the inode is
+ * trusted: it is that moment's own descriptor). */
+static int slot_intact(int slot, int fd) {
+    ino_t ino = slot_ino[slot];
+    return ino == 0 || ipcfs__is_file(fd, slot_dev[slot], ino);
+}
+
+/* The program closed slot's descriptor (and perhaps reused the number): open the semaphore again
+ * and put the new descriptor in the slot, if it is still the same semaphore. Async-signal-safe. */
+static int slot_readopt(uint32_t id, int slot, uint64_t old) {
+    char path[PATH_MAX];
+    if (ipcfs__path(path, sizeof path, "semaphores/unnamed/%08X", id) < 0) return -1;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0 || !ipcfs__is_file(fd, slot_dev[slot], slot_ino[slot])) {
+        if (fd >= 0) close(fd);
+        errno = EINVAL; /* destroyed (perhaps its ID given to another) */
+        return -1;
+    }
+    uint64_t fresh = ((uint64_t)id << 32) | (uint32_t)(fd + 1);
+    if (!__atomic_compare_exchange_n(&slots[slot], &old, fresh, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+        close(fd); /* another thread did it first, or sem_destroy */
+        if (!slot_is(old, id)) { errno = EINVAL; return -1; }
+    }
+    slot_undo[slot] = MARK_CLEAN; /* the closed description took its adjustments with it */
+    return slot;
+}
+
 /* The slot of an unnamed semaphore in this process, opening it on first use. Async-signal-safe. */
 static int unnamed_slot(const struct unnamed *u) {
     int s = slot_find(u->id);
-    if (s >= 0) return s;
+    if (s >= 0) {
+        uint64_t w = slots[s];
+        if (!slot_is(w, u->id) || slot_intact(s, (int)(uint32_t)w - 1)) return s;
+        return slot_readopt(u->id, s, w);
+    }
     char path[PATH_MAX];
     if (ipcfs__path(path, sizeof path, "semaphores/unnamed/%08X", u->id) < 0) return -1;
     int fd = open(path, O_RDWR | O_CLOEXEC);
@@ -134,6 +176,23 @@ static int unnamed_slot(const struct unnamed *u) {
     return slot_insert(u->id, fd);
 }
 
+/* The program closed a named semaphore's descriptor: open its name again, if the name still is
+ * that semaphore (otherwise the handle has lost it: EINVAL). Async-signal-safe. */
+static int named_readopt(struct named *n, int old) {
+    int fd = open(n->path, O_NOFOLLOW | O_RDWR | O_CLOEXEC);
+    if (fd < 0 || !ipcfs__is_file(fd, n->dev, n->ino)) {
+        if (fd >= 0) close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    if (!__atomic_compare_exchange_n(&n->fd, &old, fd, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+        close(fd); /* another thread did it first */
+        return old;
+    }
+    n->undo = MARK_CLEAN;
+    return fd;
+}
+
 /* The descriptor of sem, and where its undo mark lives. Async-signal-safe. */
 static int sem_fd(sem_t *sem, _Atomic int **undo) {
     if (!sem) { errno = EINVAL; return -1; }
@@ -141,7 +200,8 @@ static int sem_fd(sem_t *sem, _Atomic int **undo) {
     if (magic == NAMED_MAGIC) {
         struct named *n = (struct named *)sem;
         if (undo) *undo = &n->undo;
-        return n->fd;
+        int fd = n->fd;
+        return ipcfs__is_file(fd, n->dev, n->ino) ? fd : named_readopt(n, fd);
     }
     if (magic == UNNAMED_MAGIC) {
         int s = unnamed_slot((const struct unnamed *)sem);
@@ -198,9 +258,9 @@ static mode_t current_umask(void) {
     return p ? (mode_t)strtoul(p + 7, NULL, 8) : 022;
 }
 
-static sem_t *named_handle(int fd) {
+static sem_t *named_handle(int fd, const char *path) {
     struct stat st;
-    if (fstat(fd, &st) < 0) { int e = errno; close(fd); errno = e; return SEM_FAILED; }
+    if (ipcfs__identify(fd, &st.st_dev, &st.st_ino) < 0) { int e = errno; close(fd); errno = e; return SEM_FAILED; }
     pthread_mutex_lock(&named_lock);
     for (struct named *n = named_list; n; n = n->next) {
         if (n->dev == st.st_dev && n->ino == st.st_ino) {
@@ -211,7 +271,9 @@ static sem_t *named_handle(int fd) {
         }
     }
     struct named *n = calloc(1, sizeof *n);
-    if (!n) { pthread_mutex_unlock(&named_lock); close(fd); errno = ENOMEM; return SEM_FAILED; }
+    char *copy = strdup(path);
+    if (!n || !copy) { pthread_mutex_unlock(&named_lock); free(n); free(copy); close(fd); errno = ENOMEM; return SEM_FAILED; }
+    n->path = copy;
     n->magic = NAMED_MAGIC;
     n->fd = fd;
     n->refs = 1;
@@ -223,6 +285,32 @@ static sem_t *named_handle(int fd) {
     return (sem_t *)n;
 }
 
+/* A name .new's command cannot carry (a blank in it): made by open(O_CREAT), which gives value 0
+ * and applies the umask itself. A value is set before anyone else can use it: the semaphore is
+ * made with only its owner's write bit (which `set` needs), set, then given its mode (meanwhile
+ * another user's open is EACCES, and root's sees value 0, where glibc's creation is atomic). */
+static sem_t *create_by_open(const char *path, int oflag, mode_t mode, unsigned value) {
+    int flags = O_NOFOLLOW | O_RDWR | O_CLOEXEC;
+    int fd = open(path, flags | O_CREAT | O_EXCL, value ? S_IWUSR : mode & 0777);
+    if (fd < 0) {
+        if (errno != EEXIST || (oflag & O_EXCL)) return SEM_FAILED;
+        fd = open(path, flags); /* made since our first open: returned unchanged, as glibc's retry */
+        return fd < 0 ? SEM_FAILED : named_handle(fd, path);
+    }
+    if (value) {
+        char cmd[32];
+        int n = snprintf(cmd, sizeof cmd, "set %u", value);
+        if (ipcfs__command(fd, cmd, (size_t)n) < 0 || fchmod(fd, mode & ~current_umask() & 0777) < 0) {
+            int e = errno;
+            unlink(path);
+            close(fd);
+            errno = e;
+            return SEM_FAILED;
+        }
+    }
+    return named_handle(fd, path);
+}
+
 sem_t *ipcfs_sem_open(const char *name, int oflag, ...) {
     char path[PATH_MAX];
     if (sem_name(name, path, sizeof path) < 0) return SEM_FAILED;
@@ -230,7 +318,7 @@ sem_t *ipcfs_sem_open(const char *name, int oflag, ...) {
     int open_flags = O_NOFOLLOW | O_RDWR | O_CLOEXEC; /* oflag's O_NONBLOCK would make waits trywaits */
     if (!(oflag & O_CREAT) || !(oflag & O_EXCL)) {
         int fd = open(path, open_flags);
-        if (fd >= 0) return named_handle(fd);
+        if (fd >= 0) return named_handle(fd, path);
         if (!(oflag & O_CREAT) || errno != ENOENT) return SEM_FAILED;
     }
     va_list ap;
@@ -241,6 +329,7 @@ sem_t *ipcfs_sem_open(const char *name, int oflag, ...) {
     if (value > SEM_VALUE_MAX) { errno = EINVAL; return SEM_FAILED; }
     const char *base = name;
     while (*base == '/') base++;
+    if (!ipcfs__one_word(base)) return create_by_open(path, oflag, mode, value);
     char cmd[PATH_MAX + 64], answer[PATH_MAX];
     /* .new takes the mode as given; glibc's open(O_CREAT) applies the umask. Without excl, an
      * existing semaphore (made since our open failed) is returned unchanged, as glibc's retry. */
@@ -249,7 +338,7 @@ sem_t *ipcfs_sem_open(const char *name, int oflag, ...) {
     if (ipcfs__create("semaphores/named", cmd, answer, sizeof answer) < 0) return SEM_FAILED;
     int fd = open(path, open_flags);
     if (fd < 0) return SEM_FAILED;
-    return named_handle(fd);
+    return named_handle(fd, path);
 }
 
 int ipcfs_sem_close(sem_t *sem) {
@@ -260,7 +349,8 @@ int ipcfs_sem_close(sem_t *sem) {
         if (--n->refs == 0) {
             *p = n->next;
             n->magic = 0;
-            close(n->fd);
+            ipcfs__close_if(n->fd, n->dev, n->ino);
+            free(n->path);
             free(n);
         }
         pthread_mutex_unlock(&named_lock);
@@ -305,6 +395,21 @@ static int create_unnamed(unsigned value, char *answer, size_t cap, int *fd_out)
     return 0;
 }
 
+/* Every slot of id becomes a tombstone, its descriptor closed. */
+static void slot_forget(uint32_t id) {
+    for (unsigned i = 0, h = slot_home(id); i < SLOTS && slots[h] != 0; i++, h = (h + 1) & (SLOTS - 1)) {
+        uint64_t w = slots[h];
+        if (!slot_is(w, id)) continue;
+        slot_undo[h] = MARK_CLEAN; /* before the tombstone: the next insert here starts clean */
+        slot_private[h] = 0;
+        dev_t dev = slot_dev[h];
+        ino_t ino = slot_ino[h];
+        slot_ino[h] = 0;
+        if (__atomic_compare_exchange_n(&slots[h], &w, TOMB, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            ipcfs__close_if((int)(uint32_t)w - 1, dev, ino);
+    }
+}
+
 int ipcfs_sem_init(sem_t *sem, int pshared, unsigned int value) {
     if (!sem || value > SEM_VALUE_MAX) { errno = EINVAL; return -1; }
     char answer[64];
@@ -313,11 +418,10 @@ int ipcfs_sem_init(sem_t *sem, int pshared, unsigned int value) {
     char *end;
     unsigned long id = strtoul(answer, &end, 16);
     if (*end || end == answer || id > UINT32_MAX) { close(fd); errno = EIO; return -1; }
-    pthread_mutex_lock(&named_lock);
+    slot_forget((uint32_t)id); /* the ID is new: a slot still holding it is a fork child's copy of a gone one */
     int s = slot_insert((uint32_t)id, fd);
-    if (s >= 0 && !pshared) slot_private[s] = sem;
-    pthread_mutex_unlock(&named_lock);
     if (s < 0) return -1;
+    slot_private[s] = pshared == 0;
     struct unnamed u = { UNNAMED_MAGIC, (uint32_t)id, pshared != 0 };
     memset(sem, 0, sizeof *sem);
     memcpy(sem, &u, sizeof u);
@@ -331,15 +435,7 @@ int ipcfs_sem_destroy(sem_t *sem) {
     if (s < 0) return -1;
     if (ipcfs__command(slot_fd(s), "rmid", 4) < 0 && errno != EIDRM) return -1;
     u->magic = 0;
-    pthread_mutex_lock(&named_lock);
-    for (unsigned i = 0, h = slot_home(u->id); i < SLOTS && slots[h] != 0; i++, h = (h + 1) & (SLOTS - 1)) {
-        uint64_t w = slots[h];
-        if (!slot_is(w, u->id)) continue;
-        slot_undo[h] = MARK_CLEAN; /* before the tombstone: the next insert here starts clean */
-        slot_private[h] = NULL;
-        if (__atomic_compare_exchange_n(&slots[h], &w, TOMB, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) close((int)(uint32_t)w - 1);
-    }
-    pthread_mutex_unlock(&named_lock);
+    slot_forget(u->id);
     return 0;
 }
 
@@ -386,150 +482,52 @@ int ipcfs_sem_getvalue(sem_t *sem, int *sval) {
     return 0;
 }
 
-/* pshared=0 semaphores across fork. glibc's child has its own copy of the sem_t, and so an
- * independent semaphore with the value it had at the fork; here the sem_t names a daemon object,
- * so the child makes itself a new one. The value is read in the parent just before the fork (the
- * prepare handler: the closest to "the value at the fork"; other threads may still move it until
- * the fork itself), the copy made in the child handler. Both run under named_lock, which sem_init
- * and sem_destroy take to change the registry, so it does not change in between.
- *
- * The child handler must be async-signal-safe (fork from a signal handler): it uses open, read,
- * write, close, dup3 and glibc's snprintf/strtoul with integer conversions only (which do not
- * allocate), and static buffers. */
-static int private_list[SLOTS]; /* slots of pshared=0 semaphores, gathered in prepare */
-static int private_count;
-
-static void fork_prepare(void) {
-    pthread_mutex_lock(&named_lock);
-    private_count = 0;
-    for (int s = 0; s < SLOTS; s++) {
-        uint64_t w = slots[s];
-        if (!slot_private[s] || w == 0 || w == TOMB) continue;
-        char path[PATH_MAX], text[4096];
-        slot_fork_value[s] = -1;
-        if (ipcfs__path(path, sizeof path, "semaphores/unnamed/%08X", (unsigned)(w >> 32)) == 0 &&
-            ipcfs__read_status(path, text, sizeof text) >= 0)
-            ipcfs__status_number(text, "value", &slot_fork_value[s]);
-        private_list[private_count++] = s;
-    }
-}
-
-/* Which of the gathered sem_t are in private writable memory (the child's own copy-on-write
- * copy), from /proc/self/maps: 1 private, 0 shared (a pshared=0 semaphore used across processes
- * is undefined in POSIX; it is left shared rather than the child rewriting the parent's sem_t),
- * -1 not mapped (memory freed without sem_destroy). Read with a static buffer: no allocation. */
-static signed char private_kind[SLOTS];
-static char maps_buf[8192];
-
-static unsigned long hex_at(const char **p) {
-    unsigned long v = 0;
-    for (;; (*p)++) {
-        char c = **p;
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (d < 0) return v;
-        v = v * 16 + (unsigned long)d;
-    }
-}
-
-static void maps_line(const char *line) {
-    const char *p = line;
-    unsigned long start = hex_at(&p);
-    if (*p++ != '-') return;
-    unsigned long end = hex_at(&p);
-    if (*p++ != ' ' || p[0] != 'r' || p[1] != 'w') return;
-    int shared = p[3] == 's';
-    for (int i = 0; i < private_count; i++) {
-        unsigned long a = (unsigned long)slot_private[private_list[i]];
-        if (a >= start && a + sizeof(struct unnamed) <= end) private_kind[i] = shared ? 0 : 1;
-    }
-}
-
-static void classify_private(void) {
-    for (int i = 0; i < private_count; i++) private_kind[i] = -1;
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { /* cannot tell: trust the addresses (the memory is the child's own copy) */
-        for (int i = 0; i < private_count; i++) private_kind[i] = 1;
+/* In a fork child: a semaphore of the parent's own (pshared == 0) becomes the child's own copy,
+ * with the value it has now, under the same ID in this process's table (the child's sem_t holds
+ * that ID). Python's thread locks are such semaphores: a child that released or destroyed its
+ * copy of a lock acted on its parent's. Best effort: if the copy cannot be made, the child shares
+ * the parent's semaphore. */
+static void copy_private(int s, uint64_t w) {
+    uint32_t id = (uint32_t)(w >> 32);
+    char path[PATH_MAX], text[4096], answer[64];
+    long long v;
+    int fd;
+    dev_t dev;
+    ino_t ino;
+    if (ipcfs__path(path, sizeof path, "semaphores/unnamed/%08X", id) < 0 || ipcfs__read_status(path, text, sizeof text) < 0 ||
+        ipcfs__status_number(text, "value", &v) < 0 || v < 0 || create_unnamed((unsigned)v, answer, sizeof answer, &fd) < 0)
         return;
-    }
-    size_t have = 0;
-    for (;;) {
-        ssize_t n = read(fd, maps_buf + have, sizeof maps_buf - 1 - have);
-        if (n <= 0) break;
-        have += (size_t)n;
-        maps_buf[have] = 0;
-        char *line = maps_buf, *nl;
-        while ((nl = strchr(line, '\n'))) { *nl = 0; maps_line(line); line = nl + 1; }
-        have = strlen(line);
-        memmove(maps_buf, line, have);
-        if (have == sizeof maps_buf - 1) have = 0; /* a line longer than the buffer: its start was seen */
-    }
-    close(fd);
-}
-
-static void copy_failed(uint32_t id) {
-    char msg[128];
-    int n = snprintf(msg, sizeof msg, "libipcfs: fork child: no copy of unnamed semaphore %08X: %s\n", id,
-                     strerrorname_np(errno) ? strerrorname_np(errno) : "?");
-    if (n > 0) (void)!write(2, msg, (size_t)n);
-}
-
-/* The child's own copy of each pshared=0 semaphore. When one cannot be made (EMFILE, the daemon's
- * limits, the mount gone), its sem_t is made invalid (EINVAL from then on, as a destroyed one)
- * rather than left naming the parent's semaphore, and a line goes to stderr. */
-static void copy_private(void) {
-    classify_private();
-    for (int i = 0; i < private_count; i++) {
-        int s = private_list[i];
-        sem_t *sem = slot_private[s];
-        uint64_t w = slots[s];
-        uint32_t id = (uint32_t)(w >> 32);
-        struct unnamed *u = (struct unnamed *)sem;
-        slot_private[s] = NULL;
-        if (private_kind[i] == 0) continue;
-        /* The handle on the parent's semaphore: this process no longer names it. */
-        slots[s] = TOMB;
-        slot_undo[s] = MARK_CLEAN;
-        close((int)(uint32_t)w - 1);
-        if (private_kind[i] < 0 || u->magic != UNNAMED_MAGIC || u->id != id || u->pshared) continue;
-        char answer[64];
-        int fd, e = EIO;
-        long long v = slot_fork_value[s];
-        if (v < 0 || create_unnamed((unsigned)v, answer, sizeof answer, &fd) < 0) { e = v < 0 ? EIO : errno; goto failed; }
-        char *end;
-        unsigned long nid = strtoul(answer, &end, 16);
-        if (*end || end == answer || nid > UINT32_MAX) { close(fd); goto failed; }
-        int ns = slot_insert((uint32_t)nid, fd);
-        if (ns < 0) { e = errno; goto failed; }
-        slot_private[ns] = sem;
-        u->id = (uint32_t)nid;
-        continue;
-    failed:
-        u->magic = 0;
-        errno = e;
-        copy_failed(id);
-    }
+    if (ipcfs__identify(fd, &dev, &ino) < 0) { close(fd); return; }
+    ipcfs__close_if((int)(uint32_t)w - 1, slot_dev[s], slot_ino[s]);
+    slot_ino[s] = 0;
+    slots[s] = ((uint64_t)id << 32) | (uint32_t)(fd + 1);
+    slot_dev[s] = dev;
+    slot_ino[s] = ino;
+    slot_undo[s] = MARK_CLEAN;
 }
 
 /* A fork child must not keep its parent's adjustments alive through a shared handle. */
-static void fork_parent(void) { pthread_mutex_unlock(&named_lock); }
+static void lock_named(void) { pthread_mutex_lock(&named_lock); }
+static void unlock_named(void) { pthread_mutex_unlock(&named_lock); }
 static void fork_child(void) {
-    copy_private();
     for (struct named *n = named_list; n; n = n->next)
-        mark_fork_child(&n->undo, n->fd);
+        if (ipcfs__is_file(n->fd, n->dev, n->ino)) mark_fork_child(&n->undo, n->fd);
     for (int s = 0; s < SLOTS; s++) {
         uint64_t w = slots[s];
-        if (w && w != TOMB) mark_fork_child(&slot_undo[s], slot_fd(s));
+        if (!w || w == TOMB || !slot_intact(s, slot_fd(s))) continue;
+        if (slot_private[s]) copy_private(s, w);
+        else mark_fork_child(&slot_undo[s], slot_fd(s));
     }
     pthread_mutex_unlock(&named_lock);
 }
 
-__attribute__((constructor)) static void register_fork(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
+__attribute__((constructor)) static void register_fork(void) { pthread_atfork(lock_named, unlock_named, fork_child); }
 
 void ipcfs__sem_keep_across_exec(int keep) {
     for (struct named *n = named_list; n; n = n->next)
-        if (n->undo == MARK_UNDO) fcntl(n->fd, F_SETFD, keep ? 0 : FD_CLOEXEC);
+        if (n->undo == MARK_UNDO && ipcfs__is_file(n->fd, n->dev, n->ino)) fcntl(n->fd, F_SETFD, keep ? 0 : FD_CLOEXEC);
     for (int s = 0; s < SLOTS; s++) {
         uint64_t w = slots[s];
-        if (w && w != TOMB && slot_undo[s] == MARK_UNDO) fcntl(slot_fd(s), F_SETFD, keep ? 0 : FD_CLOEXEC);
+        if (w && w != TOMB && slot_undo[s] == MARK_UNDO && slot_intact(s, slot_fd(s))) fcntl(slot_fd(s), F_SETFD, keep ? 0 : FD_CLOEXEC);
     }
 }

@@ -31,6 +31,8 @@ struct msg_ent {
     int fd[POOL];
     int busy[POOL];
     int rdwr[POOL];
+    dev_t dev[POOL]; /* each descriptor's file: the program may close the number and reuse it */
+    ino_t ino[POOL];
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -40,7 +42,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void close_all_locked(struct msg_ent *e) {
     for (int j = 0; j < POOL; j++) {
-        if (e->fd[j] >= 0 && !e->busy[j]) close(e->fd[j]);
+        if (e->fd[j] >= 0 && !e->busy[j]) ipcfs__close_if(e->fd[j], e->dev[j], e->ino[j]);
         e->fd[j] = e->busy[j] ? -2 - e->fd[j] : -1; /* a busy one is closed by its user */
         e->busy[j] = 0;
     }
@@ -52,7 +54,7 @@ static void child_after_fork(void) {
     pthread_mutex_init(&lock, NULL);
     for (int i = 0; i < table_len; i++) {
         for (int j = 0; j < POOL; j++) {
-            if (table[i].fd[j] >= 0) close(table[i].fd[j]);
+            if (table[i].fd[j] >= 0) ipcfs__close_if(table[i].fd[j], table[i].dev[j], table[i].ino[j]);
             table[i].fd[j] = -1, table[i].busy[j] = 0;
         }
         table[i].id = -1;
@@ -90,6 +92,9 @@ static int take(int id, int need_read, int *slot) {
     struct msg_ent *e = find_locked(id, 1);
     if (!e) { pthread_mutex_unlock(&lock); errno = ENOMEM; return -1; }
     for (int j = 0; j < POOL; j++)
+        if (e->fd[j] >= 0 && !e->busy[j] && !ipcfs__is_file(e->fd[j], e->dev[j], e->ino[j]))
+            e->fd[j] = -1; /* the program closed it (closefrom): the number is not ours any more */
+    for (int j = 0; j < POOL; j++)
         if (e->fd[j] >= 0 && !e->busy[j] && (e->rdwr[j] || !need_read)) {
             e->busy[j] = 1, *slot = j;
             pthread_mutex_unlock(&lock);
@@ -105,7 +110,10 @@ static int take(int id, int need_read, int *slot) {
     *slot = -1;
     if (fd >= 0)
         for (int j = 0; j < POOL; j++)
-            if (e->fd[j] == -1) { e->fd[j] = fd, e->busy[j] = 1, e->rdwr[j] = rdwr, *slot = j; break; }
+            if (e->fd[j] == -1 && ipcfs__identify(fd, &e->dev[j], &e->ino[j]) == 0) {
+                e->fd[j] = fd, e->busy[j] = 1, e->rdwr[j] = rdwr, *slot = j;
+                break;
+            }
     int saved = errno;
     pthread_mutex_unlock(&lock);
     errno = saved;
@@ -156,11 +164,14 @@ int ipcfs_msgget(key_t key, int msgflg) {
     return (int)id;
 }
 
+static long limit(const char *name);
+
 int ipcfs_msgsnd(int msqid, const void *msgp, size_t msgsz, int msgflg) {
     /* Linux's order: the size, the type, then the id (the daemon checks the size against MSGMAX
      * first of all; a missing id is EINVAL too) */
     if ((long)msgsz < 0 || msqid < 0) { errno = EINVAL; return -1; }
-    long mtype = *(const long *)msgp;
+    long mtype;
+    if (ipcfs__copy_in(&mtype, msgp, sizeof mtype) < 0) return -1; /* EFAULT, as the kernel's get_user */
     if (mtype < 1) { errno = EINVAL; return -1; }
     if (mtype > SAFE_MAX) { errno = EINVAL; return -1; } /* documented: the daemon's integers */
     char head[64];
@@ -169,7 +180,12 @@ int ipcfs_msgsnd(int msqid, const void *msgp, size_t msgsz, int msgflg) {
     char small[8192], *buf = small;
     if (hl + msgsz > sizeof small && !(buf = malloc(hl + msgsz))) { errno = ENOMEM; return -1; }
     memcpy(buf, head, hl);
-    if (msgsz) memcpy(buf + hl, (const char *)msgp + sizeof(long), msgsz);
+    if (ipcfs__copy_in(buf + hl, (const char *)msgp + sizeof(long), msgsz) < 0) {
+        /* The kernel checks the size against MSGMAX before it reads the text. */
+        if (buf != small) free(buf);
+        errno = (long)msgsz > limit("msgmax") ? EINVAL : EFAULT;
+        return -1;
+    }
     int slot, fd = take(msqid, 0, &slot), r = -1;
     if (fd >= 0) {
         r = ipcfs__command(fd, buf, hl + msgsz);
@@ -182,6 +198,19 @@ int ipcfs_msgsnd(int msqid, const void *msgp, size_t msgsz, int msgflg) {
     if (buf != small) free(buf);
     errno = saved;
     return r;
+}
+
+/* A receiving thread cancelled (pthread_cancel: write and read are cancellation points): its
+ * descriptor is closed, not given back to the pool (an answer may be left unread on it, and a
+ * pooled descriptor never given back was lost for good, one per cancelled receive). */
+struct receiving { int id; int fd; int slot; };
+static void cancelled(void *arg) {
+    const struct receiving *c = arg;
+    pthread_mutex_lock(&lock);
+    struct msg_ent *e = find_locked(c->id, 0);
+    if (c->slot >= 0 && e && (e->fd[c->slot] == c->fd || e->fd[c->slot] == -2 - c->fd)) e->fd[c->slot] = -1, e->busy[c->slot] = 0;
+    pthread_mutex_unlock(&lock);
+    close(c->fd);
 }
 
 ssize_t ipcfs_msgrcv(int msqid, void *msgp, size_t msgsz, long msgtyp, int msgflg) {
@@ -199,6 +228,8 @@ ssize_t ipcfs_msgrcv(int msqid, void *msgp, size_t msgsz, long msgtyp, int msgfl
     int slot, fd = take(msqid, 1, &slot);
     if (fd < 0) return -1;
     ssize_t r = -1;
+    struct receiving c = { msqid, fd, slot };
+    pthread_cleanup_push(cancelled, &c);
     if (ipcfs__command(fd, cmd, strlen(cmd)) == 0) {
         char first[4096 + 64];
         ssize_t n;
@@ -214,13 +245,21 @@ ssize_t ipcfs_msgrcv(int msqid, void *msgp, size_t msgsz, long msgtyp, int msgfl
             char *text = (char *)msgp + sizeof(long);
             size_t have = (size_t)(first + n - (nl + 1));
             if (have > size) have = size;
-            memcpy(text, nl + 1, have);
-            if (have == size || ipcfs__read_to_end(fd, text + have, size - have) == (ssize_t)(size - have)) {
+            if (ipcfs__writable(msgp, sizeof(long) + size) < 0) { /* taken and lost, as Linux's */
+                char rest[4096];
+                for (size_t left = size - have; left > 0;) {
+                    ssize_t k = read(fd, rest, left < sizeof rest ? left : sizeof rest);
+                    if (k <= 0 && !(k < 0 && errno == EINTR)) break;
+                    if (k > 0) left -= (size_t)k;
+                }
+                errno = EFAULT;
+            } else if (memcpy(text, nl + 1, have), have == size || ipcfs__read_to_end(fd, text + have, size - have) == (ssize_t)(size - have)) {
                 *(long *)msgp = (long)type;
                 r = (ssize_t)size;
             } else errno = EIO;
         }
     }
+    pthread_cleanup_pop(0);
     int saved = errno;
     give_back(msqid, fd, slot);
     errno = saved;
@@ -325,6 +364,8 @@ static int msg_info(int cmd, struct msginfo *mi) {
 }
 
 int ipcfs_msgctl(int msqid, int cmd, struct msqid_ds *buf) {
+    if ((cmd == IPC_INFO || cmd == MSG_INFO || cmd == MSG_STAT || cmd == MSG_STAT_ANY) &&
+        ipcfs__writable(buf, cmd == IPC_INFO || cmd == MSG_INFO ? sizeof(struct msginfo) : sizeof *buf) < 0) return -1;
     if (cmd == IPC_INFO || cmd == MSG_INFO) return msg_info(cmd, (struct msginfo *)buf);
     if (cmd == MSG_STAT || cmd == MSG_STAT_ANY) {
         /* msqid is an index (slot): the queue there, and its id as the result */
@@ -336,8 +377,10 @@ int ipcfs_msgctl(int msqid, int cmd, struct msqid_ds *buf) {
     if (msqid < 0) { errno = EINVAL; return -1; }
     switch (cmd) {
     case IPC_STAT:
+        if (ipcfs__writable(buf, sizeof *buf) < 0) return -1;
         return msg_stat(msqid, buf);
     case IPC_SET: {
+        if (ipcfs__readable(buf, sizeof *buf) < 0) return -1;
         char c[160];
         snprintf(c, sizeof c, "ipc_set uid=%u gid=%u mode=%o qbytes=%llu", (unsigned)buf->msg_perm.uid, (unsigned)buf->msg_perm.gid,
                  (unsigned)(buf->msg_perm.mode & 0777), (unsigned long long)buf->msg_qbytes);

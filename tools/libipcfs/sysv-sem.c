@@ -31,6 +31,8 @@ union semun {
 struct handle {
     int semid;
     int fd;
+    dev_t dev;         /* fd's file: the program may close the number and reuse it (closefrom) */
+    ino_t ino;
     volatile int mark; /* MARK_*: whether fd carries SEM_UNDO, or is shared with the parent process */
     struct handle *volatile next;
 };
@@ -47,8 +49,16 @@ static int set_path(char *buf, size_t cap, int semid) { return ipcfs__path(buf, 
 
 /* This process's handle of semid (opened on first use), under lock. NULL with Linux's errno. */
 static struct handle *handle_of(int semid) {
-    for (struct handle *h = handles; h; h = h->next)
-        if (h->semid == semid) return h;
+    for (struct handle *volatile *p = &handles; *p; p = &(*p)->next) {
+        struct handle *h = *p;
+        if (h->semid != semid) continue;
+        if (ipcfs__is_file(h->fd, h->dev, h->ino)) return h;
+        /* The program closed our descriptor: the number is not ours to use or close. Opened
+         * afresh below (the adjustments went with the closed description). */
+        *p = h->next;
+        free(h);
+        break;
+    }
     char path[PATH_MAX];
     if (semid < 0) { errno = EINVAL; return NULL; }
     if (set_path(path, sizeof path, semid) < 0) return NULL;
@@ -59,7 +69,7 @@ static struct handle *handle_of(int semid) {
         return NULL;
     }
     struct handle *h = calloc(1, sizeof *h);
-    if (!h) { close(fd); errno = ENOMEM; return NULL; }
+    if (!h || ipcfs__identify(fd, &h->dev, &h->ino) < 0) { free(h); close(fd); errno = ENOMEM; return NULL; }
     h->semid = semid;
     h->fd = fd;
     h->next = handles;
@@ -73,7 +83,7 @@ static void forget(int semid) {
         if ((*p)->semid != semid) continue;
         struct handle *h = *p;
         *p = h->next;
-        close(h->fd);
+        ipcfs__close_if(h->fd, h->dev, h->ino);
         free(h);
         return;
     }
@@ -96,6 +106,13 @@ int ipcfs_semtimedop(int semid, struct sembuf *sops, size_t nsops, const struct 
     /* Linux's order: nsops, the timeout, then the set. */
     if (nsops < 1 || semid < 0) { errno = EINVAL; return -1; }
     if (nsops > 32000) { errno = E2BIG; return -1; } /* above any SEMOPM the daemon takes */
+    /* As the kernel's copy_from_user: EFAULT, not a crash in here (the lock may be taken below). */
+    if (ipcfs__readable(sops, nsops * sizeof *sops) < 0) return -1;
+    struct timespec tcopy;
+    if (timeout) {
+        if (ipcfs__copy_in(&tcopy, timeout, sizeof tcopy) < 0) return -1;
+        timeout = &tcopy;
+    }
     char secs[48] = "";
     if (timeout && ipcfs__seconds(timeout, secs, sizeof secs) < 0) return -1;
     size_t cap = 8 + nsops * 32 + 64;
@@ -293,6 +310,7 @@ static int from_status(const char *text, int semid, int semnum, int cmd, union s
         if (ipcfs__status_number(text, "nsems", &nsems) < 0) { errno = EIO; return -1; }
         const char *p = strstr(text, "\nvalue:");
         if (!p) { errno = EIO; return -1; }
+        if (ipcfs__writable(arg.array, (size_t)nsems * sizeof *arg.array) < 0) return -1;
         p += 7;
         for (int i = 0; i < nsems; i++) { /* one pass: the line has one value per semaphore */
             char *end;
@@ -304,7 +322,7 @@ static int from_status(const char *text, int semid, int semnum, int cmd, union s
         return 0;
     }
     default: /* IPC_STAT, SEM_STAT, SEM_STAT_ANY */
-        if (fill_stat(text, arg.buf) < 0) return -1;
+        if (ipcfs__writable(arg.buf, sizeof *arg.buf) < 0 || fill_stat(text, arg.buf) < 0) return -1;
         return cmd == IPC_STAT ? 0 : semid;
     }
 }
@@ -342,6 +360,7 @@ int ipcfs_semctl(int semid, int semnum, int cmd, ...) {
         int bad = ipcfs__status_number(text, "nsems", &nsems);
         free(text);
         if (bad) { errno = EIO; return -1; }
+        if (ipcfs__readable(arg.array, (size_t)nsems * sizeof *arg.array) < 0) return -1;
         char *c = malloc((size_t)nsems * 8 + 16);
         if (!c) { errno = ENOMEM; return -1; }
         size_t n = (size_t)sprintf(c, "setall");
@@ -354,6 +373,7 @@ int ipcfs_semctl(int semid, int semnum, int cmd, ...) {
         return r;
     }
     case IPC_SET: {
+        if (ipcfs__readable(arg.buf, sizeof *arg.buf) < 0) return -1;
         char c[128];
         int n = snprintf(c, sizeof c, "ipc_set uid=%u gid=%u mode=%o", (unsigned)arg.buf->sem_perm.uid,
                          (unsigned)arg.buf->sem_perm.gid, arg.buf->sem_perm.mode & 0777);
@@ -369,6 +389,7 @@ int ipcfs_semctl(int semid, int semnum, int cmd, ...) {
         return r;
     }
     case IPC_INFO: case SEM_INFO:
+        if (ipcfs__writable(arg.__buf, sizeof *arg.__buf) < 0) return -1;
         return sem_info(cmd, arg.__buf);
     default:
         errno = EINVAL;
@@ -382,7 +403,8 @@ static void lock_all(void) { pthread_mutex_lock(&lock); }
 static void unlock_all(void) { pthread_mutex_unlock(&lock); }
 static void fork_child(void) {
     for (struct handle *h = handles; h; h = h->next)
-        if (h->mark == MARK_UNDO) h->mark = ipcfs__reopen(h->fd) == 0 ? MARK_CLEAN : MARK_INHERITED;
+        if (!ipcfs__is_file(h->fd, h->dev, h->ino)) continue; /* not ours any more: handle_of drops it */
+        else if (h->mark == MARK_UNDO) h->mark = ipcfs__reopen(h->fd) == 0 ? MARK_CLEAN : MARK_INHERITED;
         else if (h->mark == MARK_CLEAN) h->mark = MARK_INHERITED;
     pthread_mutex_unlock(&lock);
 }
@@ -391,5 +413,5 @@ __attribute__((constructor)) static void register_fork(void) { pthread_atfork(lo
 
 void ipcfs__sysv_sem_keep_across_exec(int keep) {
     for (struct handle *h = handles; h; h = h->next)
-        if (h->mark == MARK_UNDO) fcntl(h->fd, F_SETFD, keep ? 0 : FD_CLOEXEC);
+        if (h->mark == MARK_UNDO && ipcfs__is_file(h->fd, h->dev, h->ino)) fcntl(h->fd, F_SETFD, keep ? 0 : FD_CLOEXEC);
 }
