@@ -482,21 +482,36 @@ int ipcfs_sem_getvalue(sem_t *sem, int *sval) {
     return 0;
 }
 
+/* The value of each private semaphore just before a fork (-1: unknown), read in the prepare
+ * handler through this process's own descriptor: read in the child, it would include what the
+ * parent's threads did after the fork, and by ID it would be the first process's semaphore, not a
+ * fork child's copy (whose ID is its parent's). */
+static long long slot_fork_value[SLOTS];
+
+static void read_private_values(void) {
+    for (int s = 0; s < SLOTS; s++) {
+        uint64_t w = slots[s];
+        slot_fork_value[s] = -1;
+        if (!w || w == TOMB || !slot_private[s] || !slot_intact(s, slot_fd(s))) continue;
+        char self[64], text[4096];
+        snprintf(self, sizeof self, "/proc/self/fd/%d", slot_fd(s));
+        if (ipcfs__read_status(self, text, sizeof text) >= 0) ipcfs__status_number(text, "value", &slot_fork_value[s]);
+    }
+}
+
 /* In a fork child: a semaphore of the parent's own (pshared == 0) becomes the child's own copy,
- * with the value it has now, under the same ID in this process's table (the child's sem_t holds
- * that ID). Python's thread locks are such semaphores: a child that released or destroyed its
- * copy of a lock acted on its parent's. Best effort: if the copy cannot be made, the child shares
- * the parent's semaphore. */
+ * with the value it had at the fork, under the same ID in this process's table (the child's sem_t
+ * holds that ID). Python's thread locks are such semaphores: a child that released or destroyed
+ * its copy of a lock acted on its parent's. Best effort: if the copy cannot be made, the child
+ * shares the parent's semaphore. */
 static void copy_private(int s, uint64_t w) {
     uint32_t id = (uint32_t)(w >> 32);
-    char path[PATH_MAX], text[4096], answer[64];
-    long long v;
+    char answer[64];
+    long long v = slot_fork_value[s];
     int fd;
     dev_t dev;
     ino_t ino;
-    if (ipcfs__path(path, sizeof path, "semaphores/unnamed/%08X", id) < 0 || ipcfs__read_status(path, text, sizeof text) < 0 ||
-        ipcfs__status_number(text, "value", &v) < 0 || v < 0 || create_unnamed((unsigned)v, answer, sizeof answer, &fd) < 0)
-        return;
+    if (v < 0 || create_unnamed((unsigned)v, answer, sizeof answer, &fd) < 0) return;
     if (ipcfs__identify(fd, &dev, &ino) < 0) { close(fd); return; }
     ipcfs__close_if((int)(uint32_t)w - 1, slot_dev[s], slot_ino[s]);
     slot_ino[s] = 0;
@@ -507,7 +522,7 @@ static void copy_private(int s, uint64_t w) {
 }
 
 /* A fork child must not keep its parent's adjustments alive through a shared handle. */
-static void lock_named(void) { pthread_mutex_lock(&named_lock); }
+static void lock_named(void) { pthread_mutex_lock(&named_lock); read_private_values(); }
 static void unlock_named(void) { pthread_mutex_unlock(&named_lock); }
 static void fork_child(void) {
     for (struct named *n = named_list; n; n = n->next)
