@@ -82,7 +82,10 @@ IPCFS_HIDDEN void ipcfs__close_if(int fd, dev_t dev, ino_t ino);
 /* Undo handles across execve (the interposer's exec-family wrappers): keep != 0 clears FD_CLOEXEC
  * on every handle of this process that has carried an undo operation, keep == 0 sets it back
  * (after a failed exec). Async-signal-safe: no locks, best-effort reads of the tables. */
-IPCFS_HIDDEN void ipcfs__sem_keep_across_exec(int keep);      /* sem.c: the *_robust calls */
-IPCFS_HIDDEN void ipcfs__sysv_sem_keep_across_exec(int keep); /* sysv-sem.c: SEM_UNDO */
+/* The descriptors a keep_across_exec(1) made inheritable (the exec'd program is told them). */
+#define IPCFS__KEPT_MAX 64
+struct ipcfs__kept { int n; int fd[IPCFS__KEPT_MAX]; };
+IPCFS_HIDDEN void ipcfs__sem_keep_across_exec(int keep, struct ipcfs__kept *kept);      /* sem.c: the *_robust calls */
+IPCFS_HIDDEN void ipcfs__sysv_sem_keep_across_exec(int keep, struct ipcfs__kept *kept); /* sysv-sem.c: SEM_UNDO */
 
 #endif

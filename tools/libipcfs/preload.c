@@ -2,8 +2,9 @@
  * IPC calls as one-line forwards to libipcfs, so an unmodified program's semaphores, queues and
  * shared memory are the mount's files. Nothing else of libc is defined here except the exec
  * family, which lets SEM_UNDO and *_robust adjustments survive execve as on Linux (the undo
- * handles are kept open across the exec, and closed again if it fails). No constructor: a program
- * that makes no IPC call pays nothing beyond the library's load.
+ * handles are kept open across the exec, and closed again if it fails; their numbers go to the
+ * new program in IPCFS_UNDO_FDS). The one constructor reads that variable: a program that makes
+ * no IPC call, and was not handed undo, pays nothing beyond the library's load.
  *
  * The definitions are unversioned: they satisfy a program's versioned references (semop@GLIBC_2.2.5)
  * ahead of libc's. */
@@ -12,6 +13,10 @@
 #include "ipcfs.h"
 
 #include <dlfcn.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/vfs.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -122,21 +127,102 @@ EXPORT int shmctl(int shmid, int cmd, struct shmid_ds *buf) { return ipcfs_shmct
  * are: async-signal-safe, usable after vfork); the PATH searches (execvp, execvpe, execlp) are
  * glibc's own execvpe, found with dlsym at the first call, whose internal execve does not come
  * back through here. */
-static void keep_undo(int keep) {
-    ipcfs__sem_keep_across_exec(keep);
-    ipcfs__sysv_sem_keep_across_exec(keep);
+/* The undo handles an exec'd program received. Its library does not know them (tables start
+ * empty), so they were no longer close-on-exec there: every child it started held the dead
+ * program's adjustments, and a jobserver token taken before the exec came back only when its last
+ * child exited (on Linux, when the program itself dies). The exec passes their numbers in
+ * IPCFS_UNDO_FDS; the program's preload takes them back as handles: close-on-exec, closed in a
+ * fork child (which has no adjustments), and handed on at its own execs. */
+#define HANDED_ENV "IPCFS_UNDO_FDS="
+static int handed_fd[IPCFS__KEPT_MAX];
+static dev_t handed_dev[IPCFS__KEPT_MAX];
+static ino_t handed_ino[IPCFS__KEPT_MAX];
+static int handed_n;
+
+static void handed_fork_child(void) {
+    for (int i = 0; i < handed_n; i++) ipcfs__close_if(handed_fd[i], handed_dev[i], handed_ino[i]);
+    handed_n = 0;
+}
+
+/* Only when an exec handed some over: a program started otherwise pays nothing more. */
+__attribute__((constructor)) static void take_handed(void) {
+    const char *list = getenv("IPCFS_UNDO_FDS");
+    if (!list) return;
+    for (const char *p = list; *p && handed_n < IPCFS__KEPT_MAX;) {
+        char *end;
+        long fd = strtol(p, &end, 10);
+        if (end == p) break;
+        p = *end == ',' ? end + 1 : end;
+        struct statfs fs;
+        int fl = fcntl((int)fd, F_GETFD);
+        /* still inheritable and a FUSE file: the exec's own handle, not a reused number */
+        if (fd < 0 || fd > INT_MAX || fl < 0 || (fl & FD_CLOEXEC) || fstatfs((int)fd, &fs) < 0 || fs.f_type != 0x65735546) continue;
+        if (ipcfs__identify((int)fd, &handed_dev[handed_n], &handed_ino[handed_n]) < 0) continue;
+        fcntl((int)fd, F_SETFD, fl | FD_CLOEXEC);
+        handed_fd[handed_n++] = (int)fd;
+    }
+    unsetenv("IPCFS_UNDO_FDS");
+    if (handed_n) pthread_atfork(NULL, NULL, handed_fork_child);
+}
+
+static void keep_undo(int keep, struct ipcfs__kept *kept) {
+    ipcfs__sem_keep_across_exec(keep, kept);
+    ipcfs__sysv_sem_keep_across_exec(keep, kept);
+    for (int i = 0; i < handed_n; i++)
+        if (ipcfs__is_file(handed_fd[i], handed_dev[i], handed_ino[i]) && fcntl(handed_fd[i], F_SETFD, keep ? 0 : FD_CLOEXEC) == 0 && keep &&
+            kept->n < IPCFS__KEPT_MAX)
+            kept->fd[kept->n++] = handed_fd[i];
 }
 
 static int exec_failed(void) {
     int e = errno;
-    keep_undo(0);
+    keep_undo(0, NULL);
     errno = e;
     return -1;
 }
 
+static size_t env_count(char *const envp[]) {
+    size_t n = 0;
+    if (envp)
+        while (envp[n]) n++;
+    return n;
+}
+
+/* envp without any IPCFS_UNDO_FDS, plus ours naming the kept descriptors (into out, room for
+ * env_count + 2; text for the entry). Async-signal-safe. */
+static char *const *with_handed(char *const envp[], const struct ipcfs__kept *kept, char **out, char *text) {
+    size_t n = 0, len = sizeof HANDED_ENV - 1;
+    for (size_t i = 0; envp && envp[i]; i++) {
+        const char *e = envp[i], *h = HANDED_ENV;
+        while (*h && *e == *h) e++, h++;
+        if (*h) out[n++] = envp[i];
+    }
+    if (kept->n == 0) {
+        out[n] = NULL;
+        return envp ? out : envp;
+    }
+    for (size_t i = 0; i < len; i++) text[i] = HANDED_ENV[i];
+    for (int k = 0; k < kept->n; k++) {
+        char digits[12];
+        int d = 0;
+        unsigned v = (unsigned)kept->fd[k];
+        do digits[d++] = (char)('0' + v % 10); while ((v /= 10));
+        if (k) text[len++] = ',';
+        while (d) text[len++] = digits[--d];
+    }
+    text[len] = 0;
+    out[n++] = text;
+    out[n] = NULL;
+    return out;
+}
+
+#define HANDED_TEXT (sizeof HANDED_ENV + IPCFS__KEPT_MAX * 12)
+
 static int sys_execve(const char *path, char *const argv[], char *const envp[]) {
-    keep_undo(1);
-    syscall(SYS_execve, path, argv, envp);
+    struct ipcfs__kept kept = {0};
+    char *out[env_count(envp) + 2], text[HANDED_TEXT];
+    keep_undo(1, &kept);
+    syscall(SYS_execve, path, argv, with_handed(envp, &kept, out, text));
     return exec_failed();
 }
 
@@ -150,8 +236,10 @@ static int real_execvpe(const char *file, char *const argv[], char *const envp[]
         if (!fn) { errno = ENOSYS; return -1; }
         __atomic_store_n(&next, fn, __ATOMIC_RELEASE);
     }
-    keep_undo(1);
-    fn(file, argv, envp);
+    struct ipcfs__kept kept = {0};
+    char *out[env_count(envp) + 2], text[HANDED_TEXT];
+    keep_undo(1, &kept);
+    fn(file, argv, with_handed(envp, &kept, out, text));
     return exec_failed();
 }
 
@@ -164,7 +252,10 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
     /* glibc's checks; through volatile copies, since the header declares them nonnull */
     char *const *volatile a = argv, *const *volatile e = envp;
     if (fd < 0 || !a || !e) { errno = EINVAL; return -1; }
-    keep_undo(1);
+    struct ipcfs__kept kept = {0};
+    char *out[env_count(envp) + 2], text[HANDED_TEXT];
+    keep_undo(1, &kept);
+    envp = with_handed(envp, &kept, out, text);
     syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
     if (errno == ENOSYS) { /* glibc's fallback for kernels before 3.19 */
         char self[32];

@@ -538,11 +538,15 @@ static void fork_child(void) {
 
 __attribute__((constructor)) static void register_fork(void) { pthread_atfork(lock_named, unlock_named, fork_child); }
 
-void ipcfs__sem_keep_across_exec(int keep) {
+static void keep_fd(int fd, int keep, struct ipcfs__kept *kept) {
+    if (fcntl(fd, F_SETFD, keep ? 0 : FD_CLOEXEC) == 0 && keep && kept && kept->n < IPCFS__KEPT_MAX) kept->fd[kept->n++] = fd;
+}
+
+void ipcfs__sem_keep_across_exec(int keep, struct ipcfs__kept *kept) {
     for (struct named *n = named_list; n; n = n->next)
-        if (n->undo == MARK_UNDO && ipcfs__is_file(n->fd, n->dev, n->ino)) fcntl(n->fd, F_SETFD, keep ? 0 : FD_CLOEXEC);
+        if (n->undo == MARK_UNDO && ipcfs__is_file(n->fd, n->dev, n->ino)) keep_fd(n->fd, keep, kept);
     for (int s = 0; s < SLOTS; s++) {
         uint64_t w = slots[s];
-        if (w && w != TOMB && slot_undo[s] == MARK_UNDO && slot_intact(s, slot_fd(s))) fcntl(slot_fd(s), F_SETFD, keep ? 0 : FD_CLOEXEC);
+        if (w && w != TOMB && slot_undo[s] == MARK_UNDO && slot_intact(s, slot_fd(s))) keep_fd(slot_fd(s), keep, kept);
     }
 }

@@ -411,7 +411,9 @@ static void fork_child(void) {
 
 __attribute__((constructor)) static void register_fork(void) { pthread_atfork(lock_all, unlock_all, fork_child); }
 
-void ipcfs__sysv_sem_keep_across_exec(int keep) {
+void ipcfs__sysv_sem_keep_across_exec(int keep, struct ipcfs__kept *kept) {
     for (struct handle *h = handles; h; h = h->next)
-        if (h->mark == MARK_UNDO && ipcfs__is_file(h->fd, h->dev, h->ino)) fcntl(h->fd, F_SETFD, keep ? 0 : FD_CLOEXEC);
+        if (h->mark == MARK_UNDO && ipcfs__is_file(h->fd, h->dev, h->ino) && fcntl(h->fd, F_SETFD, keep ? 0 : FD_CLOEXEC) == 0 && keep && kept &&
+            kept->n < IPCFS__KEPT_MAX)
+            kept->fd[kept->n++] = h->fd;
 }

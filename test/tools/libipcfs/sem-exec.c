@@ -12,15 +12,15 @@
 
 #include <stdlib.h>
 
-void ipcfs__sem_keep_across_exec(int keep);
-void ipcfs__sysv_sem_keep_across_exec(int keep);
+void ipcfs__sem_keep_across_exec(int keep, void *kept);
+void ipcfs__sysv_sem_keep_across_exec(int keep, void *kept);
 
 int main(int argc, char **argv) {
     if (argc < 3) return 2;
     if (strcmp(argv[2], "sysv-keep") == 0) {
         struct sembuf b = { 0, -1, SEM_UNDO };
         if (ipcfs_semop(atoi(argv[1]), &b, 1) < 0) { printf("error: %s\n", strerror(errno)); return 1; }
-        ipcfs__sysv_sem_keep_across_exec(1);
+        ipcfs__sysv_sem_keep_across_exec(1, NULL);
         printf("exec %d\n", (int)getpid());
         fflush(stdout);
         execlp("sleep", "sleep", "1000", (char *)NULL);
@@ -28,10 +28,10 @@ int main(int argc, char **argv) {
     }
     sem_t *s = ipcfs_sem_open(argv[1], 0);
     if (s == SEM_FAILED || sem_wait_robust(s) < 0) { printf("error: %s\n", strerror(errno)); return 1; }
-    if (strcmp(argv[2], "keep") == 0) ipcfs__sem_keep_across_exec(1);
+    if (strcmp(argv[2], "keep") == 0) ipcfs__sem_keep_across_exec(1, NULL);
     printf("exec %d\n", (int)getpid());
     fflush(stdout);
     execlp("sleep", "sleep", "1000", (char *)NULL);
-    ipcfs__sem_keep_across_exec(0);
+    ipcfs__sem_keep_across_exec(0, NULL);
     return 1;
 }
