@@ -6,7 +6,7 @@
  * supervisor sends to stop a job reach the command.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,10 +79,30 @@ export async function main(argv: string[]): Promise<number> {
   return run(command, { ...process.env, LD_PRELOAD: preloadWith(process.env.LD_PRELOAD), IPCFS_MOUNT: resolve(mount) });
 }
 
+/**
+ * Whether this process is in the foreground process group of its controlling terminal: the
+ * terminal's Ctrl-C and Ctrl-\ then reached the command (in our group) directly, and passing
+ * them on would deliver them twice (a program whose second Ctrl-C means "abort the clean-up",
+ * as Python's KeyboardInterrupt handlers or test runners, would abort).
+ */
+export function inTerminalForeground(stat = (): string => readFileSync('/proc/self/stat', 'utf8')): boolean {
+  try {
+    // after the command name: state ppid pgrp session tty_nr tpgid
+    const f = stat().slice(stat().lastIndexOf(')') + 2).split(' ');
+    return Number(f[4]) !== 0 && Number(f[5]) === Number(f[2]);
+  } catch {
+    return false;
+  }
+}
+
+/** The signals a terminal sends to its foreground group. */
+const KEYBOARD = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT']);
+
 function run(command: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((done) => {
     const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env });
     const forward = (sig: NodeJS.Signals): void => {
+      if (KEYBOARD.has(sig) && inTerminalForeground()) return;
       child.kill(sig);
     };
     for (const sig of FORWARDED) process.on(sig, forward);

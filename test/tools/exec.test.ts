@@ -1,8 +1,9 @@
 /**
  * `ipcfs exec`: the command runs with the interposer first in LD_PRELOAD (any the caller had
  * kept after it) and IPCFS_MOUNT as an absolute path; its exit status is ours, 128+N when a signal
- * ended it; SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to ipcfs exec reach the command; a directory
- * that is no mount is one line and exit 1 before anything runs; a missing command 127.
+ * ended it; SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to ipcfs exec reach the command, a
+ * terminal's Ctrl-C once; a directory that is no mount is one line and exit 1 before anything
+ * runs; a missing command 127.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { basename, dirname } from 'node:path';
@@ -63,7 +64,8 @@ mtest('SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to ipcfs exec reach the command'
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) {
       const name = sig.slice(3);
       const script = `trap 'echo got ${name}; exit 3' ${name}; echo ready; while :; do sleep 0.05; done`;
-      const child = spawn(process.execPath, [CLI, 'exec', '--mount', d.dir, '--', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // detached: in a session of its own, without a terminal, even when the tests are run at one
+      const child = spawn(process.execPath, [CLI, 'exec', '--mount', d.dir, '--', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       let out = '';
       child.stdout.on('data', (b: Buffer) => (out += b.toString()));
       const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
@@ -75,5 +77,32 @@ mtest('SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to ipcfs exec reach the command'
       t.is(await done, 3, sig);
       t.is(out, `ready\ngot ${name}\n`, sig);
     }
+  });
+});
+
+/** CMD at a terminal (script(1)'s pseudo-terminal, ipcfs exec in its foreground group); Ctrl-C typed once. */
+async function ctrlC(command: string[]): Promise<string> {
+  // python3: a handler per signal received (sh's traps merge signals that come close together)
+  const counter = 'import signal, time\nn = 0\ndef h(s, f):\n  global n\n  n += 1\nsignal.signal(signal.SIGINT, h)\nprint("ready", flush=True)\nwhile n == 0: time.sleep(0.01)\ntime.sleep(1)\nprint("INT", n, flush=True)';
+  const cmd = [...command, 'python3', '-c', `'${counter}'`].join(' ');
+  const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  const done = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  await new Promise<void>((resolve) => {
+    const check = (): void => (out.includes('ready') ? resolve() : void setTimeout(check, 10));
+    check();
+  });
+  child.stdin.write('\x03');
+  await done;
+  return out;
+}
+
+mtest('Ctrl-C at a terminal reaches the command once, as without ipcfs exec (it is in the terminal\'s foreground group)', async (t) => {
+  const native = await ctrlC([]);
+  t.regex(native, /INT 1\r?\n/);
+  await withDaemon(async (d) => {
+    const out = await ctrlC([process.execPath, CLI, 'exec', '--mount', d.dir, '--']);
+    t.regex(out, /INT 1\r?\n/, 'ipcfs exec passed the terminal\'s SIGINT on a second time');
   });
 });
