@@ -3,8 +3,8 @@
  * shared memory are the mount's files. Nothing else of libc is defined here except the exec
  * family, which lets SEM_UNDO and *_robust adjustments survive execve as on Linux (the undo
  * handles are kept open across the exec, and closed again if it fails; their numbers go to the
- * new program in IPCFS_UNDO_FDS). The one constructor reads that variable: a program that makes
- * no IPC call, and was not handed undo, pays nothing beyond the library's load.
+ * new program in IPCFS_UNDO_FDS). The one constructor notes the process id, registers a fork
+ * handler and reads that variable: nothing more for a program that makes no IPC call.
  *
  * The definitions are unversioned: they satisfy a program's versioned references (semop@GLIBC_2.2.5)
  * ahead of libc's. */
@@ -139,13 +139,20 @@ static dev_t handed_dev[IPCFS__KEPT_MAX];
 static ino_t handed_ino[IPCFS__KEPT_MAX];
 static int handed_n;
 
-static void handed_fork_child(void) {
+/* The process whose adjustments the tables hold: a vfork child (no fork handler runs) that execs
+ * has none, as on Linux, and must not hand its parent's on (the exec'd program would keep the
+ * parent's token after the parent's death). */
+static pid_t owner;
+
+static void fork_child(void) {
+    owner = (pid_t)syscall(SYS_getpid);
     for (int i = 0; i < handed_n; i++) ipcfs__close_if(handed_fd[i], handed_dev[i], handed_ino[i]);
     handed_n = 0;
 }
 
-/* Only when an exec handed some over: a program started otherwise pays nothing more. */
 __attribute__((constructor)) static void take_handed(void) {
+    owner = (pid_t)syscall(SYS_getpid);
+    pthread_atfork(NULL, NULL, fork_child);
     const char *list = getenv("IPCFS_UNDO_FDS");
     if (!list) return;
     for (const char *p = list; *p && handed_n < IPCFS__KEPT_MAX;) {
@@ -162,10 +169,10 @@ __attribute__((constructor)) static void take_handed(void) {
         handed_fd[handed_n++] = (int)fd;
     }
     unsetenv("IPCFS_UNDO_FDS");
-    if (handed_n) pthread_atfork(NULL, NULL, handed_fork_child);
 }
 
 static void keep_undo(int keep, struct ipcfs__kept *kept) {
+    if (keep && (pid_t)syscall(SYS_getpid) != owner) return;
     ipcfs__sem_keep_across_exec(keep, kept);
     ipcfs__sysv_sem_keep_across_exec(keep, kept);
     for (int i = 0; i < handed_n; i++)

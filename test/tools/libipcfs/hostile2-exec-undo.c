@@ -1,9 +1,9 @@
 /* A jobserver-like client of a System V semaphore: a process takes a token with SEM_UNDO and
  * execs a relay (as a wrapper script would), which execs the real job, which starts a helper child
- * (fork + exec) and is then SIGKILLed while the helper lives on. On Linux the token comes back when the job dies (the adjustment is the
+ * (fork + exec, or vfork + exec) and is then SIGKILLed while the helper lives on. On Linux the token comes back when the job dies (the adjustment is the
  * process's), whatever its children do. Prints each step's value; unmodified, run natively and
  * under the interposer.
- * Usage: hostile2-exec-undo            (the other modes are its own re-executions) */
+ * Usage: hostile2-exec-undo fork|vfork   (the other modes are its own re-executions) */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,7 +37,7 @@ int main(int argc, char **argv) {
         return 127;
     }
     if (argc == 5 && strcmp(argv[1], "job") == 0) { /* the exec'd job: start a helper, say ready, wait */
-        pid_t h = fork();
+        pid_t h = strcmp(argv[4], "vfork") == 0 ? vfork() : fork();
         if (h == 0) {
             execl("/proc/self/exe", "hostile2-exec-undo", "helper", argv[2], (char *)NULL);
             _exit(127);
@@ -46,6 +46,8 @@ int main(int argc, char **argv) {
         pause();
         return 0;
     }
+    if (argc != 2) return 2;
+    const char *how = argv[1];
     int id = semget(IPC_PRIVATE, 1, 0600);
     if (id < 0 || semctl(id, 0, SETVAL, 2) < 0) { printf("setup: %s\n", strerror(errno)); return 1; }
     int life[2], ready[2];
@@ -56,11 +58,10 @@ int main(int argc, char **argv) {
         close(ready[0]);
         struct sembuf take = {0, -1, SEM_UNDO};
         if (semop(id, &take, 1) < 0) _exit(2);
-        char a[16], b[16], c[16];
+        char a[16], b[16];
         snprintf(a, sizeof a, "%d", life[0]);
         snprintf(b, sizeof b, "%d", ready[1]);
-        snprintf(c, sizeof c, "%d", id);
-        execl("/proc/self/exe", "hostile2-exec-undo", "relay", a, b, c, (char *)NULL);
+        execl("/proc/self/exe", "hostile2-exec-undo", "relay", a, b, how, (char *)NULL);
         _exit(127);
     }
     close(life[0]);
