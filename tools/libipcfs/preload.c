@@ -16,7 +16,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <sys/vfs.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -155,16 +155,20 @@ __attribute__((constructor)) static void take_handed(void) {
     pthread_atfork(NULL, NULL, fork_child);
     const char *list = getenv("IPCFS_UNDO_FDS");
     if (!list) return;
+    const char *mount = getenv("IPCFS_MOUNT");
+    struct stat m;
+    if (stat(mount && *mount ? mount : "/mnt/ipc", &m) < 0) m.st_dev = 0;
     for (const char *p = list; *p && handed_n < IPCFS__KEPT_MAX;) {
         char *end;
         long fd = strtol(p, &end, 10);
         if (end == p) break;
         p = *end == ',' ? end + 1 : end;
-        struct statfs fs;
-        int fl = fcntl((int)fd, F_GETFD);
-        /* still inheritable and a FUSE file: the exec's own handle, not a reused number */
-        if (fd < 0 || fd > INT_MAX || fl < 0 || (fl & FD_CLOEXEC) || fstatfs((int)fd, &fs) < 0 || fs.f_type != 0x65735546) continue;
-        if (ipcfs__identify((int)fd, &handed_dev[handed_n], &handed_ino[handed_n]) < 0) continue;
+        int fl = fd < 0 || fd > INT_MAX ? -1 : fcntl((int)fd, F_GETFD);
+        /* still inheritable and a file of the mount: the exec's own handle, not a reused number
+         * (the variable may have come through a program without the preload) */
+        if (fl < 0 || (fl & FD_CLOEXEC) || ipcfs__identify((int)fd, &handed_dev[handed_n], &handed_ino[handed_n]) < 0 ||
+            handed_dev[handed_n] != m.st_dev)
+            continue;
         fcntl((int)fd, F_SETFD, fl | FD_CLOEXEC);
         handed_fd[handed_n++] = (int)fd;
     }
