@@ -200,17 +200,15 @@ static size_t env_count(char *const envp[]) {
 }
 
 /* envp without any IPCFS_UNDO_FDS, plus ours naming the kept descriptors (into out, room for
- * env_count + 2; text for the entry). Async-signal-safe. */
+ * env_count + 2; text for the entry); envp itself when none is kept (the preload removed the
+ * variable from environ at load). Async-signal-safe. */
 static char *const *with_handed(char *const envp[], const struct ipcfs__kept *kept, char **out, char *text) {
+    if (kept->n == 0) return envp;
     size_t n = 0, len = sizeof HANDED_ENV - 1;
     for (size_t i = 0; envp && envp[i]; i++) {
         const char *e = envp[i], *h = HANDED_ENV;
         while (*h && *e == *h) e++, h++;
         if (*h) out[n++] = envp[i];
-    }
-    if (kept->n == 0) {
-        out[n] = NULL;
-        return envp ? out : envp;
     }
     for (size_t i = 0; i < len; i++) text[i] = HANDED_ENV[i];
     for (int k = 0; k < kept->n; k++) {
@@ -231,8 +229,9 @@ static char *const *with_handed(char *const envp[], const struct ipcfs__kept *ke
 
 static int sys_execve(const char *path, char *const argv[], char *const envp[]) {
     struct ipcfs__kept kept = {0};
-    char *out[env_count(envp) + 2], text[HANDED_TEXT];
     keep_undo(1, &kept);
+    /* a copy of envp on the stack only when something is handed over (a thread's stack is small) */
+    char *out[kept.n ? env_count(envp) + 2 : 1], text[kept.n ? HANDED_TEXT : 1];
     syscall(SYS_execve, path, argv, with_handed(envp, &kept, out, text));
     return exec_failed();
 }
@@ -248,8 +247,9 @@ static int real_execvpe(const char *file, char *const argv[], char *const envp[]
         __atomic_store_n(&next, fn, __ATOMIC_RELEASE);
     }
     struct ipcfs__kept kept = {0};
-    char *out[env_count(envp) + 2], text[HANDED_TEXT];
     keep_undo(1, &kept);
+    /* a copy of envp on the stack only when something is handed over (a thread's stack is small) */
+    char *out[kept.n ? env_count(envp) + 2 : 1], text[kept.n ? HANDED_TEXT : 1];
     fn(file, argv, with_handed(envp, &kept, out, text));
     return exec_failed();
 }
@@ -264,8 +264,9 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
     char *const *volatile a = argv, *const *volatile e = envp;
     if (fd < 0 || !a || !e) { errno = EINVAL; return -1; }
     struct ipcfs__kept kept = {0};
-    char *out[env_count(envp) + 2], text[HANDED_TEXT];
     keep_undo(1, &kept);
+    /* a copy of envp on the stack only when something is handed over (a thread's stack is small) */
+    char *out[kept.n ? env_count(envp) + 2 : 1], text[kept.n ? HANDED_TEXT : 1];
     envp = with_handed(envp, &kept, out, text);
     syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
     if (errno == ENOSYS) { /* glibc's fallback for kernels before 3.19 */
