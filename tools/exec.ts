@@ -5,7 +5,7 @@
  * tools); the command's exit status is ours (128+N when a signal ended it), and the signals a
  * supervisor sends to stop a job reach the command.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
@@ -100,16 +100,22 @@ const KEYBOARD = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT']);
 
 function run(command: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((done) => {
-    const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env });
+    // The handlers go in before the spawn: once the command runs, a signal sent to us (by a
+    // supervisor that saw the command start) must never find the default action, which would
+    // end us and leave the command orphaned, never told. A signal is handled from the event
+    // loop, so `child` is set by the time one is.
+    let child: ChildProcess | undefined;
     const forward = (sig: NodeJS.Signals): void => {
       if (KEYBOARD.has(sig) && inTerminalForeground()) return;
-      child.kill(sig);
+      child?.kill(sig);
     };
     for (const sig of FORWARDED) process.on(sig, forward);
+    child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env });
     child.on('error', (err: NodeJS.ErrnoException) => {
       // as env(1) and the shells: 127 when there is no such command, 126 when it cannot run
       const why = err.code === 'ENOENT' ? 'No such file or directory' : err.code === 'EACCES' ? 'Permission denied' : err.message;
       process.stderr.write(`${PROG}: ${command[0]}: ${why}\n`);
+      for (const sig of FORWARDED) process.off(sig, forward);
       done(err.code === 'ENOENT' ? 127 : 126);
     });
     child.on('exit', (code, signal) => {
