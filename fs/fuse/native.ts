@@ -22,6 +22,8 @@ export interface Native {
    * uid the signal carries them as its siginfo; without, it is kill(2)'s (SI_USER).
    */
   pidfdSignal(fd: number, sig: number, code?: number, value?: bigint, pid?: number, uid?: number): number;
+  /** [policy, nice, rt_priority] of a thread (sched_getattr), or -errno (ESRCH: gone) */
+  schedOf(tid: number): [number, number, number] | number;
   /** calls onExit once, on the main loop, when pidfd's process has ended; exitUnwatch stops it */
   exitWatch(pidfd: number, onExit: () => void): unknown;
   /** stops a watch that has not fired (no-op once fired or stopped) */

@@ -644,6 +644,40 @@ static napi_value js_pidfd_signal(napi_env env, napi_callback_info info) {
   return make_int(env, rc < 0 ? -errno : 0);
 }
 
+/*
+ * schedOf(tid) -> [policy, nice, rt_priority] of that thread (sched_getattr), or -errno (ESRCH:
+ * gone). A waiter's place in a POSIX semaphore's or queue's list is its priority when it queues:
+ * one system call, where reading /proc/TID/stat cost the daemon tens of microseconds per wait.
+ */
+struct ipcfs_sched_attr {
+  uint32_t size, sched_policy;
+  uint64_t sched_flags;
+  int32_t sched_nice;
+  uint32_t sched_priority;
+  uint64_t sched_runtime, sched_deadline, sched_period;
+  uint32_t sched_util_min, sched_util_max;
+};
+
+static napi_value js_sched_of(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t tid;
+  if (argc < 1 || !arg_int(env, argv[0], &tid) || tid <= 0) {
+    napi_throw_type_error(env, NULL, "schedOf(tid)");
+    return NULL;
+  }
+  struct ipcfs_sched_attr a;
+  memset(&a, 0, sizeof a);
+  if (syscall(SYS_sched_getattr, (pid_t)tid, &a, (unsigned)sizeof a, 0u) < 0) return make_int(env, -errno);
+  napi_value out;
+  CHECK(napi_create_array_with_length(env, 3, &out));
+  CHECK(napi_set_element(env, out, 0, make_int(env, (int32_t)a.sched_policy)));
+  CHECK(napi_set_element(env, out, 1, make_int(env, a.sched_nice)));
+  CHECK(napi_set_element(env, out, 2, make_int(env, (int32_t)a.sched_priority)));
+  return out;
+}
+
 /* memfdCreate(name, sealable) -> fd (close-on-exec; MFD_ALLOW_SEALING if sealable) or -errno */
 static napi_value js_memfd_create(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -861,6 +895,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"pidfdOpen", NULL, js_pidfd_open, NULL, NULL, NULL, napi_default, NULL},
       {"pidfdSignal", NULL, js_pidfd_signal, NULL, NULL, NULL, napi_default, NULL},
+      {"schedOf", NULL, js_sched_of, NULL, NULL, NULL, napi_default, NULL},
       {"exitWatch", NULL, js_exit_watch, NULL, NULL, NULL, napi_default, NULL},
       {"exitUnwatch", NULL, js_exit_unwatch, NULL, NULL, NULL, napi_default, NULL},
       {"fdReadable", NULL, js_fd_readable, NULL, NULL, NULL, napi_default, NULL},

@@ -1,7 +1,7 @@
 /**
  * fs/kinds/sched-prio.ts reads a thread's priority as the kernel's wait lists use it: the futex's
  * min(normal_prio, 100) and mqueue's task->prio. Threads are made by the outside tools (chrt, nice)
- * and each number is checked against what those tools set; a thread /proc does not know counts as
+ * and each number is checked against what those tools set; a thread the kernel does not know counts as
  * a normal one.
  */
 import { spawn } from 'node:child_process';
@@ -48,7 +48,7 @@ test('a real-time thread (root): 99 - its priority for both, SCHED_RR as SCHED_F
   }
 });
 
-test('a thread /proc does not know (gone, pid 0) is a normal one', (t) => {
+test('a thread the kernel does not know (gone, pid 0) is a normal one', (t) => {
   t.is(futexPrioOf(0), 100);
   t.is(taskPrioOf(0), 120);
   t.is(futexPrioOf(2 ** 22 + 12345), 100);
