@@ -26,10 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *en(int e) {
-    const char *n = strerrorname_np(e);
-    return n ? n : "?";
-}
+#include "errno-name.h"
 /* one result line: "what: value" or "what: -1 ERRNO" */
 static long show(const char *what, long r) {
     if (r < 0) printf("%s: -1 %s\n", what, en(errno));

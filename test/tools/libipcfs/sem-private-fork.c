@@ -21,7 +21,7 @@
 #define S(f) sem_##f
 #endif
 
-static const char *en(int e) { return strerrorname_np(e) ? strerrorname_np(e) : "?"; }
+#include "errno-name.h"
 static void rc(const char *who, const char *what, int r) {
     printf("%s %s: %s\n", who, what, r == 0 ? "ok" : en(errno));
     fflush(stdout);

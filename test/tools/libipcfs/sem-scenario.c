@@ -24,14 +24,7 @@
 #define S(f) sem_##f
 #endif
 
-static const char *en(int e) {
-    switch (e) {
-    case EINVAL: return "EINVAL"; case ENOENT: return "ENOENT"; case EEXIST: return "EEXIST";
-    case EAGAIN: return "EAGAIN"; case ETIMEDOUT: return "ETIMEDOUT"; case EOVERFLOW: return "EOVERFLOW";
-    case EINTR: return "EINTR"; case EACCES: return "EACCES"; case ENAMETOOLONG: return "ENAMETOOLONG";
-    default: return strerrorname_np(e) ? strerrorname_np(e) : "?";
-    }
-}
+#include "errno-name.h"
 static void rc(const char *what, int r) { printf("%s: %s\n", what, r == 0 ? "ok" : en(errno)); }
 static void rp(const char *what, sem_t *s) { printf("%s: %s\n", what, s != SEM_FAILED ? "ok" : en(errno)); }
 static void val(const char *what, sem_t *s) { int v = -1; int r = S(getvalue)(s, &v); printf("%s: %s %d\n", what, r ? en(errno) : "value", v); }

@@ -20,20 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *en(int e) {
-    switch (e) {
-    case 0: return "0";
-    case EINVAL: return "EINVAL";
-    case ENOENT: return "ENOENT";
-    case EEXIST: return "EEXIST";
-    case EACCES: return "EACCES";
-    case ENAMETOOLONG: return "ENAMETOOLONG";
-    case EISDIR: return "EISDIR";
-    case EBADF: return "EBADF";
-    case EPERM: return "EPERM";
-    default: return strerrorname_np(e) ? strerrorname_np(e) : "?";
-    }
-}
+#include "errno-name.h"
 
 /* open: "ok" or the errno; the fd is kept in *out when asked, else closed */
 static void try_open(const char *label, const char *name, int oflag, mode_t mode, int *out) {

@@ -24,10 +24,7 @@
 
 struct msg { long mtype; char mtext[64]; };
 
-static const char *en(int e) {
-    const char *n = strerrorname_np(e);
-    return n ? n : "?";
-}
+#include "errno-name.h"
 static long show(const char *what, long r) {
     if (r < 0) printf("%s: -1 %s\n", what, en(errno));
     else printf("%s: %ld\n", what, r);

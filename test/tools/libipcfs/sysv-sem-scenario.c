@@ -30,7 +30,7 @@
 
 union semun { int val; struct semid_ds *buf; unsigned short *array; };
 
-static const char *en(int e) { return strerrorname_np(e) ? strerrorname_np(e) : "?"; }
+#include "errno-name.h"
 static void rc(const char *what, int r) { if (r < 0) printf("%s: %s\n", what, en(errno)); else printf("%s: %d\n", what, r); fflush(stdout); }
 static int op(int id, unsigned short n, short o, short f) { struct sembuf b = { n, o, f }; return SEMOP(id, &b, 1); }
 static void wait_ncnt(int id, int n, int want) { while (SEMCTL(id, n, GETNCNT) != want) usleep(1000); }

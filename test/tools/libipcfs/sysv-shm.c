@@ -28,10 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *en(int e) {
-    const char *n = strerrorname_np(e);
-    return e == 0 ? "0" : n ? n : "?";
-}
+#include "errno-name.h"
 
 static int get(const char *label, key_t key, size_t size, int flg) {
     errno = 0;
