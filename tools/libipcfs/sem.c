@@ -90,6 +90,13 @@ static _Atomic dev_t slot_dev[SLOTS];
 /* sem_init's pshared == 0: the semaphore is this process's own. A fork child gets a copy of it
  * (as it gets a copy of the memory holding glibc's sem_t), not its parent's. */
 static _Atomic unsigned char slot_private[SLOTS];
+/* A fork child's copy of a private semaphore not made yet: the value it had at the fork, + 1 (0:
+ * nothing pending; -1: a thread is making it). The fork handler does no I/O: the copy is made at
+ * the child's first use of the semaphore, and never for one the child only destroys (Python
+ * re-creates its locks in a forked child). A child sleeping in FUSE requests of its fork handler
+ * would look, to a parent watching it (the Open POSIX test sem_timedwait/9-1 signals its child as
+ * soon as it sleeps), as if it were already waiting in the program's own call. */
+static _Atomic long long slot_pending[SLOTS];
 
 static unsigned slot_home(uint32_t id) { return (id * 2654435761u) & (SLOTS - 1); }
 static int slot_is(uint64_t w, uint32_t id) { return w != 0 && w != TOMB && (uint32_t)(w >> 32) == id; }
@@ -159,9 +166,12 @@ static int slot_readopt(uint32_t id, int slot, uint64_t old) {
 }
 
 /* The slot of an unnamed semaphore in this process, opening it on first use. Async-signal-safe. */
+static int slot_materialize(uint32_t id, int s);
+
 static int unnamed_slot(const struct unnamed *u) {
     int s = slot_find(u->id);
     if (s >= 0) {
+        if (slot_pending[s]) return slot_materialize(u->id, s);
         uint64_t w = slots[s];
         if (!slot_is(w, u->id) || slot_intact(s, (int)(uint32_t)w - 1)) return s;
         return slot_readopt(u->id, s, w);
@@ -402,6 +412,12 @@ static void slot_forget(uint32_t id) {
         if (!slot_is(w, id)) continue;
         slot_undo[h] = MARK_CLEAN; /* before the tombstone: the next insert here starts clean */
         slot_private[h] = 0;
+        if (slot_pending[h]) { /* a fork child's copy never made: its inherited descriptor is closed */
+            slot_pending[h] = 0;
+            slot_ino[h] = 0;
+            __atomic_compare_exchange_n(&slots[h], &w, TOMB, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+            continue;
+        }
         dev_t dev = slot_dev[h];
         ino_t ino = slot_ino[h];
         slot_ino[h] = 0;
@@ -431,6 +447,12 @@ int ipcfs_sem_init(sem_t *sem, int pshared, unsigned int value) {
 int ipcfs_sem_destroy(sem_t *sem) {
     if (!sem || *(const uint32_t *)sem != UNNAMED_MAGIC) { errno = EINVAL; return -1; }
     struct unnamed *u = (struct unnamed *)sem;
+    int p = slot_find(u->id);
+    if (p >= 0 && slot_pending[p] > 0) { /* a fork child's copy never used: nothing to remove */
+        u->magic = 0;
+        slot_forget(u->id);
+        return 0;
+    }
     int s = unnamed_slot(u);
     if (s < 0) return -1;
     if (ipcfs__command(slot_fd(s), "rmid", 4) < 0 && errno != EIDRM) return -1;
@@ -492,33 +514,61 @@ static void read_private_values(void) {
     for (int s = 0; s < SLOTS; s++) {
         uint64_t w = slots[s];
         slot_fork_value[s] = -1;
-        if (!w || w == TOMB || !slot_private[s] || !slot_intact(s, slot_fd(s))) continue;
+        if (!w || w == TOMB || !slot_private[s]) continue;
+        long long pending = slot_pending[s];
+        if (pending) { /* still the value of our own fork: this process never used it since */
+            slot_fork_value[s] = pending > 0 ? pending - 1 : -1;
+            continue;
+        }
+        if (!slot_intact(s, slot_fd(s))) continue;
         char self[64], text[4096];
         snprintf(self, sizeof self, "/proc/self/fd/%d", slot_fd(s));
         if (ipcfs__read_status(self, text, sizeof text) >= 0) ipcfs__status_number(text, "value", &slot_fork_value[s]);
     }
 }
 
-/* In a fork child: a semaphore of the parent's own (pshared == 0) becomes the child's own copy,
- * with the value it had at the fork, under the same ID in this process's table (the child's sem_t
- * holds that ID). Python's thread locks are such semaphores: a child that released or destroyed
- * its copy of a lock acted on its parent's. Best effort: if the copy cannot be made, the child
- * shares the parent's semaphore. */
+/* In a fork child: a semaphore of the parent's own (pshared == 0) is to become the child's own
+ * copy, with the value it had at the fork, under the same ID in this process's table (the child's
+ * sem_t holds that ID). Python's thread locks are such semaphores: a child that released or
+ * destroyed its copy of a lock acted on its parent's. Here only the parent's descriptor goes; the
+ * copy is made at the first use (slot_materialize). Best effort: if the value could not be read,
+ * the child shares the parent's semaphore. */
 static void copy_private(int s, uint64_t w) {
-    uint32_t id = (uint32_t)(w >> 32);
-    char answer[64];
+    if (slot_pending[s]) return; /* inherited still pending: the same value, made at first use */
     long long v = slot_fork_value[s];
-    int fd;
-    dev_t dev;
-    ino_t ino;
-    if (v < 0 || create_unnamed((unsigned)v, answer, sizeof answer, &fd) < 0) return;
-    if (ipcfs__identify(fd, &dev, &ino) < 0) { close(fd); return; }
+    if (v < 0) return;
     ipcfs__close_if((int)(uint32_t)w - 1, slot_dev[s], slot_ino[s]);
-    slot_ino[s] = 0;
-    slots[s] = ((uint64_t)id << 32) | (uint32_t)(fd + 1);
-    slot_dev[s] = dev;
-    slot_ino[s] = ino;
     slot_undo[s] = MARK_CLEAN;
+    slot_pending[s] = v + 1;
+}
+
+/* The fork child's copy of slot s, made now: a transient semaphore with the value of the fork.
+ * One thread makes it; others wait the moment it takes. */
+static int slot_materialize(uint32_t id, int s) {
+    for (;;) {
+        long long p = slot_pending[s];
+        if (p == 0) return s;
+        if (p < 0 || !__atomic_compare_exchange_n(&slot_pending[s], &p, -1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+            sched_yield();
+            continue;
+        }
+        char answer[64];
+        int fd;
+        dev_t dev;
+        ino_t ino;
+        if (create_unnamed((unsigned)(p - 1), answer, sizeof answer, &fd) < 0 || ipcfs__identify(fd, &dev, &ino) < 0) {
+            int e = errno;
+            slot_pending[s] = p; /* tried again at the next use */
+            errno = e;
+            return -1;
+        }
+        slot_ino[s] = 0;
+        slots[s] = ((uint64_t)id << 32) | (uint32_t)(fd + 1);
+        slot_dev[s] = dev;
+        slot_ino[s] = ino;
+        slot_pending[s] = 0;
+        return s;
+    }
 }
 
 /* A fork child must not keep its parent's adjustments alive through a shared handle. */
