@@ -25,6 +25,7 @@
 struct msg { long mtype; char mtext[64]; };
 
 #include "errno-name.h"
+#include "receive-tally.h"
 static long show(const char *what, long r) {
     if (r < 0) printf("%s: -1 %s\n", what, en(errno));
     else printf("%s: %ld\n", what, r);
@@ -233,16 +234,7 @@ static void concurrent(void) {
         if (IPC(msgsnd)(qid, &m, 50, 0) < 0) show("send", -1);
     }
     for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
-    int id, broken = 0;
-    while (read(p[0], &id, sizeof id) == sizeof id) {
-        if (id < 0) broken++;
-        else got[id]++;
-    }
-    int status;
-    waitpid(child, &status, 0);
-    int once = 0;
-    for (int i = 0; i < 3 * PER; i++) once += got[i] == 1;
-    printf("concurrent: %d of %d received exactly once, %d broken, child status %d\n", once, 3 * PER, broken, status);
+    report_once(p[0], child, got, 3 * PER);
     IPC(msgctl)(qid, IPC_RMID, NULL);
 }
 
